@@ -1,0 +1,44 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+PY      := .venv/bin/python
+STAMP   := .venv/.installed
+OUT     ?= runs/latest
+
+.PHONY: setup run test bench lint firmware clean
+
+setup: $(STAMP) system-tools
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+# tshark is an outside oracle in the tests; mosquitto is the real broker MQTT tests start.
+system-tools:
+	@missing=""; \
+	command -v tshark >/dev/null || missing="$$missing tshark"; \
+	command -v mosquitto >/dev/null || test -x /usr/sbin/mosquitto || missing="$$missing mosquitto"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "warning: missing$$missing (install them; tests that need them will skip)"; fi; \
+	fi
+
+run: setup
+	.venv/bin/hil-rig capture demo --out $(OUT) --reveal-keys
+
+test: setup
+	$(PY) -m pytest -q
+	$(PY) -m ruff check .
+	$(PY) -m mypy --strict
+
+bench: setup
+	$(PY) benchmarks/bench_codec.py
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy --strict
+
+clean:
+	rm -rf .venv runs .pytest_cache .mypy_cache .ruff_cache .hypothesis

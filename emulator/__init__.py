@@ -1,0 +1,1 @@
+"""Emulators of GB smart metering HAN devices: codecs, the HAN, and the device actors."""

@@ -1,0 +1,1 @@
+"""The test orchestrator: DCC and Supplier simulator, scenarios, reports, CLI."""

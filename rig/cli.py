@@ -1,0 +1,20 @@
+"""`hil-rig`: one click group; each subcommand group lives in `rig.commands` and stays thin."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="gb-han-rig")
+def main() -> None:
+    """Hardware-in-the-loop emulator and test rig for GB smart metering HANs."""
+
+
+def _register() -> None:
+    from rig.commands import capture
+
+    main.add_command(capture.capture)
+
+
+_register()

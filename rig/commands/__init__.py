@@ -1,0 +1,1 @@
+"""The CLI's subcommand groups, one module each, thin over the library."""
