@@ -42,7 +42,7 @@ class Eui64(int):
         return int(self).to_bytes(8, "big")
 
     @property
-    def hex(self) -> str:  # type: ignore[override]
+    def hex(self) -> str:
         """Bare lower-case hex, as in RTDS keystore file names."""
         return f"{int(self):016x}"
 

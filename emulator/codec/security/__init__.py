@@ -1,0 +1,1 @@
+"""HAN security: AES-CCM*, key derivation, install codes, CBKE."""

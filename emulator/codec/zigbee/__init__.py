@@ -1,0 +1,1 @@
+"""ZigBee network, application support and device object layers."""

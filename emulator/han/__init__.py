@@ -1,0 +1,1 @@
+"""The HAN: clock, medium, radio model, captures, stacks (virtual or dongle) and HanPort."""

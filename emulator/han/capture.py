@@ -1,0 +1,87 @@
+"""Captures a user can open in Wireshark: pcap files and the keys that decrypt them.
+
+Pcaps use link type 195 (LINKTYPE_IEEE802_15_4_WITHFCS: the PSDU with its FCS) and are stamped
+with modelled time, so a 90-day virtual run reads as 90 days. The keys file is the secret part:
+it is written only when the user asks (``--reveal-keys``), as ``keys.json`` and as a Wireshark
+``zigbee_pc_keys`` UAT file (copy it into Wireshark's profile folder, or pass each line with
+``tshark -o 'uat:zigbee_pc_keys:<line>'``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+from scapy.utils import PcapWriter
+
+from ..codec.eui64 import Eui64
+
+LINKTYPE_IEEE802_15_4_WITHFCS = 195
+DEFAULT_EPOCH = 1_767_225_600.0  # 2026-01-01T00:00:00Z: modelled time zero in captures
+
+
+class PcapCapture:
+    """Appends PSDUs to a pcap at modelled times (seconds since the run's modelled start)."""
+
+    def __init__(self, path: str | Path, epoch: float = DEFAULT_EPOCH) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.epoch = epoch
+        self.frames = 0
+        self._writer = PcapWriter(
+            str(self.path), linktype=LINKTYPE_IEEE802_15_4_WITHFCS, sync=False
+        )
+        self._writer.write_header(None)  # a valid pcap even before (or without) the first frame
+
+    def write(self, psdu: bytes, modelled_time: float) -> None:
+        micros = round((self.epoch + modelled_time) * 1_000_000)
+        sec, usec = divmod(micros, 1_000_000)
+        self._writer.write_packet(psdu, sec=sec, usec=usec)
+        self.frames += 1
+
+    def close(self) -> None:
+        self._writer.close()
+
+    def __enter__(self) -> PcapCapture:
+        return self
+
+    def __exit__(
+        self, exc: type[BaseException] | None, val: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+@dataclass
+class KeyRing:
+    """The keys of one HAN, gathered for the keys file (test runs only)."""
+
+    network_keys: list[bytes] = field(default_factory=list)
+    link_keys: dict[Eui64, bytes] = field(default_factory=dict)
+
+    def add_network_key(self, key: bytes) -> None:
+        if key not in self.network_keys:
+            self.network_keys.append(key)
+
+    def add_link_key(self, eui64: Eui64, key: bytes) -> None:
+        self.link_keys[eui64] = key
+
+    def uat_lines(self) -> Iterable[str]:
+        for i, key in enumerate(self.network_keys):
+            yield f'"{key.hex().upper()}","Normal","network key {i}"'
+        for eui, key in self.link_keys.items():
+            yield f'"{key.hex().upper()}","Normal","link key {eui}"'
+
+    def write(self, directory: str | Path) -> Path:
+        """Write ``keys.json`` and ``zigbee_pc_keys`` into ``directory``; returns the JSON path."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        doc = {
+            "network_keys": [k.hex() for k in self.network_keys],
+            "link_keys": [{"eui64": e.hex, "key": k.hex()} for e, k in self.link_keys.items()],
+        }
+        (out / "keys.json").write_text(json.dumps(doc, indent=2) + "\n")
+        (out / "zigbee_pc_keys").write_text("\n".join(self.uat_lines()) + "\n")
+        return out / "keys.json"
