@@ -195,6 +195,13 @@ class KeyType(IntEnum):
     TRUST_CENTER_LINK_KEY = 0x04
 
 
+class RequestKeyType(IntEnum):
+    """The Request-Key command's own key type values (R22 §4.4.10.4), not StandardKeyType."""
+
+    APPLICATION_LINK_KEY = 0x02
+    TRUST_CENTER_LINK_KEY = 0x04
+
+
 class UpdateDeviceStatus(IntEnum):
     """R22 Table 4.35."""
 
@@ -257,7 +264,7 @@ class RemoveDevice:
 class RequestKey:
     """Trust Center link key (no partner) or application link key with ``partner``."""
 
-    key_type: KeyType
+    key_type: RequestKeyType
     partner: Eui64 | None = None
     command_id = CommandId.REQUEST_KEY
 
@@ -363,9 +370,14 @@ def decode_command(payload: bytes) -> ApsCommand:
     elif cid == CommandId.REMOVE_DEVICE:
         cmd = RemoveDevice(eui("target address"))
     elif cid == CommandId.REQUEST_KEY:
-        key_type = _key_type(r)
-        partner = eui("partner address") if key_type == KeyType.APPLICATION_LINK_KEY else None
-        cmd = RequestKey(key_type, partner)
+        value = r.u8("request key type")
+        if value not in (RequestKeyType.APPLICATION_LINK_KEY, RequestKeyType.TRUST_CENTER_LINK_KEY):
+            raise r.fail(f"unknown request key type {value:#04x}", r.pos - 1)
+        request_type = RequestKeyType(value)
+        partner = (
+            eui("partner address") if request_type == RequestKeyType.APPLICATION_LINK_KEY else None
+        )
+        cmd = RequestKey(request_type, partner)
     elif cid == CommandId.SWITCH_KEY:
         cmd = SwitchKey(r.u8("key sequence number"))
     elif cid == CommandId.VERIFY_KEY:

@@ -1,0 +1,1 @@
+"""Test support: frame catalogues and other fixtures shared across the suite (test-only keys)."""
