@@ -59,19 +59,21 @@ class KeyRing:
     """The keys of one HAN, gathered for the keys file (test runs only)."""
 
     network_keys: list[bytes] = field(default_factory=list)
-    link_keys: dict[Eui64, bytes] = field(default_factory=dict)
+    link_keys: list[tuple[Eui64, bytes]] = field(default_factory=list)
+    """A device may hold several in one run: its install-code key, then its TC link key."""
 
     def add_network_key(self, key: bytes) -> None:
         if key not in self.network_keys:
             self.network_keys.append(key)
 
     def add_link_key(self, eui64: Eui64, key: bytes) -> None:
-        self.link_keys[eui64] = key
+        if (eui64, key) not in self.link_keys:
+            self.link_keys.append((eui64, key))
 
     def uat_lines(self) -> Iterable[str]:
         for i, key in enumerate(self.network_keys):
             yield f'"{key.hex().upper()}","Normal","network key {i}"'
-        for eui, key in self.link_keys.items():
+        for eui, key in self.link_keys:
             yield f'"{key.hex().upper()}","Normal","link key {eui}"'
 
     def write(self, directory: str | Path) -> Path:
@@ -80,7 +82,7 @@ class KeyRing:
         out.mkdir(parents=True, exist_ok=True)
         doc = {
             "network_keys": [k.hex() for k in self.network_keys],
-            "link_keys": [{"eui64": e.hex, "key": k.hex()} for e, k in self.link_keys.items()],
+            "link_keys": [{"eui64": e.hex, "key": k.hex()} for e, k in self.link_keys],
         }
         (out / "keys.json").write_text(json.dumps(doc, indent=2) + "\n")
         (out / "zigbee_pc_keys").write_text("\n".join(self.uat_lines()) + "\n")

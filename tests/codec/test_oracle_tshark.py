@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from support.catalogue import TEST_LINK_KEY, TEST_NETWORK_KEY, Entry
+from support.catalogue import DEVICE, TEST_LINK_KEY, TEST_NETWORK_KEY, TEST_TCLK, Entry
 
-from emulator.codec.eui64 import Eui64
 from emulator.han.capture import KeyRing, PcapCapture
-
-TCLK_OWNER = Eui64("00-DB-12-34-56-78-90-A0")
 
 
 def write(entries: list[Entry], directory: Path, with_keys: bool = True) -> tuple[Path, Path]:
@@ -21,10 +18,8 @@ def write(entries: list[Entry], directory: Path, with_keys: bool = True) -> tupl
     ring = KeyRing()
     if with_keys:
         ring.add_network_key(TEST_NETWORK_KEY)
-        ring.add_link_key(TCLK_OWNER, TEST_LINK_KEY)
-        ring.add_link_key(
-            Eui64(0xC0C1C2C3C4C5C6C7), bytes.fromhex("C0C1C2C3C4C5C6C7C8C9CACBCCCDCECF")
-        )
+        ring.add_link_key(DEVICE, TEST_LINK_KEY)
+        ring.add_link_key(DEVICE, TEST_TCLK)
     ring.write(directory)
     return pcap, directory / "zigbee_pc_keys"
 
@@ -49,6 +44,7 @@ def test_decrypted_fields_match_what_we_built(
         "zbee_aps.cmd.id",
         "zbee_aps.cmd.key",
         "zbee_aps.counter",
+        "zbee_zcl.cmd.tsn",
         "zbee_zcl.cmd.id",
     ]
     rows = tshark(pcap, fields, keys)
@@ -70,7 +66,10 @@ def test_decrypted_fields_match_what_we_built(
             and entry.aps.profile == 0x0109
             and not entry.aps.extended
         ):
-            assert int(row["zbee_zcl.cmd.id"], 16) == entry.app_payload[2], entry.name
+            # The decrypted ZCL header: its sequence number always, the command of global frames.
+            assert int(row["zbee_zcl.cmd.tsn"]) == entry.app_payload[1], entry.name
+            if entry.app_payload[0] & 0x03 == 0:
+                assert int(row["zbee_zcl.cmd.id"], 16) == entry.app_payload[2], entry.name
 
 
 def test_without_keys_secured_frames_stay_encrypted(
