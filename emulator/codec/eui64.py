@@ -31,7 +31,9 @@ class Eui64(int):
     @classmethod
     def from_air(cls, data: bytes) -> Eui64:
         """From the 8 little-endian bytes 802.15.4 and ZigBee carry."""
-        return cls(bytes(reversed(data)))
+        if len(data) != 8:
+            raise ValueError(f"an EUI-64 is 8 bytes, got {len(data)}")
+        return int.__new__(cls, int.from_bytes(data, "little"))
 
     def air(self) -> bytes:
         """The 8 little-endian bytes for 802.15.4 and ZigBee headers."""

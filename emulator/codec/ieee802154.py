@@ -8,6 +8,7 @@ with the security-enabled bit is a decode error here rather than a half-parsed o
 from __future__ import annotations
 
 import binascii
+import struct
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -17,6 +18,7 @@ from .reader import Reader
 
 BROADCAST_PAN = 0xFFFF
 BROADCAST_SHORT = 0xFFFF
+_FC_SEQ = struct.Struct("<HB")
 
 _BIT_REVERSED = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
 
@@ -360,16 +362,26 @@ def _address_bytes(addr: Address | None) -> bytes:
     return addr.to_bytes(2, "little")
 
 
-def _read_address(r: Reader, mode: int) -> Address:
+_ADDRESS_LENGTH = (0, 0, 2, 8)
+_FRAME_TYPES = tuple(FrameType)
+
+
+def _address(data: bytes, pos: int, mode: int) -> Address:
     if mode == AddrMode.SHORT:
-        return r.u16("short address")
-    return Eui64.from_air(r.take(8, "extended address"))
+        return data[pos] | data[pos + 1] << 8
+    return Eui64.from_air(data[pos : pos + 8])
 
 
 def decode_mpdu(mpdu: bytes) -> MacFrame:
-    """Decode an MPDU whose FCS has already been checked and removed."""
-    r = Reader(mpdu, MacDecodeError)
-    fc = r.u16("frame control")
+    """Decode an MPDU whose FCS has already been checked and removed.
+
+    The addressing fields are length-checked once and unpacked directly: this runs for every
+    frame a node hears, so it avoids a per-field cursor.
+    """
+    n = len(mpdu)
+    if n < 3:
+        raise MacDecodeError(f"truncated header: {n} bytes, need at least 3", n)
+    fc, seq = _FC_SEQ.unpack_from(mpdu)
     frame_type = fc & 0x07
     if frame_type > 3:
         raise MacDecodeError(f"reserved frame type {frame_type}", 0)
@@ -379,40 +391,48 @@ def decode_mpdu(mpdu: bytes) -> MacFrame:
     if dst_mode == 1 or src_mode == 1:
         raise MacDecodeError("reserved addressing mode", 1)
     compression = bool(fc & 0x40)
-    seq = r.u8("sequence number")
+    if compression and src_mode and not dst_mode:
+        raise MacDecodeError("PAN ID compression without a destination address", 0)
+    end = 3
+    if dst_mode:
+        end += 2 + _ADDRESS_LENGTH[dst_mode]
+    if src_mode:
+        end += (0 if compression else 2) + _ADDRESS_LENGTH[src_mode]
+    if n < end:
+        raise MacDecodeError(f"truncated addressing fields: need {end} bytes, have {n}", n)
+    pos = 3
     dst_pan = dst = src_pan = src = None
     if dst_mode:
-        dst_pan = r.u16("destination PAN ID")
-        dst = _read_address(r, dst_mode)
+        dst_pan = mpdu[3] | mpdu[4] << 8
+        dst = _address(mpdu, 5, dst_mode)
+        pos = 5 + _ADDRESS_LENGTH[dst_mode]
     if src_mode:
-        if compression:
-            if not dst_mode:
-                raise MacDecodeError("PAN ID compression without a destination address", 0)
-        else:
-            src_pan = r.u16("source PAN ID")
-        src = _read_address(r, src_mode)
+        if not compression:
+            src_pan = mpdu[pos] | mpdu[pos + 1] << 8
+            pos += 2
+        src = _address(mpdu, pos, src_mode)
     beacon = command = None
     payload = b""
     if frame_type == FrameType.BEACON:
-        beacon = Beacon.decode(r)
+        beacon = Beacon.decode(Reader(mpdu, MacDecodeError, end))
     elif frame_type == FrameType.MAC_COMMAND:
-        command = _decode_command(r)
+        command = _decode_command(Reader(mpdu, MacDecodeError, end))
     else:
-        payload = r.rest()
+        payload = mpdu[end:]
     return MacFrame(
-        frame_type=FrameType(frame_type),
-        seq=seq,
-        dst_pan=dst_pan,
-        dst=dst,
-        src_pan=src_pan,
-        src=src,
-        frame_pending=bool(fc & 0x10),
-        ack_request=bool(fc & 0x20),
-        pan_id_compression=compression,
-        frame_version=(fc >> 12) & 0x03,
-        payload=payload,
-        command=command,
-        beacon=beacon,
+        _FRAME_TYPES[frame_type],
+        seq,
+        dst_pan,
+        dst,
+        src_pan,
+        src,
+        bool(fc & 0x10),
+        bool(fc & 0x20),
+        compression,
+        (fc >> 12) & 0x03,
+        payload,
+        command,
+        beacon,
     )
 
 

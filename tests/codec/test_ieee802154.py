@@ -121,6 +121,6 @@ def test_truncated_header_reports_offset() -> None:
     try:
         mac.decode_mpdu(mpdu)
     except MacDecodeError as e:
-        assert e.offset == 5 and "extended address" in e.reason
+        assert e.offset == 6 and "need 15 bytes" in e.reason
     else:
         raise AssertionError

@@ -65,12 +65,24 @@ def secure_nwk(frame: NwkFrame, plaintext: bytes, network_key: bytes) -> bytes:
     )
 
 
-def unsecure_nwk(frame: NwkFrame, network_key: bytes) -> bytes:
-    """The plain payload of a secured NWK frame; :class:`SecurityError` if it does not verify."""
+def _received_aad(wire: bytes, aux: AuxiliaryHeader, payload: bytes) -> bytes:
+    """The authenticated data from the bytes a frame was decoded from: its header with the real
+    security level patched in. Cheaper than re-encoding the header on every received frame."""
+    end = len(wire) - len(payload)
+    at = end - aux.size
+    return wire[:at] + bytes((wire[at] | LEVEL,)) + wire[at + 1 : end]
+
+
+def unsecure_nwk(frame: NwkFrame, network_key: bytes, wire: bytes | None = None) -> bytes:
+    """The plain payload of a secured NWK frame; :class:`SecurityError` if it does not verify.
+
+    ``wire``, when given, must be the bytes ``frame`` was decoded from (the receive path has them).
+    """
     aux = frame.aux
     if aux is None:
         raise SecurityError("NWK frame is not secured", 0)
-    return _open(network_key, _nwk_source(frame), aux, frame.header(LEVEL), frame.payload)
+    aad = frame.header(LEVEL) if wire is None else _received_aad(wire, aux, frame.payload)
+    return _open(network_key, _nwk_source(frame), aux, aad, frame.payload)
 
 
 def aps_key(key: bytes, key_id: KeyId) -> bytes:
@@ -94,12 +106,18 @@ def secure_aps(frame: ApsFrame, plaintext: bytes, key: bytes, source: Eui64) -> 
     )
 
 
-def unsecure_aps(frame: ApsFrame, key: bytes, source: Eui64 | None) -> bytes:
-    """The plain payload of a secured APS frame (for a command, the identifier comes first)."""
+def unsecure_aps(
+    frame: ApsFrame, key: bytes, source: Eui64 | None, wire: bytes | None = None
+) -> bytes:
+    """The plain payload of a secured APS frame (for a command, the identifier comes first).
+
+    ``wire``, when given, must be the bytes ``frame`` was decoded from.
+    """
     aux = frame.aux
     if aux is None:
         raise SecurityError("APS frame is not secured", 0)
     src = aux.source or source
     if src is None:
         raise SecurityError("sender's EUI-64 unknown and not in the auxiliary header", 0)
-    return _open(aps_key(key, aux.key_id), src, aux, frame.header(LEVEL), frame.payload)
+    aad = frame.header(LEVEL) if wire is None else _received_aad(wire, aux, frame.payload)
+    return _open(aps_key(key, aux.key_id), src, aux, aad, frame.payload)

@@ -8,13 +8,14 @@ with the command identifier as well.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from enum import IntEnum
 
 from ..errors import ApsDecodeError
 from ..eui64 import Eui64
 from ..reader import Reader
-from .auxiliary import AuxiliaryHeader, split_mic
+from .auxiliary import MIC_LENGTH, AuxiliaryHeader
 
 ZDO_ENDPOINT = 0
 PROFILE_ZDP = 0x0000
@@ -114,33 +115,48 @@ class ApsFrame:
         return self.header() + self.payload
 
 
+_ADDRESSED = struct.Struct("<BHHB")  # endpoint, cluster, profile, endpoint
+_GROUP_ADDRESSED = struct.Struct("<HHHB")  # group, cluster, profile, endpoint
+_DELIVERY_MODES = (DeliveryMode.UNICAST, None, DeliveryMode.BROADCAST, DeliveryMode.GROUP)
+_FRAME_TYPES = tuple(FrameType)
+
+
 def decode_aps(data: bytes) -> ApsFrame:
-    r = Reader(data, ApsDecodeError)
-    fc = r.u8("frame control")
-    frame_type = FrameType(fc & 0x03)
-    mode = (fc >> 2) & 0x03
-    if mode == 1:
+    """Decode an APS frame; fixed parts are unpacked at once (this runs for every frame)."""
+    n = len(data)
+    if n < 2:
+        raise ApsDecodeError(f"truncated APS header: {n} bytes", n)
+    fc = data[0]
+    frame_type = _FRAME_TYPES[fc & 0x03]
+    delivery_mode = _DELIVERY_MODES[(fc >> 2) & 0x03]
+    if delivery_mode is None:
         raise ApsDecodeError("reserved delivery mode 1", 0)
     if frame_type == FrameType.INTER_PAN:
         raise ApsDecodeError("inter-PAN frames are not used on a GB HAN", 0)
-    delivery_mode = DeliveryMode(mode)
     ack_format = bool(fc & 0x10)
     dst_endpoint = group = cluster = profile = src_endpoint = None
+    pos = 1
     if frame_type == FrameType.DATA or (frame_type == FrameType.ACK and not ack_format):
         if delivery_mode == DeliveryMode.GROUP:
-            group = r.u16("group address")
+            if n < 9:
+                raise ApsDecodeError("truncated APS addressing fields", n)
+            group, cluster, profile, src_endpoint = _GROUP_ADDRESSED.unpack_from(data, 1)
+            pos = 8
         else:
-            dst_endpoint = r.u8("destination endpoint")
-        cluster = r.u16("cluster identifier")
-        profile = r.u16("profile identifier")
-        src_endpoint = r.u8("source endpoint")
-    counter = r.u8("APS counter")
+            if n < 8:
+                raise ApsDecodeError("truncated APS addressing fields", n)
+            dst_endpoint, cluster, profile, src_endpoint = _ADDRESSED.unpack_from(data, 1)
+            pos = 7
+    if n <= pos:
+        raise ApsDecodeError("truncated APS counter", n)
+    counter = data[pos]
+    pos += 1
     extended = None
     if fc & 0x80:
-        start = r.pos
+        r = Reader(data, ApsDecodeError, pos)
         efc = r.u8("extended frame control")
         if efc & 0x03 == 3 or efc & 0xFC:
-            raise ApsDecodeError(f"bad extended frame control {efc:#04x}", start)
+            raise ApsDecodeError(f"bad extended frame control {efc:#04x}", pos)
         fragmentation = Fragmentation(efc & 0x03)
         block = ack_bits = None
         if fragmentation != Fragmentation.NONE:
@@ -148,26 +164,27 @@ def decode_aps(data: bytes) -> ApsFrame:
             if frame_type == FrameType.ACK:
                 ack_bits = r.u8("ack bitfield")
         extended = ExtendedHeader(fragmentation, block or 0, ack_bits)
+        pos = r.pos
     aux = None
     if fc & 0x20:
-        aux = AuxiliaryHeader.decode(r)
-        payload = split_mic(r, ApsDecodeError)
-    else:
-        payload = r.rest()
+        aux = AuxiliaryHeader.decode_at(data, pos, ApsDecodeError)
+        pos += aux.size
+        if n - pos < MIC_LENGTH:
+            raise ApsDecodeError(f"secured frame too short for its {MIC_LENGTH}-byte MIC", pos)
     return ApsFrame(
-        frame_type=frame_type,
-        counter=counter,
-        delivery_mode=delivery_mode,
-        dst_endpoint=dst_endpoint,
-        group=group,
-        cluster=cluster,
-        profile=profile,
-        src_endpoint=src_endpoint,
-        ack_request=bool(fc & 0x40),
-        ack_format=ack_format,
-        extended=extended,
-        aux=aux,
-        payload=payload,
+        frame_type,
+        counter,
+        delivery_mode,
+        dst_endpoint,
+        group,
+        cluster,
+        profile,
+        src_endpoint,
+        bool(fc & 0x40),
+        ack_format,
+        extended,
+        aux,
+        data[pos:],
     )
 
 

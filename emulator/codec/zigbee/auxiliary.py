@@ -8,6 +8,7 @@ with the real level for the CCM* nonce and the authenticated data.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -46,27 +47,38 @@ class AuxiliaryHeader:
             out += bytes((self.key_seq or 0,))
         return out
 
+    @property
+    def size(self) -> int:
+        return 5 + (8 if self.source is not None else 0) + (self.key_id == KeyId.NETWORK_KEY)
+
     @classmethod
     def decode(cls, r: Reader) -> AuxiliaryHeader:
-        start = r.pos
-        control = r.u8("security control")
+        """Decode at the reader's position and advance past the header."""
+        aux = cls.decode_at(r.data, r.pos, r.error)
+        r.pos += aux.size
+        return aux
+
+    @classmethod
+    def decode_at(cls, data: bytes, pos: int, error: type[DecodeError]) -> AuxiliaryHeader:
+        if len(data) < pos + 5:
+            raise error("truncated auxiliary security header", len(data))
+        control, counter = _CONTROL_COUNTER.unpack_from(data, pos)
         if control & 0xC0:
-            raise r.fail("reserved bits set in security control", start)
+            raise error("reserved bits set in security control", pos)
         level = control & 0x07
         if level not in (0, SECURITY_LEVEL_ENC_MIC_32):
-            raise r.fail(f"security level {level} is not used by ZigBee PRO", start)
-        key_id = KeyId((control >> 3) & 0x03)
-        counter = r.u32("frame counter")
-        source = Eui64.from_air(r.take(8, "source address")) if control & 0x20 else None
-        key_seq = r.u8("key sequence number") if key_id == KeyId.NETWORK_KEY else None
+            raise error(f"security level {level} is not used by ZigBee PRO", pos)
+        key_id = _KEY_IDS[(control >> 3) & 0x03]
+        end = pos + 5 + (8 if control & 0x20 else 0) + (key_id == KeyId.NETWORK_KEY)
+        if len(data) < end:
+            raise error("truncated auxiliary security header", len(data))
+        source = Eui64.from_air(data[pos + 5 : pos + 13]) if control & 0x20 else None
+        key_seq = data[end - 1] if key_id == KeyId.NETWORK_KEY else None
         return cls(key_id, counter, source, key_seq)
 
 
+_CONTROL_COUNTER = struct.Struct("<BI")
+_KEY_IDS = tuple(KeyId)
+
+
 MIC_LENGTH = 4
-
-
-def split_mic(r: Reader, error: type[DecodeError]) -> bytes:
-    """The rest of a secured frame (ciphertext + MIC), which must hold at least the MIC."""
-    if r.remaining < MIC_LENGTH:
-        raise error(f"secured frame too short for its {MIC_LENGTH}-byte MIC", r.pos)
-    return r.rest()

@@ -8,13 +8,14 @@ Multicast frames are not used on a GB HAN and are refused.
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from enum import IntEnum
 
 from ..errors import NwkDecodeError
 from ..eui64 import Eui64
 from ..reader import Reader
-from .auxiliary import AuxiliaryHeader, split_mic
+from .auxiliary import MIC_LENGTH, AuxiliaryHeader
 
 PROTOCOL_VERSION_PRO = 2
 
@@ -82,48 +83,64 @@ class NwkFrame:
         return self.header() + self.payload
 
 
+_FIXED = struct.Struct("<HHHBB")  # frame control, destination, source, radius, sequence number
+_FRAME_TYPES = (FrameType.DATA, FrameType.COMMAND, None, FrameType.INTER_PAN)
+_DISCOVER_ROUTE = tuple(DiscoverRoute)
+
+
 def decode_nwk(data: bytes) -> NwkFrame:
-    r = Reader(data, NwkDecodeError)
-    fc = r.u16("frame control")
-    frame_type = fc & 0x03
-    if frame_type == 2:
+    """Decode a NWK frame; the fixed header is unpacked at once (this runs for every frame)."""
+    n = len(data)
+    if n < 8:
+        raise NwkDecodeError(f"truncated NWK header: {n} bytes, need 8", n)
+    fc, dst, src, radius, seq = _FIXED.unpack_from(data)
+    frame_type = _FRAME_TYPES[fc & 0x03]
+    if frame_type is None:
         raise NwkDecodeError("reserved NWK frame type 2", 0)
     if fc & 0x0100:
         raise NwkDecodeError("multicast frames are not used on a GB HAN", 1)
     if fc & 0xC000:
         raise NwkDecodeError("reserved frame control bits set", 1)
-    dst = r.u16("destination address")
-    src = r.u16("source address")
-    radius = r.u8("radius")
-    seq = r.u8("sequence number")
-    dst_ieee = Eui64.from_air(r.take(8, "destination IEEE address")) if fc & 0x0800 else None
-    src_ieee = Eui64.from_air(r.take(8, "source IEEE address")) if fc & 0x1000 else None
+    pos = 8
+    dst_ieee = src_ieee = None
+    if fc & 0x0800:
+        if n < pos + 8:
+            raise NwkDecodeError("truncated destination IEEE address", n)
+        dst_ieee = Eui64.from_air(data[pos : pos + 8])
+        pos += 8
+    if fc & 0x1000:
+        if n < pos + 8:
+            raise NwkDecodeError("truncated source IEEE address", n)
+        src_ieee = Eui64.from_air(data[pos : pos + 8])
+        pos += 8
     relays, relay_index = None, 0
     if fc & 0x0400:
+        r = Reader(data, NwkDecodeError, pos)
         count = r.u8("relay count")
         relay_index = r.u8("relay index")
         relays = tuple(r.u16("relay address") for _ in range(count))
+        pos = r.pos
     aux = None
     if fc & 0x0200:
-        aux = AuxiliaryHeader.decode(r)
-        payload = split_mic(r, NwkDecodeError)
-    else:
-        payload = r.rest()
+        aux = AuxiliaryHeader.decode_at(data, pos, NwkDecodeError)
+        pos += aux.size
+        if n - pos < MIC_LENGTH:
+            raise NwkDecodeError(f"secured frame too short for its {MIC_LENGTH}-byte MIC", pos)
     return NwkFrame(
-        frame_type=FrameType(frame_type),
-        dst=dst,
-        src=src,
-        seq=seq,
-        radius=radius,
-        discover_route=DiscoverRoute((fc >> 6) & 0x01),
-        protocol_version=(fc >> 2) & 0x0F,
-        dst_ieee=dst_ieee,
-        src_ieee=src_ieee,
-        end_device_initiator=bool(fc & 0x2000),
-        relays=relays,
-        relay_index=relay_index,
-        aux=aux,
-        payload=payload,
+        frame_type,
+        dst,
+        src,
+        seq,
+        radius,
+        _DISCOVER_ROUTE[(fc >> 6) & 0x01],
+        (fc >> 2) & 0x0F,
+        dst_ieee,
+        src_ieee,
+        bool(fc & 0x2000),
+        relays,
+        relay_index,
+        aux,
+        data[pos:],
     )
 
 

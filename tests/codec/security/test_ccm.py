@@ -28,6 +28,7 @@ def test_nwk_round_trip(plain: bytes, counter: int) -> None:
     assert frame.aux is not None and frame.aux.frame_counter == counter
     assert wire[8] & 0x07 == 0  # the security level travels as 0 (R22 §4.3.1.1)
     assert ccm.unsecure_nwk(frame, NETWORK_KEY) == plain
+    assert ccm.unsecure_nwk(frame, NETWORK_KEY, wire) == plain  # AAD from the received bytes
 
 
 @given(st.data())
@@ -37,7 +38,7 @@ def test_any_tampered_byte_fails_the_mic(data: st.DataObject) -> None:
     wire[i] ^= data.draw(st.integers(1, 255))
     try:
         frame = nwk.decode_nwk(bytes(wire))
-        ccm.unsecure_nwk(frame, NETWORK_KEY)
+        ccm.unsecure_nwk(frame, NETWORK_KEY, bytes(wire))
     except SecurityError:
         pass
     except Exception as e:  # a header byte may also become undecodable: still a DecodeError
@@ -58,6 +59,8 @@ def test_aps_link_key_family(key_id: KeyId) -> None:
     command = aps.RequestKey(aps.RequestKeyType.TRUST_CENTER_LINK_KEY).encode()
     decoded = aps.decode_aps(ccm.secure_aps(frame, command, LINK_KEY, DEVICE))
     assert ccm.unsecure_aps(decoded, LINK_KEY, DEVICE) == command
+    wire = ccm.secure_aps(frame, command, LINK_KEY, DEVICE)
+    assert ccm.unsecure_aps(aps.decode_aps(wire), LINK_KEY, DEVICE, wire) == command
     # The nonce carries the sender: the same bytes from another sender do not verify.
     with pytest.raises(SecurityError):
         ccm.unsecure_aps(decoded, LINK_KEY, TC)
