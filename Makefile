@@ -3,7 +3,7 @@ PY      := .venv/bin/python
 STAMP   := .venv/.installed
 OUT     ?= runs/latest
 
-.PHONY: setup run test bench lint firmware clean
+.PHONY: setup system-tools run test bench lint clean
 
 setup: $(STAMP) system-tools
 
@@ -32,8 +32,9 @@ test: setup
 	$(PY) -m ruff check .
 	$(PY) -m mypy --strict
 
+# Timing goals live here, run on demand; each benchmark's last line is JSON.
 bench: setup
-	$(PY) benchmarks/bench_codec.py
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 lint: setup
 	$(PY) -m ruff check .
