@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -9,6 +10,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+
+from emulator.han.clock import VirtualTimeLoop
 
 TsharkRun = Callable[..., list[dict[str, str]]]
 
@@ -47,3 +50,12 @@ def tshark(tshark_bin: str, tmp_path: Path) -> TsharkRun:
         return [dict(zip(fields, line.split("\t"), strict=True)) for line in out.splitlines()]
 
     return run
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """Every async test runs on virtual time unless it is marked ``real_time``."""
+    if item.get_closest_marker("real_time"):
+        return {"real": asyncio.new_event_loop}
+    return {"virtual": VirtualTimeLoop}
