@@ -9,7 +9,10 @@ it is written only when the user asks (``--reveal-keys``), as ``keys.json`` and 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +55,65 @@ class PcapCapture:
         self, exc: type[BaseException] | None, val: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+ZEP_PORT = 17754
+_NTP_OFFSET = 2_208_988_800  # seconds from 1900-01-01 (NTP era 0) to 1970-01-01
+_ZEP2_DATA = struct.Struct(">2sBBBHBBIIIxxxxxxxxxxB")
+
+
+class ZepStream:
+    """Streams frames live as ZEP v2 over UDP, so Wireshark can watch a running HAN.
+
+    ZEP v2 data header (Wireshark's packet-zep.c): "EX", version 2, type 1 (data), channel,
+    device id, LQI/CRC mode, LQI, NTP timestamp, sequence number, 10 reserved bytes, length.
+    Our PSDUs carry their FCS, so the mode byte is 1 (CRC), which is what Wireshark expects.
+    Wireshark decodes UDP port 17754 as ZEP by itself.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = ZEP_PORT,
+        channel: int = 11,
+        device_id: int = 0,
+        epoch: float = DEFAULT_EPOCH,
+    ) -> None:
+        self.address = (host, port)
+        self.channel = channel
+        self.device_id = device_id
+        self.epoch = epoch
+        self.sequence = 0
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._socket.setblocking(False)
+
+    def datagram(self, psdu: bytes, modelled_time: float) -> bytes:
+        ntp = self.epoch + modelled_time + _NTP_OFFSET
+        seconds = int(ntp)
+        fraction = int((ntp - seconds) * (1 << 32)) & 0xFFFFFFFF
+        self.sequence = (self.sequence + 1) & 0xFFFFFFFF
+        header = _ZEP2_DATA.pack(
+            b"EX",
+            2,
+            1,
+            self.channel,
+            self.device_id,
+            1,
+            0xFF,
+            seconds,
+            fraction,
+            self.sequence,
+            len(psdu),
+        )
+        return header + psdu
+
+    def write(self, psdu: bytes, modelled_time: float) -> None:
+        # A live view may miss a frame when the socket buffer is full; the pcap does not.
+        with contextlib.suppress(BlockingIOError):
+            self._socket.sendto(self.datagram(psdu, modelled_time), self.address)
+
+    def close(self) -> None:
+        self._socket.close()
 
 
 @dataclass
