@@ -12,9 +12,10 @@ def main() -> None:
 
 
 def _register() -> None:
-    from rig.commands import capture
+    from rig.commands import capture, gbcs
 
     main.add_command(capture.capture)
+    main.add_command(gbcs.gbcs)
 
 
 _register()
