@@ -156,8 +156,19 @@ class VirtualClock(_LoopClock):
             return loop.run_until_complete(main)
         finally:
             self.wall_seconds = time.perf_counter() - start
+            _cancel_remaining(loop)
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()
+
+
+def _cancel_remaining(loop: asyncio.AbstractEventLoop) -> None:
+    """As ``asyncio.run`` does: cancel what ``main`` left running and let it unwind."""
+    tasks = asyncio.all_tasks(loop)
+    if not tasks:
+        return
+    for task in tasks:
+        task.cancel()
+    loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
 
 
 class RealClock(_LoopClock):

@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 
 from ..codec import ieee802154 as mac
 from ..codec.eui64 import Eui64
+from ..codec.ieee802154 import MacFrame
 from ..codec.security import ccm
 from ..codec.zigbee import aps, nwk
+from ..codec.zigbee.aps import ApsCommand, ApsFrame
 from ..codec.zigbee.auxiliary import AuxiliaryHeader, KeyId
+from ..codec.zigbee.nwk import NwkCommand, NwkFrame
 
 BYTE_SECONDS = 32e-6  # O-QPSK 250 kbit/s
 PHY_OVERHEAD = 6  # preamble 4, SFD 1, PHR 1
@@ -59,11 +62,11 @@ class Sent:
     name: str
     time: float
     psdu: bytes
-    mac: mac.MacFrame
-    nwk: nwk.NwkFrame | None = None
-    nwk_command: nwk.NwkCommand | None = None
-    aps: aps.ApsFrame | None = None
-    aps_command: aps.ApsCommand | None = None
+    mac: MacFrame
+    nwk: NwkFrame | None = None
+    nwk_command: NwkCommand | None = None
+    aps: ApsFrame | None = None
+    aps_command: ApsCommand | None = None
     app_payload: bytes | None = None
 
 

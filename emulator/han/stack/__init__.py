@@ -1,0 +1,1 @@
+"""The emulated ZigBee PRO stack: coordinator and Trust Centre, router, sleepy end device."""
