@@ -12,10 +12,11 @@ def main() -> None:
 
 
 def _register() -> None:
-    from rig.commands import capture, gbcs
+    from rig.commands import capture, gbcs, han
 
     main.add_command(capture.capture)
     main.add_command(gbcs.gbcs)
+    main.add_command(han.han)
 
 
 _register()

@@ -99,6 +99,7 @@ class Radio:
         self.last_tx_end = -1e9
         self.duty_cycle = DutyCycleMeter()
         self._awaiting_ack: tuple[int, asyncio.Future[bool]] | None = None
+        self._tx_queue = asyncio.Lock()
 
     # -- addressing ---------------------------------------------------------------------------
     def accepts(self, frame: _Transmission) -> bool:
@@ -113,8 +114,14 @@ class Radio:
 
     # -- sending ------------------------------------------------------------------------------
     async def transmit(self, psdu: bytes) -> TxResult:
-        """Send one MPDU+FCS with channel access, waiting for the ACK and retrying if asked."""
-        return await self.medium.transmit(self, psdu)
+        """Send one MPDU+FCS with channel access, waiting for the ACK and retrying if asked.
+
+        One frame at a time, first come first served, as MAC hardware works: a second frame
+        waits until the first has its ACK or has used its retries. The FIFO also keeps frames
+        on the air in the order their security frame counters were taken.
+        """
+        async with self._tx_queue:
+            return await self.medium.transmit(self, psdu)
 
     async def receive(self) -> Reception:
         return await self.inbox.get()

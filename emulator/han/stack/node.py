@@ -52,9 +52,12 @@ from .trust_center import TrustCenterPolicy
 COORDINATOR_SHORT = 0x0000
 RESPONSE_WAIT = 32 * 960 * 16e-6  # aResponseWaitTime, 802.15.4-2006 Table 86
 SCAN_DURATION = (960 * (2**3 + 1)) * 16e-6  # aBaseSuperframeDuration * (2^3 + 1), one channel
+KEY_EXCHANGE_TRIES = 3  # Request/Verify Key are not APS-acknowledged: repeated on silence
+ACTIVE_SCANS = 3  # beacon requests per scan: neither they nor beacons are acknowledged
 APS_ACK_WAIT = 1.6  # apsAckWaitDuration for one hop: 0.05 s * 2 * nwkcMaxDepth (R22 Table 2.24)
 APS_MAX_RETRIES = 3  # apscMaxFrameRetries
 SECURITY_TIMEOUT = 10.0  # how long a joiner waits for the network key / a key exchange step
+FAST_POLL = 0.25  # seconds between polls while a sleepy device awaits a reply
 APS_DUPLICATE_WINDOW = 16  # recent (sender, APS counter) pairs remembered for duplicate rejection
 
 
@@ -123,6 +126,7 @@ class EmulatedStack:
         self._association: asyncio.Future[mac.AssociationResponse] | None = None
         self._key_waiters: dict[str, asyncio.Future[aps.ApsCommand]] = {}
         self._children: dict[Eui64, _Child] = {}
+        self._pending_tclk: dict[Eui64, bytes] = {}
         self._next_short = 0x0001
         self._sleepy: set[int] = set()
         self._load()
@@ -327,6 +331,9 @@ class EmulatedStack:
             self._drop(DropReason.REPLAY, sender, f"NWK counter {frame.aux.frame_counter}")
             return
         self._learn_address(frame.src, sender)
+        child = self._children.get(sender)
+        if child is not None:
+            self._mark_joined(child)
         if frame.frame_type == nwk.FrameType.COMMAND:
             self._on_nwk_command(frame, sender, nwk.decode_command(plain))
         else:
@@ -431,7 +438,13 @@ class EmulatedStack:
         if not announce.capability & zdo.MacCapability.RECEIVER_ON_WHEN_IDLE:
             self._sleepy.add(announce.nwk_addr)
         child = self._children.get(announce.ieee_addr)
-        if child is not None and not child.joined:
+        if child is not None:
+            self._mark_joined(child)
+
+    def _mark_joined(self, child: _Child) -> None:
+        """A child has joined once it uses the network key: its device announce or, since that
+        broadcast is never retried, any other authenticated NWK-secured frame from it."""
+        if not child.joined:
             child.joined = True
             self._save()
             self._emit(Joined(child.eui64, child.short, self.eui64))
@@ -464,16 +477,15 @@ class EmulatedStack:
 
     async def _issue_tc_link_key(self, child: _Child) -> None:
         """R22 §4.6.3.7: a new, random TC link key under the key-load key of the current one."""
-        new_key = self.rng.randbytes(16)
-        self._pending_tclk = getattr(self, "_pending_tclk", {})
-        self._pending_tclk[child.eui64] = new_key
+        # A repeated request (our answer was lost) gets the same key again, not a new one.
+        new_key = self._pending_tclk.setdefault(child.eui64, self.rng.randbytes(16))
         command = aps.TransportKey(
             aps.KeyType.TRUST_CENTER_LINK_KEY, new_key, 0, child.eui64, self.eui64
         )
         await self._send_aps_command(child.short, command, KeyId.KEY_LOAD_KEY, child.link_key)
 
     async def _confirm_tc_link_key(self, child: _Child, verify: aps.VerifyKey) -> None:
-        new_key = getattr(self, "_pending_tclk", {}).pop(child.eui64, None)
+        new_key = self._pending_tclk.pop(child.eui64, None)
         if new_key is None or verify.hash != keys.verify_key_hash(new_key):
             status = 0xAD  # SECURITY_FAILURE
             await self._send_aps_command(
@@ -583,7 +595,7 @@ class EmulatedStack:
         """Every APS link key this node holds or held, by partner (for the keys file only)."""
         pairs = list(self.link_keys.items())
         pairs += [(c.eui64, c.link_key) for c in self._children.values()]
-        pairs += [(e, k) for e in self._children if (k := self.policy.preconfigured_key(e))]
+        pairs += self.policy.preconfigured_keys()
         return pairs
 
     async def permit_joining(self, eui64: Eui64, link_key: bytes, seconds: float) -> None:
@@ -618,18 +630,21 @@ class EmulatedStack:
         self.link_keys.clear()  # a fresh join: nothing but the install-code key is trusted
         self.radio.pan_id, self.radio.short = None, None
         self.radio.rx_on = True
-        self._beacons.clear()
-        await self.mac.send(
-            mac.MacFrame(
+        candidates: list[tuple[int, int]] = []
+        for _scan in range(ACTIVE_SCANS):
+            self._beacons.clear()
+            request = mac.MacFrame(
                 mac.FrameType.MAC_COMMAND,
                 self.mac.next_seq(),
                 dst_pan=0xFFFF,
                 dst=0xFFFF,
                 command=mac.BeaconRequest(),
             )
-        )
-        await self.clock.sleep(SCAN_DURATION)
-        candidates = [(pan, src) for pan, src, b in self._beacons if b.association_permit]
+            await self.mac.send(request)
+            await self.clock.sleep(SCAN_DURATION)
+            candidates = [(pan, src) for pan, src, b in self._beacons if b.association_permit]
+            if candidates:
+                break
         if not candidates:
             raise JoinError("no beacon permitting association")
         pan, parent = candidates[0]
@@ -700,31 +715,25 @@ class EmulatedStack:
             self._spawn(self._poll_loop())
 
     async def _update_tc_link_key(self, parent: int) -> None:
-        """R22 §4.6.3.7: request key, receive the new key, verify it, wait for the confirmation."""
+        """R22 §4.6.3.7: request key, receive the new key, verify it, wait for the confirmation.
+
+        These APS commands are not acknowledged, so each is repeated (KEY_EXCHANGE_TRIES times)
+        when its answer does not come.
+        """
         assert self.trust_center is not None
         current = self.link_keys[self.trust_center]
-        waiter = self._expect("transport-4")
-        await self._send_aps_command(
-            parent,
-            aps.RequestKey(aps.RequestKeyType.TRUST_CENTER_LINK_KEY),
-            KeyId.DATA_KEY,
-            current,
-        )
-        transport = await self._await_key("transport-4", poll_parent=parent, waiter=waiter)
+        request = aps.RequestKey(aps.RequestKeyType.TRUST_CENTER_LINK_KEY)
+        transport = await self._exchange(parent, request, KeyId.DATA_KEY, current, "transport-4")
         assert isinstance(transport, aps.TransportKey)
-        confirm_waiter = self._expect("confirm")
-        await self._send_aps_command(
-            parent,
-            aps.VerifyKey(
-                aps.KeyType.TRUST_CENTER_LINK_KEY, self.eui64, keys.verify_key_hash(transport.key)
-            ),
-            None,
-            None,
+        self.link_keys[self.trust_center] = transport.key  # the confirmation comes under it
+        verify = aps.VerifyKey(
+            aps.KeyType.TRUST_CENTER_LINK_KEY, self.eui64, keys.verify_key_hash(transport.key)
         )
-        self.link_keys[self.trust_center] = (
-            transport.key
-        )  # the confirmation comes under the new key
-        confirm = await self._await_key("confirm", poll_parent=parent, waiter=confirm_waiter)
+        try:
+            confirm = await self._exchange(parent, verify, None, None, "confirm")
+        except JoinError:
+            self.link_keys[self.trust_center] = current
+            raise
         if not isinstance(confirm, aps.ConfirmKey) or confirm.status != 0:
             self.link_keys[self.trust_center] = current
             raise JoinError("Trust Centre did not confirm the new link key")
@@ -732,6 +741,36 @@ class EmulatedStack:
         self._aps_in.forget(self.trust_center)
         self._save()
         self._emit(KeyEstablished(self.trust_center, "tc-link-key"))
+
+    async def _exchange(
+        self,
+        parent: int,
+        command: aps.ApsCommand,
+        key_id: KeyId | None,
+        key: bytes | None,
+        answer: str,
+    ) -> aps.ApsCommand:
+        """Send a key-exchange command and wait for its answer, repeating it if need be."""
+        for _ in range(KEY_EXCHANGE_TRIES - 1):
+            waiter = self._expect(answer)
+            await self._send_aps_command(parent, command, key_id, key)
+            await self._poll_for(waiter, parent, self.config.security_timeout / KEY_EXCHANGE_TRIES)
+            if waiter.done():
+                return waiter.result()
+        waiter = self._expect(answer)
+        await self._send_aps_command(parent, command, key_id, key)
+        return await self._await_key(answer, poll_parent=parent, waiter=waiter)
+
+    async def _poll_for(self, waiter: asyncio.Future[Any], parent: int, seconds: float) -> None:
+        """Wait up to ``seconds`` for ``waiter``; a sleepy device polls its parent meanwhile."""
+        with contextlib.suppress(TimeoutError):
+            async with self.clock.timeout(seconds):
+                while not waiter.done():
+                    if self.config.role == Role.END_DEVICE:
+                        await self._poll(parent)
+                        await self._wait(waiter, FAST_POLL)
+                    else:
+                        await asyncio.shield(waiter)
 
     def _expect(self, name: str) -> asyncio.Future[aps.ApsCommand]:
         waiter: asyncio.Future[aps.ApsCommand] = asyncio.get_running_loop().create_future()
@@ -743,20 +782,13 @@ class EmulatedStack:
     ) -> aps.ApsCommand:
         """Wait for a key-exchange step; a sleepy joiner polls its parent meanwhile."""
         waiter = waiter or self._key_waiters.get(name) or self._expect(name)
-        try:
-            async with self.clock.timeout(self.config.security_timeout):
-                while not waiter.done():
-                    if self.config.role == Role.END_DEVICE:
-                        await self._poll(poll_parent)
-                        await self._wait(waiter, 0.25)
-                    else:
-                        await asyncio.shield(waiter)
-                return waiter.result()
-        except TimeoutError:
+        await self._poll_for(waiter, poll_parent, self.config.security_timeout)
+        if not waiter.done():
             self._key_waiters.pop(name, None)
-            raise JoinError(f"security timeout waiting for {name}") from None
+            raise JoinError(f"security timeout waiting for {name}")
+        return waiter.result()
 
-    async def _wait(self, future: asyncio.Future[aps.ApsCommand], seconds: float) -> None:
+    async def _wait(self, future: asyncio.Future[Any], seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
             async with self.clock.timeout(seconds):
                 await asyncio.shield(future)
@@ -961,6 +993,11 @@ class EmulatedStack:
                     self.config.poll_period if dst in self._sleepy else 0
                 )
                 async with self.clock.timeout(wait):
+                    while self.config.role == Role.END_DEVICE and not waiter.done():
+                        # A sleepy device fetches its answer from the parent: it polls fast
+                        # while it expects one instead of waiting for its next regular poll.
+                        await self._poll(COORDINATOR_SHORT)
+                        await self._wait(waiter, FAST_POLL)
                     await waiter
                 return
             except TimeoutError:

@@ -34,6 +34,9 @@ class TrustCenterPolicy:
         entry = self._admissions.get(eui64)
         return None if entry is None else entry.link_key
 
+    def preconfigured_keys(self) -> list[tuple[Eui64, bytes]]:
+        return [(e, a.link_key) for e, a in self._admissions.items()]
+
     def window_open(self, now: float) -> bool:
         return any(now <= a.until for a in self._admissions.values())
 
