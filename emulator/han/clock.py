@@ -139,6 +139,7 @@ class VirtualClock(_LoopClock):
         self.epoch = epoch
         self._origin = 0.0
         self.wall_seconds = 0.0
+        self.modelled_seconds = 0.0
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -148,7 +149,8 @@ class VirtualClock(_LoopClock):
         self._origin = loop.time()
 
     def run(self, main: Coroutine[Any, Any, T]) -> T:
-        """Run ``main`` on a fresh virtual-time loop; ``wall_seconds`` says what it really took."""
+        """Run ``main`` on a fresh virtual-time loop; afterwards ``modelled_seconds`` says how much
+        modelled time it covered and ``wall_seconds`` what it really took."""
         loop = VirtualTimeLoop()
         self._origin = loop.time()
         start = time.perf_counter()
@@ -156,6 +158,7 @@ class VirtualClock(_LoopClock):
             return loop.run_until_complete(main)
         finally:
             self.wall_seconds = time.perf_counter() - start
+            self.modelled_seconds = loop.time() - self._origin
             _cancel_remaining(loop)
             loop.run_until_complete(loop.shutdown_asyncgens())
             loop.close()

@@ -89,12 +89,14 @@ class Radio:
         self.eui64 = eui64
         self.channel = channel
         self.node_id = node_id
-        self.pan_id: int | None = None
-        self.short: int | None = None
+        self._pan_id: int | None = None
+        self._short: int | None = None
         self.rx_on = True
-        self.promiscuous = False
+        self._promiscuous = False
         self.pending_for: Callable[[mac.Address], bool] = lambda _addr: False
         self.inbox: asyncio.Queue[Reception] = asyncio.Queue()
+        self.on_receive: Callable[[Reception], None] | None = None
+        """When set, receptions are handed over at once, as a radio's interrupt would."""
         self.transmitting: _Transmission | None = None
         self.last_tx_end = -1e9
         self.duty_cycle = DutyCycleMeter()
@@ -102,6 +104,36 @@ class Radio:
         self._tx_queue = asyncio.Lock()
 
     # -- addressing ---------------------------------------------------------------------------
+    @property
+    def short(self) -> int | None:
+        return self._short
+
+    @short.setter
+    def short(self, value: int | None) -> None:
+        self.medium._unindex(self)
+        self._short = value
+        self.medium._index(self)
+
+    @property
+    def promiscuous(self) -> bool:
+        """A sniffer hears every frame on its channel, whatever the addressing."""
+        return self._promiscuous
+
+    @promiscuous.setter
+    def promiscuous(self, value: bool) -> None:
+        self._promiscuous = value
+        (self.medium._sniffers.add if value else self.medium._sniffers.discard)(self)
+
+    @property
+    def pan_id(self) -> int | None:
+        return self._pan_id
+
+    @pan_id.setter
+    def pan_id(self, value: int | None) -> None:
+        self.medium._unindex(self)
+        self._pan_id = value
+        self.medium._index(self)
+
     def accepts(self, frame: _Transmission) -> bool:
         """802.15.4 frame filtering: our PAN (or broadcast PAN) and our address (or broadcast)."""
         if self.promiscuous or frame.dst is None:
@@ -143,6 +175,10 @@ class VirtualMedium:
         self.captures = captures or {}
         self.radios: list[Radio] = []
         self._on_air: list[_Transmission] = []
+        self._by_eui: dict[Eui64, Radio] = {}
+        self._by_short: dict[tuple[int | None, int], Radio] = {}
+        self._awaiting: set[Radio] = set()
+        self._sniffers: set[Radio] = set()
         self._acks: set[asyncio.Task[None]] = set()
         self.frames = 0
         self.collisions = 0
@@ -151,7 +187,31 @@ class VirtualMedium:
     def attach(self, eui64: Eui64, channel: Channel = CHANNEL_11) -> Radio:
         radio = Radio(self, eui64, channel, len(self.radios))
         self.radios.append(radio)
+        self._by_eui[eui64] = radio
         return radio
+
+    # Receivers are looked up, not searched for: a unicast frame concerns one radio, an ACK the
+    # radios awaiting one; only broadcasts reach every radio on the channel.
+    def _index(self, radio: Radio) -> None:
+        if radio.short is not None:
+            self._by_short[(radio.pan_id, radio.short)] = radio
+
+    def _unindex(self, radio: Radio) -> None:
+        if radio.short is not None and self._by_short.get((radio.pan_id, radio.short)) is radio:
+            del self._by_short[(radio.pan_id, radio.short)]
+
+    def _receivers(self, tx: _Transmission) -> list[Radio]:
+        if tx.is_ack:
+            return [r for r in self._awaiting if r._awaiting_ack and r._awaiting_ack[0] == tx.seq]
+        if tx.dst is None or tx.dst == mac.BROADCAST_SHORT:
+            return self.radios
+        if isinstance(tx.dst, Eui64):
+            target = self._by_eui.get(tx.dst)
+        else:
+            target = self._by_short.get((tx.dst_pan, tx.dst))
+        return ([target] if target is not None else []) + [
+            r for r in self._sniffers if r is not target
+        ]
 
     def add_capture(self, band: Band, sink: FrameSink) -> None:
         self.captures.setdefault(band, []).append(sink)
@@ -180,6 +240,7 @@ class VirtualMedium:
             if ack_request and frame is not None:
                 ack_future = asyncio.get_running_loop().create_future()
                 radio._awaiting_ack = (frame.seq, ack_future)
+                self._awaiting.add(radio)
             await self._send(radio, psdu, frame)
             if ack_future is None:
                 return TxResult(TxStatus.SUCCESS, attempts)
@@ -191,6 +252,7 @@ class VirtualMedium:
                 continue
             finally:
                 radio._awaiting_ack = None
+                self._awaiting.discard(radio)
         return TxResult(TxStatus.NO_ACK, attempts)
 
     async def _channel_access(self, radio: Radio) -> bool:
@@ -252,7 +314,7 @@ class VirtualMedium:
         self._deliver(tx)
 
     def _deliver(self, tx: _Transmission) -> None:
-        for radio in self.radios:
+        for radio in self._receivers(tx):
             if radio is tx.sender or radio.channel != tx.channel or not radio.rx_on:
                 continue
             if radio.node_id in tx.destroyed_at or radio.transmitting is not None:
@@ -267,7 +329,11 @@ class VirtualMedium:
                 continue
             if not radio.accepts(tx):
                 continue
-            radio.inbox.put_nowait(Reception(tx.psdu, self.clock.now()))
+            reception = Reception(tx.psdu, self.clock.now())
+            if radio.on_receive is not None:
+                radio.on_receive(reception)
+            else:
+                radio.inbox.put_nowait(reception)
             if tx.ack_request and tx.dst is not None and tx.dst != mac.BROADCAST_SHORT:
                 pending = tx.src is not None and radio.pending_for(tx.src)
                 self._auto_ack(radio, tx.seq, pending)

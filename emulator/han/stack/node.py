@@ -33,7 +33,7 @@ from ...codec.security import ccm, keys
 from ...codec.zigbee import aps, nwk, zdo
 from ...codec.zigbee.auxiliary import AuxiliaryHeader, KeyId
 from ..clock import Clock
-from ..medium import Radio, TxStatus
+from ..medium import Radio, Reception, TxStatus
 from ..port import (
     ApsMessage,
     DeliveryError,
@@ -144,6 +144,8 @@ class EmulatedStack:
         self.addresses: dict[int, Eui64] = {
             int(s): Eui64(e) for s, e in saved.get("addresses", {}).items()
         }
+        self._short_of: dict[Eui64, int] = {e: s for s, e in self.addresses.items()}
+
         self.trust_center: Eui64 | None = Eui64(saved["tc"]) if "tc" in saved else None
         if "short" in saved:
             self.radio.short, self.radio.pan_id = saved["short"], saved["pan_id"]
@@ -208,8 +210,10 @@ class EmulatedStack:
                 self.radio.short, self.radio.pan_id = COORDINATOR_SHORT, self.config.pan_id
                 self._save()
             self._learn_address(COORDINATOR_SHORT, self.eui64)
-        self.radio.rx_on = self.config.role != Role.END_DEVICE
-        self._spawn(self._receive_loop())
+        # Receivers listen once they are on a network; a device waiting to be joined is idle
+        # until its join starts (a sleepy device listens only while it polls).
+        self.radio.rx_on = self.config.role != Role.END_DEVICE and self.joined
+        self.radio.on_receive = self._on_reception
         if self.config.role == Role.END_DEVICE and self.joined:
             self._spawn(self._poll_loop())
 
@@ -219,6 +223,7 @@ class EmulatedStack:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self.radio.rx_on = False
+        self.radio.on_receive = None
 
     # -- HanPort: events and messages -------------------------------------------------------------
     def _emit(self, event: HanEvent) -> None:
@@ -245,15 +250,14 @@ class EmulatedStack:
         self._emit(FrameDropped(reason, source, detail))
 
     # -- the receive path ---------------------------------------------------------------------
-    async def _receive_loop(self) -> None:
-        while True:
-            reception = await self.radio.receive()
-            try:
-                await self._on_psdu(reception.psdu, reception.time)
-            except (DecodeError, ValueError) as exc:
-                self._drop(DropReason.MALFORMED, detail=str(exc))
+    def _on_reception(self, reception: Reception) -> None:
+        """The radio's receive interrupt: every check, synchronously; nothing escapes."""
+        try:
+            self._on_psdu(reception.psdu, reception.time)
+        except (DecodeError, ValueError) as exc:
+            self._drop(DropReason.MALFORMED, detail=str(exc))
 
-    async def _on_psdu(self, psdu: bytes, time: float) -> None:
+    def _on_psdu(self, psdu: bytes, time: float) -> None:
         try:
             mpdu = mac.check_fcs(psdu)
         except DecodeError:
@@ -274,22 +278,24 @@ class EmulatedStack:
             ):
                 self._beacons.append((frame.src_pan, frame.src, frame.beacon))
         elif frame.frame_type == mac.FrameType.MAC_COMMAND:
-            await self._on_mac_command(frame)
+            self._on_mac_command(frame)
         elif frame.frame_type == mac.FrameType.DATA:
             self._on_nwk(frame.payload, time)
         else:
             self._drop(DropReason.UNKNOWN_FRAME_TYPE)
 
-    async def _on_mac_command(self, frame: mac.MacFrame) -> None:
+    def _on_mac_command(self, frame: mac.MacFrame) -> None:
         command = frame.command
         if isinstance(command, mac.BeaconRequest):
-            if self.config.role != Role.END_DEVICE and self.joined:
+            # Only the coordinator is a parent in this one-hop model, so only it answers: router
+            # beacons (association permit off) would add one frame per router to every scan.
+            if self.config.role == Role.COORDINATOR:
                 self._spawn(self._send_beacon())
         elif isinstance(command, mac.AssociationRequest) and isinstance(frame.src, Eui64):
             if self.config.role == Role.COORDINATOR:
                 self._on_association_request(frame.src, command)
         elif isinstance(command, mac.DataRequest) and frame.src is not None:
-            await self.mac.on_data_request(frame.src)
+            self._spawn(self.mac.on_data_request(frame.src))
         elif (
             isinstance(command, mac.AssociationResponse)
             and self._association is not None
@@ -416,9 +422,14 @@ class EmulatedStack:
         address, or an address reused by another device, replaces the old pairing."""
         if self.addresses.get(short) == eui64:
             return
-        for stale in [s for s, e in self.addresses.items() if e == eui64]:
-            del self.addresses[stale]
+        stale = self._short_of.pop(eui64, None)
+        if stale is not None:
+            self.addresses.pop(stale, None)
+        previous = self.addresses.get(short)
+        if previous is not None:
+            self._short_of.pop(previous, None)
         self.addresses[short] = eui64
+        self._short_of[eui64] = short
 
     def _link_key_for(self, partner: Eui64 | None) -> bytes | None:
         if partner is None:
@@ -623,6 +634,7 @@ class EmulatedStack:
             self._emit(JoinRefused(self.eui64, str(exc)))
             self.radio.short = None
             self.network_key = None
+            self.radio.rx_on = False
             raise
 
     async def _join(self, install_code_key: bytes) -> None:
@@ -949,7 +961,7 @@ class EmulatedStack:
         if not self.joined:
             raise DeliveryError("not joined to a network")
         if isinstance(destination, Eui64):
-            dst = next((s for s, e in self.addresses.items() if e == destination), None)
+            dst = self._short_of.get(destination)
             if dst is None:
                 raise DeliveryError(f"no short address known for {destination}")
             partner: Eui64 | None = destination
