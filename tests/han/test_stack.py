@@ -14,12 +14,14 @@ from emulator.codec.eui64 import Eui64
 from emulator.codec.security import keys
 from emulator.han.clock import VirtualClock
 from emulator.han.port import (
+    DeliveryError,
     DropReason,
     FrameDropped,
     HanEvent,
     Joined,
     JoinRefused,
     KeyEstablished,
+    Left,
 )
 from emulator.han.radio import LinkModel, RadioModel
 from emulator.han.stack.node import EmulatedStack, JoinError, Role
@@ -275,6 +277,25 @@ async def test_frame_dropped_events_name_the_reason() -> None:
     await clock.sleep(1)
     reasons = [e.reason for e in hub_events if isinstance(e, FrameDropped)]
     assert DropReason.MALFORMED in reasons
+    await han.stop()
+
+
+async def test_leave_is_announced_and_forgets_the_network() -> None:
+    clock = VirtualClock()
+    han = VirtualHan(clock)
+    hub = han.coordinator(HUB)
+    esme = han.node(ESME, Role.ROUTER)
+    hub_events = recorder(hub)
+    await started(han)
+    await han.admit_and_join(esme, CODE)
+    await esme.leave()
+    await clock.sleep(1)
+    assert not esme.joined and esme.network_key is None
+    assert [e.eui64 for e in hub_events if isinstance(e, Left)] == [ESME]
+    with pytest.raises(DeliveryError):
+        await esme.send(HUB, cluster=PREPAYMENT, payload=READ_CREDIT)
+    with pytest.raises(DeliveryError):
+        await hub.send(ESME, cluster=PREPAYMENT, payload=READ_CREDIT)  # no longer a child
     await han.stop()
 
 
