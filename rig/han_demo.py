@@ -73,10 +73,18 @@ async def join_with_retries(
 
 
 async def run_demo(
-    clock: VirtualClock, out: Path, nodes: int, seed: int, loss: float
+    clock: VirtualClock,
+    out: Path,
+    nodes: int,
+    seed: int,
+    loss: float,
+    zep_port: int | None = None,
 ) -> dict[str, Any]:
     rng = random.Random(seed)
-    han = VirtualHan(clock, seed, RadioModel(link=LinkModel(default_loss=loss)), capture_dir=out)
+    zep = None if zep_port is None else ("127.0.0.1", zep_port)
+    han = VirtualHan(
+        clock, seed, RadioModel(link=LinkModel(default_loss=loss)), capture_dir=out, zep=zep
+    )
     hub = han.coordinator(HUB)
     members: list[tuple[EmulatedStack, bytes, bytes]] = []
     for i in range(nodes + 2):
@@ -115,10 +123,12 @@ async def run_demo(
     }
 
 
-def write_demo(out: Path, nodes: int, seed: int, loss: float, reveal_keys: bool) -> DemoResult:
+def write_demo(
+    out: Path, nodes: int, seed: int, loss: float, reveal_keys: bool, zep_port: int | None = None
+) -> DemoResult:
     out.mkdir(parents=True, exist_ok=True)
     clock = VirtualClock()
-    summary = clock.run(run_demo(clock, out, nodes, seed, loss))
+    summary = clock.run(run_demo(clock, out, nodes, seed, loss, zep_port))
     ring = summary.pop("_keys")
     summary["wall_seconds"] = round(clock.wall_seconds, 3)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..codec.eui64 import Eui64
 from ..codec.security import keys
-from .capture import KeyRing, PcapCapture
+from .capture import KeyRing, PcapCapture, ZepStream
 from .clock import Clock
 from .medium import CHANNEL_11, Channel, VirtualMedium
 from .radio import Band, RadioModel
@@ -34,6 +34,7 @@ class VirtualHan:
         model: RadioModel | None = None,
         capture_dir: Path | None = None,
         channel: Channel = CHANNEL_11,
+        zep: tuple[str, int] | None = None,
     ) -> None:
         self.clock = clock
         self.seed = seed
@@ -44,6 +45,10 @@ class VirtualHan:
             capture = PcapCapture(capture_dir / CAPTURE_FILES[channel.band])
             self.captures.append(capture)
             self.medium.add_capture(channel.band, capture)
+        self.zep = None
+        if zep is not None:  # a live view for Wireshark: `wireshark -k -i udp` on that port
+            self.zep = ZepStream(*zep, channel=channel.number)
+            self.medium.add_capture(channel.band, self.zep)
         self.nodes: list[EmulatedStack] = []
         self.hub: EmulatedStack | None = None
 
@@ -74,6 +79,8 @@ class VirtualHan:
             await node.stop()
         for capture in self.captures:
             capture.close()
+        if self.zep is not None:
+            self.zep.close()
 
     async def admit_and_join(
         self, node: EmulatedStack, install_code: bytes, window: float = DEFAULT_JOIN_WINDOW

@@ -38,15 +38,23 @@ def han() -> None:
     help="Probability that any one frame is lost on any one link.",
 )
 @click.option(
+    "--zep-port",
+    type=click.IntRange(1, 65535),
+    default=None,
+    help="Also stream every frame live as ZEP v2 to 127.0.0.1:PORT (Wireshark listens on 17754).",
+)
+@click.option(
     "--reveal-keys",
     is_flag=True,
     help="Also write keys.json and a Wireshark zigbee_pc_keys file (test keys only).",
 )
-def demo(out: Path, nodes: int, seed: int, loss: float, reveal_keys: bool) -> None:
+def demo(
+    out: Path, nodes: int, seed: int, loss: float, zep_port: int | None, reveal_keys: bool
+) -> None:
     """A hub admits routers and a sleepy device by install code and refuses a wrong code."""
     from rig.han_demo import write_demo
 
-    result = write_demo(out, nodes, seed, loss, reveal_keys)
+    result = write_demo(out, nodes, seed, loss, reveal_keys, zep_port)
     s = result.summary
     console = Console()
     console.print(

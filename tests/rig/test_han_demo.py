@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -53,3 +55,20 @@ def test_capture_decrypts_with_the_keys_file(tmp_path: Path, tshark) -> None:  #
 def test_lossy_han_still_joins_everyone_it_should(tmp_path: Path) -> None:
     summary = run(tmp_path, "--nodes", "2", "--loss", "0.2", "--seed", "9")
     assert len(summary["joined"]) == 3 and len(summary["refused"]) == 1  # type: ignore[arg-type]
+
+
+def test_live_zep_stream_carries_every_frame(tmp_path: Path) -> None:
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.settimeout(0.5)
+    try:
+        summary = run(tmp_path, "--nodes", "1", "--zep-port", str(receiver.getsockname()[1]))
+        datagrams = []
+        with contextlib.suppress(TimeoutError):
+            while True:
+                datagrams.append(receiver.recv(512))
+    finally:
+        receiver.close()
+    assert len(datagrams) == summary["frames"]
+    assert all(d[:2] == b"EX" and d[2] == 2 for d in datagrams)
