@@ -34,8 +34,6 @@ OTA_MANUFACTURER = 0x1234
 OTA_IMAGE_TYPE = 0x0001
 OTA_BLOCK = 48  # fits one frame with APS security and the extended nonce (DOMAIN.md §5)
 
-RESPONSE_WAIT = 32 * 960 * 16e-6  # aResponseWaitTime: 32 superframes of 960 symbols of 16 us
-
 
 @dataclass(frozen=True)
 class DemoCapture:
@@ -47,7 +45,7 @@ class DemoCapture:
 
 def build_exchange() -> tuple[list[Sent], KeyRing]:
     han = ScriptedHan(PAN_ID, TEST_NETWORK_KEY)
-    hub, esme = Node(HUB, 0x0000), Node(ESME, ESME_SHORT)
+    hub, esme = Node(HUB, 0x0000), Node(ESME, 0xFFFE)
     link_key = keys.link_key_from_install_code(keys.with_crc(TEST_INSTALL_CODE))
     ring = KeyRing()
     ring.add_network_key(TEST_NETWORK_KEY)
@@ -56,66 +54,7 @@ def build_exchange() -> tuple[list[Sent], KeyRing]:
 
     capability = mac.Capability.FFD | mac.Capability.MAINS_POWERED | mac.Capability.RX_ON_WHEN_IDLE
     capability |= mac.Capability.ALLOCATE_ADDRESS
-    han.mac_frame(
-        "beacon request",
-        mac.MacFrame(
-            mac.FrameType.MAC_COMMAND,
-            esme.next_mac_seq(),
-            dst_pan=0xFFFF,
-            dst=0xFFFF,
-            command=mac.BeaconRequest(),
-        ),
-    )
-    han.mac_frame(
-        "beacon",
-        mac.MacFrame(
-            mac.FrameType.BEACON,
-            hub.next_mac_seq(),
-            src_pan=PAN_ID,
-            src=hub.short,
-            beacon=mac.Beacon(True, zigbee=mac.ZigbeeBeacon(EXTENDED_PAN_ID)),
-        ),
-    )
-    han.mac_frame(
-        "association request",
-        mac.MacFrame(
-            mac.FrameType.MAC_COMMAND,
-            esme.next_mac_seq(),
-            dst_pan=PAN_ID,
-            dst=hub.short,
-            src_pan=0xFFFF,
-            src=ESME,
-            ack_request=True,
-            command=mac.AssociationRequest(capability),
-        ),
-    )
-    han.mac_frame(
-        "data request",
-        mac.MacFrame(
-            mac.FrameType.MAC_COMMAND,
-            esme.next_mac_seq(),
-            dst_pan=PAN_ID,
-            dst=hub.short,
-            src=ESME,
-            pan_id_compression=True,
-            ack_request=True,
-            command=mac.DataRequest(),
-        ),
-        gap=RESPONSE_WAIT,
-    )
-    han.mac_frame(
-        "association response",
-        mac.MacFrame(
-            mac.FrameType.MAC_COMMAND,
-            hub.next_mac_seq(),
-            dst_pan=PAN_ID,
-            dst=ESME,
-            src=HUB,
-            pan_id_compression=True,
-            ack_request=True,
-            command=mac.AssociationResponse(ESME_SHORT),
-        ),
-    )
+    han.associate(esme, hub, capability, EXTENDED_PAN_ID, ESME_SHORT)
 
     han.aps_command(
         "transport key",

@@ -49,6 +49,9 @@ ACK_PSDU_BYTES = 5
 """An imm-ACK MPDU: frame control 2, sequence number 1, FCS 2 (802.15.4-2006 §7.2.2.3)."""
 
 
+BASE_SUPERFRAME_SYMBOLS = 960  # aBaseSuperframeDuration, 802.15.4-2006 Table 85
+
+
 class Band(Enum):
     """The two HAN radios of a GB Communications Hub (DOMAIN.md §1, Release 2: dual band)."""
 
@@ -116,6 +119,16 @@ class PhyParameters:
     def cca_duration(self) -> float:
         """8 symbols: 128 us on 2.4 GHz (802.15.4-2006 §6.9.9)."""
         return self.cca_symbols * self.symbol_period
+
+    @property
+    def response_wait_time(self) -> float:
+        """aResponseWaitTime: 32 aBaseSuperframeDuration of 960 symbols (802.15.4-2006 Table 85);
+        a joiner polls for its association response after it. 491.52 ms on 2.4 GHz."""
+        return 32 * BASE_SUPERFRAME_SYMBOLS * self.symbol_period
+
+    def scan_duration(self, exponent: int = 3) -> float:
+        """Time on a channel in an active scan: aBaseSuperframeDuration x (2^n + 1), §7.5.2.1."""
+        return BASE_SUPERFRAME_SYMBOLS * ((1 << exponent) + 1) * self.symbol_period
 
     @property
     def unit_backoff_period(self) -> float:

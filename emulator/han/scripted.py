@@ -1,8 +1,8 @@
 """A scripted exchange: the frames a set of stacks would send, built and secured for real.
 
 Each node keeps its own MAC sequence number, NWK sequence number and NWK/APS frame counters, as
-a stack does, and every frame is stamped with modelled time from its 2.4 GHz airtime (DOMAIN.md
-§6: 32 us a byte, 6 bytes of PHY overhead, 192 us turnaround before an ACK). It serves captures,
+a stack does, and every frame is stamped with modelled time from the radio model's 2.4 GHz
+airtime, with each ACK one aTurnaroundTime after its frame. It serves captures,
 demos and test catalogues; the emulated stack (``emulator.han.stack``) produces the same bytes
 from live protocol state.
 """
@@ -19,15 +19,9 @@ from ..codec.zigbee import aps, nwk
 from ..codec.zigbee.aps import ApsCommand, ApsFrame
 from ..codec.zigbee.auxiliary import AuxiliaryHeader, KeyId
 from ..codec.zigbee.nwk import NwkCommand, NwkFrame
+from .radio import PHY_2G4
 
-BYTE_SECONDS = 32e-6  # O-QPSK 250 kbit/s
-PHY_OVERHEAD = 6  # preamble 4, SFD 1, PHR 1
-TURNAROUND = 192e-6  # aTurnaroundTime
 PROCESSING = 2e-3  # a stack's time to act on a received frame (modelled, not measured)
-
-
-def airtime(psdu: bytes) -> float:
-    return (PHY_OVERHEAD + len(psdu)) * BYTE_SECONDS
 
 
 @dataclass
@@ -83,15 +77,89 @@ class ScriptedHan:
     def _emit(self, sent: Sent, gap: float = PROCESSING) -> Sent:
         self.now += gap
         sent.time = self.now
-        self.now += airtime(sent.psdu)
+        self.now += PHY_2G4.airtime(len(sent.psdu))
         self.frames.append(sent)
         if sent.mac.ack_request:
             ack = mac.ack(sent.mac.seq)
-            self._emit(Sent("MAC ack", 0.0, ack.psdu(), ack), gap=TURNAROUND)
+            self._emit(Sent("MAC ack", 0.0, ack.psdu(), ack), gap=PHY_2G4.turnaround)
         return sent
 
     def mac_frame(self, name: str, frame: mac.MacFrame, gap: float = PROCESSING) -> Sent:
         return self._emit(Sent(name, 0.0, frame.psdu(), frame), gap)
+
+    def associate(
+        self,
+        joiner: Node,
+        parent: Node,
+        capability: int,
+        extended_pan_id: Eui64,
+        short_address: int,
+    ) -> None:
+        """Discovery and association (802.15.4-2006 §7.5.2-7.5.3): beacon request, beacon,
+        association request, and the response the joiner collects by polling after
+        aResponseWaitTime. Gives ``joiner`` its short address."""
+        han_pan = self.pan_id
+        self.mac_frame(
+            "beacon request",
+            mac.MacFrame(
+                mac.FrameType.MAC_COMMAND,
+                joiner.next_mac_seq(),
+                dst_pan=0xFFFF,
+                dst=0xFFFF,
+                command=mac.BeaconRequest(),
+            ),
+        )
+        self.mac_frame(
+            "beacon",
+            mac.MacFrame(
+                mac.FrameType.BEACON,
+                parent.next_mac_seq(),
+                src_pan=han_pan,
+                src=parent.short,
+                beacon=mac.Beacon(True, zigbee=mac.ZigbeeBeacon(extended_pan_id)),
+            ),
+        )
+        self.mac_frame(
+            "association request",
+            mac.MacFrame(
+                mac.FrameType.MAC_COMMAND,
+                joiner.next_mac_seq(),
+                dst_pan=han_pan,
+                dst=parent.short,
+                src_pan=0xFFFF,
+                src=joiner.eui64,
+                ack_request=True,
+                command=mac.AssociationRequest(capability),
+            ),
+        )
+        self.mac_frame(
+            "data request",
+            mac.MacFrame(
+                mac.FrameType.MAC_COMMAND,
+                joiner.next_mac_seq(),
+                dst_pan=han_pan,
+                dst=parent.short,
+                src=joiner.eui64,
+                pan_id_compression=True,
+                ack_request=True,
+                command=mac.DataRequest(),
+            ),
+            gap=PHY_2G4.response_wait_time,
+        )
+        self.mac_frame(
+            "association response",
+            mac.MacFrame(
+                mac.FrameType.MAC_COMMAND,
+                parent.next_mac_seq(),
+                dst_pan=han_pan,
+                dst=joiner.eui64,
+                src=parent.eui64,
+                pan_id_compression=True,
+                ack_request=True,
+                command=mac.AssociationResponse(short_address),
+            ),
+        )
+        joiner.short = short_address
 
     def _mac_data(self, sender: Node, dst: int, payload: bytes) -> mac.MacFrame:
         broadcast = dst >= 0xFFF8
@@ -226,17 +294,9 @@ class ScriptedHan:
         return self.send_aps(name, sender, dst, frame, payload, link_key=link_key)
 
     def aps_ack(self, sender: Node, to: Node, acked: Sent, link_key: bytes | None) -> Sent:
-        """The APS ACK of a data frame: its endpoints swapped, same cluster, profile, counter."""
+        """The APS ACK of ``acked``, secured with ``link_key`` when given."""
         data = acked.aps
         assert data is not None
         aux = None if link_key is None else self.aps_aux(sender, KeyId.DATA_KEY, False)
-        frame = aps.ApsFrame(
-            aps.FrameType.ACK,
-            data.counter,
-            dst_endpoint=data.src_endpoint,
-            cluster=data.cluster,
-            profile=data.profile,
-            src_endpoint=data.dst_endpoint,
-            aux=aux,
-        )
+        frame = data.acknowledgement(aux)
         return self.send_aps("APS ack", sender, to.short, frame, b"", link_key=link_key)

@@ -60,65 +60,22 @@ def _zcl(cluster: int, name: str, tsn: int, **fields: object) -> bytes:
 
 def build_catalogue() -> list[Sent]:
     han = ScriptedHan(PAN, TEST_NETWORK_KEY)
-    tc, dev = Node(TC, 0x0000), Node(DEVICE, DEVICE_SHORT)
+    tc, dev = Node(TC, 0x0000), Node(DEVICE, 0xFFFE)
     epid = Eui64("00-DB-12-34-56-78-90-00")
 
-    # MAC: discovery and association.
-    han.mac_frame(
-        "beacon request",
-        mac.MacFrame(
-            mac.FrameType.MAC_COMMAND, 1, dst_pan=0xFFFF, dst=0xFFFF, command=mac.BeaconRequest()
-        ),
+    # MAC: discovery and association, then a disassociation notification.
+    han.associate(dev, tc, 0x8E, epid, DEVICE_SHORT)
+    disassociation = mac.MacFrame(
+        mac.FrameType.MAC_COMMAND,
+        dev.next_mac_seq(),
+        dst_pan=PAN,
+        dst=TC,
+        src=DEVICE,
+        pan_id_compression=True,
+        ack_request=True,
+        command=mac.DisassociationNotification(2),
     )
-    han.mac_frame(
-        "beacon",
-        mac.MacFrame(
-            mac.FrameType.BEACON,
-            tc.next_mac_seq(),
-            src_pan=PAN,
-            src=0,
-            beacon=mac.Beacon(True, zigbee=mac.ZigbeeBeacon(epid)),
-        ),
-    )
-    han.mac_frame(
-        "association request",
-        mac.MacFrame(
-            mac.FrameType.MAC_COMMAND,
-            dev.next_mac_seq(),
-            dst_pan=PAN,
-            dst=0,
-            src_pan=0xFFFF,
-            src=DEVICE,
-            ack_request=True,
-            command=mac.AssociationRequest(0x8E),
-        ),
-    )
-    han.mac_frame(
-        "data request",
-        mac.MacFrame(
-            mac.FrameType.MAC_COMMAND,
-            dev.next_mac_seq(),
-            dst_pan=PAN,
-            dst=0,
-            src=DEVICE,
-            pan_id_compression=True,
-            ack_request=True,
-            command=mac.DataRequest(),
-        ),
-    )
-    han.mac_frame(
-        "association response",
-        mac.MacFrame(
-            mac.FrameType.MAC_COMMAND,
-            tc.next_mac_seq(),
-            dst_pan=PAN,
-            dst=DEVICE,
-            src=TC,
-            pan_id_compression=True,
-            ack_request=True,
-            command=mac.AssociationResponse(DEVICE_SHORT),
-        ),
-    )
+    han.mac_frame("disassociation notification", disassociation)
 
     # APS key management.
     han.aps_command(

@@ -114,6 +114,19 @@ class ApsFrame:
     def encode(self) -> bytes:
         return self.header() + self.payload
 
+    def acknowledgement(self, aux: AuxiliaryHeader | None = None) -> ApsFrame:
+        """The APS ACK of this data frame (R22 §2.2.5.2.3): endpoints swapped, same cluster,
+        profile and counter; secured (``aux``) when the data frame was."""
+        return ApsFrame(
+            FrameType.ACK,
+            self.counter,
+            dst_endpoint=self.src_endpoint,
+            cluster=self.cluster,
+            profile=self.profile,
+            src_endpoint=self.dst_endpoint,
+            aux=aux,
+        )
+
 
 _ADDRESSED = struct.Struct("<BHHB")  # endpoint, cluster, profile, endpoint
 _GROUP_ADDRESSED = struct.Struct("<HHHB")  # group, cluster, profile, endpoint

@@ -45,13 +45,12 @@ from ..port import (
     KeyEstablished,
     Left,
 )
+from ..radio import PhyParameters
 from .mac import MacService
 from .state import IncomingCounters, OutgoingCounter, StateStore
 from .trust_center import TrustCenterPolicy
 
 COORDINATOR_SHORT = 0x0000
-RESPONSE_WAIT = 32 * 960 * 16e-6  # aResponseWaitTime, 802.15.4-2006 Table 86
-SCAN_DURATION = (960 * (2**3 + 1)) * 16e-6  # aBaseSuperframeDuration * (2^3 + 1), one channel
 KEY_EXCHANGE_TRIES = 3  # Request/Verify Key are not APS-acknowledged: repeated on silence
 ACTIVE_SCANS = 3  # beacon requests per scan: neither they nor beacons are acknowledged
 APS_ACK_WAIT = 1.6  # apsAckWaitDuration for one hop: 0.05 s * 2 * nwkcMaxDepth (R22 Table 2.24)
@@ -130,6 +129,10 @@ class EmulatedStack:
         self._next_short = 0x0001
         self._sleepy: set[int] = set()
         self._load()
+
+    @property
+    def _phy(self) -> PhyParameters:
+        return self.radio.medium.model.phy(self.radio.channel.band)
 
     # -- persistence ----------------------------------------------------------------------------
     def _load(self) -> None:
@@ -563,7 +566,7 @@ class EmulatedStack:
 
     async def _deliver_network_key(self, joiner: Eui64) -> None:
         """After the joiner has collected its association response, send it the network key."""
-        deadline = self.clock.now() + RESPONSE_WAIT * 4
+        deadline = self.clock.now() + self._phy.response_wait_time * 4
         while self.mac.has_pending(joiner) and self.clock.now() < deadline:
             await self.clock.sleep(0.01)
         child = self._children.get(joiner)
@@ -653,7 +656,7 @@ class EmulatedStack:
                 command=mac.BeaconRequest(),
             )
             await self.mac.send(request)
-            await self.clock.sleep(SCAN_DURATION)
+            await self.clock.sleep(self._phy.scan_duration())
             candidates = [(pan, src) for pan, src, b in self._beacons if b.association_permit]
             if candidates:
                 break
@@ -679,7 +682,7 @@ class EmulatedStack:
         if (await self.mac.send(request)).status != TxStatus.SUCCESS:
             raise JoinError("association request not acknowledged")
         self._association = asyncio.get_running_loop().create_future()
-        await self.clock.sleep(RESPONSE_WAIT)
+        await self.clock.sleep(self._phy.response_wait_time)
         poll = mac.MacFrame(
             mac.FrameType.MAC_COMMAND,
             self.mac.next_seq(),
@@ -692,7 +695,7 @@ class EmulatedStack:
         )
         await self.mac.send(poll)
         try:
-            async with self.clock.timeout(RESPONSE_WAIT):
+            async with self.clock.timeout(self._phy.response_wait_time):
                 response = await self._association
         except TimeoutError:
             raise JoinError("no association response") from None
@@ -929,15 +932,7 @@ class EmulatedStack:
         aux = None
         if data.aux is not None:
             aux = AuxiliaryHeader(KeyId.DATA_KEY, self._aps_out.take())
-        ack = aps.ApsFrame(
-            aps.FrameType.ACK,
-            data.counter,
-            dst_endpoint=data.src_endpoint,
-            cluster=data.cluster,
-            profile=data.profile,
-            src_endpoint=data.dst_endpoint,
-            aux=aux,
-        )
+        ack = data.acknowledgement(aux)
         if aux is None:
             aps_bytes = ack.encode()
         else:
