@@ -144,6 +144,14 @@ class HanPort(Protocol):
         """Trust Centre only: admit ``eui64`` with ``link_key`` for ``seconds``."""
         ...
 
+    def link_key(self, partner: Eui64) -> bytes | None:
+        """The APS link key in use with ``partner``, if any (never logged)."""
+        ...
+
+    async def request_link_key(self, partner: Eui64) -> None:
+        """Ask the Trust Centre for an application link key with ``partner`` (R22 §4.4.10.4)."""
+        ...
+
     async def set_link_key(self, partner: Eui64, key: bytes, kind: str) -> None:
         """Install an APS link key with ``partner`` (after CBKE or a partner-key request)."""
         ...

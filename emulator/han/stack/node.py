@@ -56,6 +56,7 @@ ACTIVE_SCANS = 3  # beacon requests per scan: neither they nor beacons are ackno
 APS_ACK_WAIT = 1.6  # apsAckWaitDuration for one hop: 0.05 s * 2 * nwkcMaxDepth (R22 Table 2.24)
 APS_MAX_RETRIES = 3  # apscMaxFrameRetries
 SECURITY_TIMEOUT = 10.0  # how long a joiner waits for the network key / a key exchange step
+ADDRESS_DISCOVERY_TIMEOUT = 2.0  # seconds to wait for a NWK_addr_rsp
 FAST_POLL = 0.25  # seconds between polls while a sleepy device awaits a reply
 APS_DUPLICATE_WINDOW = 16  # recent (sender, APS counter) pairs remembered for duplicate rejection
 
@@ -123,7 +124,7 @@ class EmulatedStack:
         self._recent: list[tuple[int, int]] = []
         self._beacons: list[tuple[int, int, mac.Beacon]] = []
         self._association: asyncio.Future[mac.AssociationResponse] | None = None
-        self._key_waiters: dict[str, asyncio.Future[aps.ApsCommand]] = {}
+        self._waiters: dict[str, asyncio.Future[Any]] = {}
         self._children: dict[Eui64, _Child] = {}
         self._pending_tclk: dict[Eui64, bytes] = {}
         self._next_short = 0x0001
@@ -362,8 +363,8 @@ class EmulatedStack:
             status = 0 if child is not None else mac.AssociationStatus.PAN_ACCESS_DENIED
             short = child.short if child is not None else 0xFFFF
             self._spawn(self._send_nwk_command(frame.src, nwk.RejoinResponse(short, status)))
-        elif isinstance(command, nwk.RejoinResponse) and "rejoin" in self._key_waiters:
-            self._key_waiters.pop("rejoin").set_result(aps.OtherApsCommand(command.status))
+        elif isinstance(command, nwk.RejoinResponse) and "rejoin" in self._waiters:
+            self._waiters.pop("rejoin").set_result(command)
 
     def _on_aps(self, nwk_frame: nwk.NwkFrame, data: bytes, time: float, nwk_secured: bool) -> None:
         frame = aps.decode_aps(data)
@@ -402,8 +403,7 @@ class EmulatedStack:
                 return  # a retry of a frame already delivered; the ACK above answers it
             self._recent = [*self._recent[-APS_DUPLICATE_WINDOW:], (nwk_frame.src, frame.counter)]
             if frame.profile == aps.PROFILE_ZDP:  # the ZigBee Device Object is the stack's own
-                if frame.cluster == zdo.ZdoCluster.DEVICE_ANNCE:
-                    self._on_device_announce(payload)
+                self._on_zdo(frame.cluster or 0, payload, nwk_frame.src)
                 return
             self._messages.put_nowait(
                 ApsMessage(
@@ -444,10 +444,45 @@ class EmulatedStack:
 
     _install_key: bytes | None = None  # a joiner's preconfigured key, until it has the TCLK
 
-    def _on_device_announce(self, payload: bytes) -> None:
-        announce = zdo.decode_zdo(zdo.ZdoCluster.DEVICE_ANNCE, payload)
-        if not isinstance(announce, zdo.DeviceAnnce):
-            return
+    def _on_zdo(self, cluster: int, payload: bytes, sender: int) -> None:
+        """The ZDO services this stack offers: device announce, network address discovery."""
+        message = zdo.decode_zdo(cluster, payload)
+        if isinstance(message, zdo.DeviceAnnce):
+            self._on_device_announce(message)
+        elif isinstance(message, zdo.NwkAddrReq) and message.ieee_addr == self.eui64:
+            assert self.radio.short is not None
+            answer = zdo.NwkAddrRsp(
+                message.tsn, zdo.ZdoStatus.SUCCESS, self.eui64, self.radio.short
+            )
+            self._spawn(self._send_zdo(sender, answer))
+        elif isinstance(message, zdo.NwkAddrRsp) and message.status == zdo.ZdoStatus.SUCCESS:
+            self._learn_address(message.nwk_addr_remote_dev, message.ieee_addr_remote_dev)
+            waiter = self._waiters.pop(f"nwk-addr-{message.ieee_addr_remote_dev.hex}", None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(message)
+
+    async def _send_zdo(self, dst: int, message: zdo.ZdoMessage) -> None:
+        await self.send(
+            dst,
+            cluster=message.cluster_id,
+            payload=message.encode(),
+            profile=aps.PROFILE_ZDP,
+            src_endpoint=0,
+            dst_endpoint=0,
+            aps_security=False,
+            ack=False,
+        )
+
+    async def _discover(self, eui64: Eui64) -> int | None:
+        """Network address discovery (R22 §2.4.3.1.1): ask everyone who ``eui64`` is."""
+        waiter = self._expect(f"nwk-addr-{eui64.hex}")
+        request = zdo.NwkAddrReq(self.rng.randrange(256), eui64)
+        await self._send_zdo(nwk.BROADCAST_RX_ON_WHEN_IDLE, request)
+        await self._poll_for(waiter, COORDINATOR_SHORT, ADDRESS_DISCOVERY_TIMEOUT)
+        self._waiters.pop(f"nwk-addr-{eui64.hex}", None)
+        return self._short_of.get(eui64)
+
+    def _on_device_announce(self, announce: zdo.DeviceAnnce) -> None:
         self._learn_address(announce.nwk_addr, announce.ieee_addr)
         if not announce.capability & zdo.MacCapability.RECEIVER_ON_WHEN_IDLE:
             self._sleepy.add(announce.nwk_addr)
@@ -471,12 +506,27 @@ class EmulatedStack:
         command: aps.ApsCommand,
         aux: AuxiliaryHeader | None,
     ) -> None:
-        if isinstance(command, aps.TransportKey):
-            waiter = self._key_waiters.pop(f"transport-{int(command.key_type)}", None)
+        if (
+            isinstance(command, aps.TransportKey)
+            and command.key_type == aps.KeyType.APPLICATION_LINK_KEY
+            and command.partner is not None
+        ):
+            if source is None or source != self.trust_center or aux is None:
+                self._drop(DropReason.UNSECURED, source, "application link key not from our TC")
+                return
+            self.link_keys[command.partner] = command.key
+            self._aps_in.forget(command.partner)
+            self._save()
+            self._emit(KeyEstablished(command.partner, "application-link-key"))
+            waiter = self._waiters.pop(f"partner-{command.partner.hex}", None)
+            if waiter is not None and not waiter.done():
+                waiter.set_result(command)
+        elif isinstance(command, aps.TransportKey):
+            waiter = self._waiters.pop(f"transport-{int(command.key_type)}", None)
             if waiter is not None and not waiter.done():
                 waiter.set_result(command)
         elif isinstance(command, aps.ConfirmKey):
-            waiter = self._key_waiters.pop("confirm", None)
+            waiter = self._waiters.pop("confirm", None)
             if waiter is not None and not waiter.done():
                 waiter.set_result(command)
         elif self.config.role == Role.COORDINATOR and source is not None:
@@ -486,6 +536,8 @@ class EmulatedStack:
             elif isinstance(command, aps.RequestKey) and aux is not None:
                 if command.key_type == aps.RequestKeyType.TRUST_CENTER_LINK_KEY:
                     self._spawn(self._issue_tc_link_key(child))
+                elif command.partner is not None and command.partner in self._children:
+                    self._spawn(self._issue_partner_key(child, self._children[command.partner]))
             elif isinstance(command, aps.VerifyKey):
                 self._spawn(self._confirm_tc_link_key(child, command))
 
@@ -497,6 +549,15 @@ class EmulatedStack:
             aps.KeyType.TRUST_CENTER_LINK_KEY, new_key, 0, child.eui64, self.eui64
         )
         await self._send_aps_command(child.short, command, KeyId.KEY_LOAD_KEY, child.link_key)
+
+    async def _issue_partner_key(self, requester: _Child, partner: _Child) -> None:
+        """The same fresh application link key to both partners, each under its key-load key."""
+        key = self.rng.randbytes(16)
+        for to, other, initiator in ((requester, partner, True), (partner, requester, False)):
+            command = aps.TransportKey(
+                aps.KeyType.APPLICATION_LINK_KEY, key, partner=other.eui64, initiator=initiator
+            )
+            await self._send_aps_command(to.short, command, KeyId.KEY_LOAD_KEY, to.link_key)
 
     async def _confirm_tc_link_key(self, child: _Child, verify: aps.VerifyKey) -> None:
         new_key = self._pending_tclk.pop(child.eui64, None)
@@ -515,10 +576,10 @@ class EmulatedStack:
         self._emit(KeyEstablished(child.eui64, "tc-link-key"))
 
     def _fail_key_wait(self, reason: str) -> None:
-        for waiter in self._key_waiters.values():
+        for waiter in self._waiters.values():
             if not waiter.done():
                 waiter.set_exception(JoinError(reason))
-        self._key_waiters.clear()
+        self._waiters.clear()
 
     # -- coordinator: association and admission ----------------------------------------------------
     def _on_association_request(self, joiner: Eui64, request: mac.AssociationRequest) -> None:
@@ -605,6 +666,24 @@ class EmulatedStack:
         )
         await self.mac.send(frame)
 
+    def link_key(self, partner: Eui64) -> bytes | None:
+        child = self._children.get(partner)
+        return child.link_key if child is not None else self.link_keys.get(partner)
+
+    async def request_link_key(self, partner: Eui64) -> None:
+        """R22 §4.4.10.4: ask the Trust Centre for an application link key with ``partner``; it
+        sends the same fresh key to both of us under each one's key-load key."""
+        if self.trust_center is None or self.trust_center not in self.link_keys:
+            raise DeliveryError("no Trust Centre link key to ask with")
+        waiter = self._expect(f"partner-{partner.hex}")
+        await self._send_aps_command(
+            COORDINATOR_SHORT,
+            aps.RequestKey(aps.RequestKeyType.APPLICATION_LINK_KEY, partner),
+            KeyId.DATA_KEY,
+            self.link_keys[self.trust_center],
+        )
+        await self._await_answer(f"partner-{partner.hex}", COORDINATOR_SHORT, waiter)
+
     def link_keys_in_use(self) -> list[tuple[Eui64, bytes]]:
         """Every APS link key this node holds or held, by partner (for the keys file only)."""
         pairs = list(self.link_keys.items())
@@ -664,11 +743,7 @@ class EmulatedStack:
             raise JoinError("no beacon permitting association")
         pan, parent = candidates[0]
         self.radio.pan_id = pan
-        capability = mac.Capability.ALLOCATE_ADDRESS
-        if self.config.role == Role.ROUTER:
-            capability |= (
-                mac.Capability.FFD | mac.Capability.MAINS_POWERED | mac.Capability.RX_ON_WHEN_IDLE
-            )
+        capability = self._capability()
         request = mac.MacFrame(
             mac.FrameType.MAC_COMMAND,
             self.mac.next_seq(),
@@ -702,7 +777,7 @@ class EmulatedStack:
         if response.status != mac.AssociationStatus.SUCCESSFUL:
             raise JoinError(f"association refused: {response.status.name}")
         self.radio.short = response.short_address
-        network_key = await self._await_key("transport-1", poll_parent=parent)
+        network_key = await self._await_answer("transport-1", poll_parent=parent)
         assert isinstance(network_key, aps.TransportKey) and network_key.source is not None
         self.network_key, self.key_seq = network_key.key, network_key.key_seq
         self.trust_center = network_key.source
@@ -728,6 +803,14 @@ class EmulatedStack:
         if self.config.role == Role.END_DEVICE:
             self.radio.rx_on = False
             self._spawn(self._poll_loop())
+
+    def _capability(self) -> int:
+        """Capability Information (802.15.4 §7.3.1.2) for association and rejoin."""
+        capability = mac.Capability.ALLOCATE_ADDRESS
+        if self.config.role == Role.ROUTER:
+            capability |= mac.Capability.FFD | mac.Capability.MAINS_POWERED
+            capability |= mac.Capability.RX_ON_WHEN_IDLE
+        return capability
 
     async def _update_tc_link_key(self, parent: int) -> None:
         """R22 §4.6.3.7: request key, receive the new key, verify it, wait for the confirmation.
@@ -764,7 +847,7 @@ class EmulatedStack:
         key_id: KeyId | None,
         key: bytes | None,
         answer: str,
-    ) -> aps.ApsCommand:
+    ) -> Any:
         """Send a key-exchange command and wait for its answer, repeating it if need be."""
         for _ in range(KEY_EXCHANGE_TRIES - 1):
             waiter = self._expect(answer)
@@ -774,7 +857,7 @@ class EmulatedStack:
                 return waiter.result()
         waiter = self._expect(answer)
         await self._send_aps_command(parent, command, key_id, key)
-        return await self._await_key(answer, poll_parent=parent, waiter=waiter)
+        return await self._await_answer(answer, poll_parent=parent, waiter=waiter)
 
     async def _poll_for(self, waiter: asyncio.Future[Any], parent: int, seconds: float) -> None:
         """Wait up to ``seconds`` for ``waiter``; a sleepy device polls its parent meanwhile."""
@@ -787,19 +870,19 @@ class EmulatedStack:
                     else:
                         await asyncio.shield(waiter)
 
-    def _expect(self, name: str) -> asyncio.Future[aps.ApsCommand]:
-        waiter: asyncio.Future[aps.ApsCommand] = asyncio.get_running_loop().create_future()
-        self._key_waiters[name] = waiter
+    def _expect(self, name: str) -> asyncio.Future[Any]:
+        waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiters[name] = waiter
         return waiter
 
-    async def _await_key(
-        self, name: str, poll_parent: int, waiter: asyncio.Future[aps.ApsCommand] | None = None
-    ) -> aps.ApsCommand:
+    async def _await_answer(
+        self, name: str, poll_parent: int, waiter: asyncio.Future[Any] | None = None
+    ) -> Any:
         """Wait for a key-exchange step; a sleepy joiner polls its parent meanwhile."""
-        waiter = waiter or self._key_waiters.get(name) or self._expect(name)
+        waiter = waiter or self._waiters.get(name) or self._expect(name)
         await self._poll_for(waiter, poll_parent, self.config.security_timeout)
         if not waiter.done():
-            self._key_waiters.pop(name, None)
+            self._waiters.pop(name, None)
             raise JoinError(f"security timeout waiting for {name}")
         return waiter.result()
 
@@ -848,16 +931,12 @@ class EmulatedStack:
         if self.network_key is None or self.radio.short is None:
             raise JoinError("no network to rejoin")
         waiter = self._expect("rejoin")
-        capability = mac.Capability.ALLOCATE_ADDRESS
-        if self.config.role == Role.ROUTER:
-            capability |= (
-                mac.Capability.FFD | mac.Capability.MAINS_POWERED | mac.Capability.RX_ON_WHEN_IDLE
-            )
+        capability = self._capability()
         await self._send_nwk_command(COORDINATOR_SHORT, nwk.RejoinRequest(capability))
-        result = await self._await_key("rejoin", poll_parent=COORDINATOR_SHORT, waiter=waiter)
-        assert isinstance(result, aps.OtherApsCommand)
-        if result.command_id != 0:
-            raise JoinError(f"rejoin refused: status {result.command_id}")
+        result = await self._await_answer("rejoin", poll_parent=COORDINATOR_SHORT, waiter=waiter)
+        assert isinstance(result, nwk.RejoinResponse)
+        if result.status != 0:
+            raise JoinError(f"rejoin refused: status {result.status}")
 
     # -- sending ----------------------------------------------------------------------------------
     def _next_nwk_seq(self) -> int:
@@ -957,6 +1036,8 @@ class EmulatedStack:
             raise DeliveryError("not joined to a network")
         if isinstance(destination, Eui64):
             dst = self._short_of.get(destination)
+            if dst is None:
+                dst = await self._discover(destination)
             if dst is None:
                 raise DeliveryError(f"no short address known for {destination}")
             partner: Eui64 | None = destination
