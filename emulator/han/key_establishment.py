@@ -15,6 +15,7 @@ answer any partner, initiators call :meth:`establish`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,14 +28,26 @@ from ..codec.security.cbke.exchange import (
     KeyEstablishment,
     KeyEstablishmentState,
     Role,
+    choose_suite,
+    suite_bitmap,
     terminate_message,
 )
-from ..codec.security.cbke.suites import KeyEstablishmentStatus
-from ..codec.zcl.frame import Direction, FrameType, ZclFrame, decode_zcl
+from ..codec.security.cbke.suites import KeyEstablishmentStatus, KeyEstablishmentSuite
+from ..codec.zcl.frame import (
+    Direction,
+    FrameType,
+    ZclFrame,
+    decode_zcl,
+    read_attributes,
+    read_attributes_response,
+    read_attributes_result,
+)
 from .clock import Clock
 from .port import ApsMessage, HanPort
 
 KEY_ESTABLISHMENT_CLUSTER = 0x0800
+KEY_ESTABLISHMENT_SUITE = 0x0000  # the server attribute: a bitmap of the suites offered
+READ_ATTRIBUTES, READ_ATTRIBUTES_RESPONSE = 0x00, 0x01
 NETWORK_MARGIN = 2.0
 """Seconds allowed on top of the partner's advertised generate time for the frames to travel
 (a sleepy partner's poll period adds to it; [I] the spec leaves transport time to the stack)."""
@@ -74,13 +87,32 @@ class KeyEstablishmentService:
         self._runs: dict[Eui64, _Run] = {}
         self._tsn = self._rng.randrange(256)
         self.results: dict[Eui64, KeyEstablishmentStatus | None] = {}
+        self._suite_reads: dict[Eui64, asyncio.Future[int | None]] = {}
+        self._background: set[asyncio.Task[None]] = set()
 
     def _random(self, n: int) -> bytes:
         return self._rng.randbytes(n)
 
     async def establish(self, partner: Eui64, endpoint: int = 1) -> bytes:
-        """Run CBKE with ``partner`` as initiator; the key is installed when this returns."""
-        exchange = KeyEstablishment.initiator(self.credentials, partner, rng=self._random)
+        """Run CBKE with ``partner`` as initiator; the key is installed when this returns.
+
+        The suite is the highest both support, from the partner's KeyEstablishmentSuite attribute
+        (C.3.1.1); a partner that does not answer the read gets our highest, and says
+        UNSUPPORTED_SUITE if it must.
+        """
+        peer_suites = await self._read_peer_suites(partner, endpoint)
+        own = [int(c.suite) for c in self.credentials]
+        suite = max(own) if peer_suites is None else choose_suite(own, peer_suites)
+        if suite is None:
+            self.results[partner] = KeyEstablishmentStatus.UNSUPPORTED_SUITE
+            raise KeyEstablishmentFailed(
+                partner,
+                KeyEstablishmentStatus.UNSUPPORTED_SUITE,
+                f"partner offers {peer_suites:#06x}",
+            )
+        exchange = KeyEstablishment.initiator(
+            self.credentials, partner, suite=KeyEstablishmentSuite(suite), rng=self._random
+        )
         run = _Run(exchange, endpoint, asyncio.Queue())
         self._runs[partner] = run
         try:
@@ -95,7 +127,8 @@ class KeyEstablishmentService:
             frame = decode_zcl(msg.payload)
         except DecodeError:
             return
-        if frame.frame_type != FrameType.CLUSTER_SPECIFIC:
+        if frame.frame_type == FrameType.GLOBAL:
+            self._on_global(msg, frame)
             return
         run = self._runs.get(msg.source)
         if run is None:
@@ -106,6 +139,41 @@ class KeyEstablishmentService:
             self._runs[msg.source] = run
             run.task = asyncio.get_running_loop().create_task(self._respond(msg.source, run))
         run.inbox.put_nowait((frame.command_id, frame.payload))
+
+    def _on_global(self, msg: ApsMessage, frame: ZclFrame) -> None:
+        """Our KeyEstablishmentSuite attribute for a partner about to initiate, and its answer to
+        our own read."""
+        if frame.command_id == READ_ATTRIBUTES and frame.direction == Direction.CLIENT_TO_SERVER:
+            bitmap = suite_bitmap(self.credentials)
+            reply = read_attributes_response(
+                KEY_ESTABLISHMENT_CLUSTER, {KEY_ESTABLISHMENT_SUITE: bitmap}, tsn=frame.tsn
+            )
+            task = asyncio.get_running_loop().create_task(
+                self._send_frame(msg.source, msg.src_endpoint, reply)
+            )
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+        elif frame.command_id == READ_ATTRIBUTES_RESPONSE:
+            waiter = self._suite_reads.pop(msg.source, None)
+            if waiter is not None and not waiter.done():
+                with contextlib.suppress(DecodeError):
+                    value = read_attributes_result(frame).get(KEY_ESTABLISHMENT_SUITE)
+                    waiter.set_result(value if isinstance(value, int) else None)
+
+    async def _read_peer_suites(self, partner: Eui64, endpoint: int) -> int | None:
+        waiter: asyncio.Future[int | None] = asyncio.get_running_loop().create_future()
+        self._suite_reads[partner] = waiter
+        self._tsn = (self._tsn + 1) & 0xFF
+        await self._send_frame(
+            partner, endpoint, read_attributes([KEY_ESTABLISHMENT_SUITE], tsn=self._tsn)
+        )
+        try:
+            async with self.clock.timeout(2 * NETWORK_MARGIN + self.extra_wait):
+                return await waiter
+        except TimeoutError:
+            return None
+        finally:
+            self._suite_reads.pop(partner, None)
 
     async def _respond(self, partner: Eui64, run: _Run) -> bytes:
         try:
@@ -174,10 +242,13 @@ class KeyEstablishmentService:
             message.payload,
             disable_default_response=True,
         )
+        await self._send_frame(run.exchange.partner, run.endpoint, frame)
+
+    async def _send_frame(self, partner: Eui64, endpoint: int, frame: ZclFrame) -> None:
         await self.port.send(
-            run.exchange.partner,
+            partner,
             cluster=KEY_ESTABLISHMENT_CLUSTER,
             payload=frame.encode(),
-            dst_endpoint=run.endpoint,
+            dst_endpoint=endpoint,
             aps_security=False,
         )

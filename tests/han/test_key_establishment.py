@@ -48,6 +48,7 @@ class Device:
         self.cbke = KeyEstablishmentService(stack, clock, creds)
         self.other: asyncio.Queue[ApsMessage] = asyncio.Queue()
         self.events: list[HanEvent] = []
+        self.tasks: list[asyncio.Task[None]] = []
 
     async def dispatch(self) -> None:
         async for msg in self.stack.messages():
@@ -75,8 +76,8 @@ async def premises(
     loop = asyncio.get_running_loop()
     for device in (hub, esme):
         if device is esme or serve_hub:
-            loop.create_task(device.dispatch())
-        loop.create_task(device.record())
+            device.tasks.append(loop.create_task(device.dispatch()))
+        device.tasks.append(loop.create_task(device.record()))
     await han.admit_and_join(esme.stack, CODES[ESME])
     return han, hub, esme
 
@@ -133,7 +134,7 @@ async def test_a_certificate_from_another_ca_is_refused_and_keys_stay() -> None:
 async def test_a_certificate_for_another_device_is_refused() -> None:
     clock = VirtualClock()
     ca = make_ca(SUITE2, 1)
-    han, hub, esme = await premises(clock, [credentials(ca, HUB)], [credentials(ca, PPMID)])
+    han, _, esme = await premises(clock, [credentials(ca, HUB)], [credentials(ca, PPMID)])
     with pytest.raises(KeyEstablishmentFailed) as failure:
         await esme.cbke.establish(HUB)
     assert failure.value.status == KeyEstablishmentStatus.INVALID_CERTIFICATE
@@ -143,7 +144,7 @@ async def test_a_certificate_for_another_device_is_refused() -> None:
 async def test_a_silent_partner_times_out_without_a_key() -> None:
     clock = VirtualClock()
     ca = make_ca(SUITE2, 1)
-    han, hub, esme = await premises(
+    han, _, esme = await premises(
         clock, [credentials(ca, HUB)], [credentials(ca, ESME)], serve_hub=False
     )
     before = esme.stack.link_key(HUB)
@@ -172,4 +173,28 @@ async def test_partner_link_key_from_the_trust_centre_carries_device_to_device_t
     await ppmid.send(ESME, cluster=PREPAYMENT, payload=READ)
     msg = await anext(esme.messages())
     assert (msg.source, msg.payload, msg.aps_secured) == (PPMID, READ, True)
+    await han.stop()
+
+
+async def test_the_highest_common_suite_is_chosen_from_the_partners_attribute() -> None:
+    clock = VirtualClock()
+    ca1, ca2 = make_ca(SUITE1, 1), make_ca(SUITE2, 2)
+    han, hub, esme = await premises(
+        clock, [credentials(ca1, HUB), credentials(ca2, HUB)], [credentials(ca1, ESME)]
+    )
+    key = await esme.cbke.establish(HUB)  # only suite 1 is common: it must be suite 1
+    await clock.sleep(1)
+    assert hub.stack.link_key(ESME) == key
+    await han.stop()
+
+
+async def test_no_common_suite_fails_before_any_exchange() -> None:
+    clock = VirtualClock()
+    han, hub, esme = await premises(
+        clock, [credentials(make_ca(SUITE2, 2), HUB)], [credentials(make_ca(SUITE1, 1), ESME)]
+    )
+    with pytest.raises(KeyEstablishmentFailed) as failure:
+        await esme.cbke.establish(HUB)
+    assert failure.value.status == KeyEstablishmentStatus.UNSUPPORTED_SUITE
+    assert ESME not in hub.cbke.results  # the hub never saw an Initiate request
     await han.stop()
