@@ -1,0 +1,1 @@
+"""Device actors: Communications Hub (CHF + GPF), ESME, GSME, PPMID, with persistent state."""
