@@ -127,6 +127,7 @@ class EmulatedStack:
         self._waiters: dict[str, asyncio.Future[Any]] = {}
         self._children: dict[Eui64, _Child] = {}
         self._pending_tclk: dict[Eui64, bytes] = {}
+        self._install_key: bytes | None = None  # a joiner's install-code key until it has a TCLK
         self._next_short = 0x0001
         self._sleepy: set[int] = set()
         self._load()
@@ -316,7 +317,7 @@ class EmulatedStack:
             nwk.BROADCAST_ROUTERS,
         ):
             if frame.dst in self._sleepy and self.config.role == Role.COORDINATOR:
-                self._relay_to_sleepy_child(frame.dst, data)
+                self.mac.queue_indirect(frame.dst, self.mac.data_frame(frame.dst, data))
             else:
                 self._drop(DropReason.NOT_FOR_US, frame.src)
             return
@@ -441,8 +442,6 @@ class EmulatedStack:
             return self.link_keys[partner]
         child = self._children.get(partner)
         return child.link_key if child is not None else self._install_key
-
-    _install_key: bytes | None = None  # a joiner's preconfigured key, until it has the TCLK
 
     def _on_zdo(self, cluster: int, payload: bytes, sender: int) -> None:
         """The ZDO services this stack offers: device announce, network address discovery."""
@@ -979,9 +978,6 @@ class EmulatedStack:
         next_hop = COORDINATOR_SHORT if dst in self._sleepy else dst
         result = await self.mac.send(self.mac.data_frame(next_hop, nwk_bytes))
         return result.status == TxStatus.SUCCESS
-
-    def _relay_to_sleepy_child(self, dst: int, nwk_bytes: bytes) -> None:
-        self.mac.queue_indirect(dst, self.mac.data_frame(dst, nwk_bytes))
 
     async def _send_nwk_command(self, dst: int, command: nwk.NwkCommand) -> None:
         await self._transmit_nwk(
