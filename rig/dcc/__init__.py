@@ -1,0 +1,73 @@
+"""The DCC simulator (DESIGN.md rule 7): DUIS service requests, SMI, CPL, journal, ACB, WAN link.
+
+``requests`` holds the DUIS-shaped types, ``inventory`` the SQLite tables and SMI transitions,
+``acb`` the GBCS commands the Access Control Broker builds, ``dcc`` the ``Dcc`` itself.
+"""
+
+from __future__ import annotations
+
+from .acb import RTDS_ACB, AccessControlBroker, HanDeviceType
+from .dcc import Dcc, NoWanPolicy, WanLink
+from .inventory import (
+    CplConflict,
+    CplEntry,
+    Inventory,
+    SmetsVersion,
+    SmiRecord,
+    SmiStatus,
+    TransitionError,
+)
+from .requests import (
+    AddDeviceToCHFWhitelist,
+    CHFInstallSuccessNoSMWAN,
+    CHFInstallSuccessSMWAN,
+    CommandVariant,
+    DccAlert,
+    DccAlertCode,
+    DccMessage,
+    DeviceAlert,
+    DevicePrenotification,
+    DeviceType,
+    RequestId,
+    RequestType,
+    ResponseCode,
+    ResponseId,
+    ServiceReferenceVariant,
+    ServiceRequest,
+    ServiceResponse,
+    UpdateHANDeviceLog,
+)
+
+__all__ = [
+    "RTDS_ACB",
+    "AccessControlBroker",
+    "AddDeviceToCHFWhitelist",
+    "CHFInstallSuccessNoSMWAN",
+    "CHFInstallSuccessSMWAN",
+    "CommandVariant",
+    "CplConflict",
+    "CplEntry",
+    "Dcc",
+    "DccAlert",
+    "DccAlertCode",
+    "DccMessage",
+    "DeviceAlert",
+    "DevicePrenotification",
+    "DeviceType",
+    "HanDeviceType",
+    "Inventory",
+    "NoWanPolicy",
+    "RequestId",
+    "RequestType",
+    "ResponseCode",
+    "ResponseId",
+    "ServiceReferenceVariant",
+    "ServiceRequest",
+    "ServiceResponse",
+    "SmetsVersion",
+    "SmiRecord",
+    "SmiStatus",
+    "TransitionError",
+    "UpdateHANDeviceLog",
+    "WanLink",
+]

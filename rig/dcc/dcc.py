@@ -1,0 +1,555 @@
+"""The DCC simulator: DUIS service requests in, GBCS over a WAN link out, DUIS responses back.
+
+``Dcc.submit(request)`` validates a ``ServiceRequest`` as DUIS 5.4 would and answers at once
+(``I0`` for DCC-only SRVs, ``I99`` once a device command is on its way, an E-code otherwise).
+Device responses and alerts arrive later over the CH's ``WanLink`` (or through ``receive``) and come
+out of ``messages()`` as DUIS-shaped ``ServiceResponse`` / ``DeviceAlert`` / ``DccAlert``.
+
+SRVs: 12.2, 8.14.1, 8.14.2 (DCC only) and 8.11 Add / Remove (CCS01 / CCS02, built by the ACB role,
+``acb.py``). SMI transitions: see ``inventory.py``. A device command unanswered after
+``response_timeout`` (modelled seconds, through the ``Clock``) is answered E21.
+
+Validation order (each failure is the first applicable DUIS code): command variant (E12), target
+and body devices in the SMI (E19), device types for the SRV (E11), the body device's registered
+supplier is the requester (E4), SMI statuses (E5); for 12.2 the device must be new
+(``DEVICE_ALREADY_IN_SMI`` [U]) and its model on the CPL (``DEVICE_MODEL_NOT_ON_CPL`` [U]).
+Users, roles and request-counter freshness (E1-E3, anti-replay) are not modelled yet.
+
+"No SM WAN" (DESIGN.md: the link is absent) follows ``NoWanPolicy``: ``FAIL`` (default) answers
+E20 "unable to communicate with device" at once; ``HOLD`` acknowledges (I99) and sends the command
+when a link to that CH is attached. [U] which of the two DUIS wants for a CH without WAN; both
+are kept as a named setting.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, fields, is_dataclass
+from datetime import UTC, datetime
+from types import TracebackType
+
+from emulator.codec.eui64 import Eui64
+from emulator.codec.gbcs import (
+    CRA,
+    GbcsDecodeError,
+    GeneralCiphering,
+    KeyStore,
+    MessageCode,
+    Verdict,
+    decode_message,
+)
+from emulator.codec.gbcs.dlms import AccessResponse, DataAccessResult, DataNotification, decode_dlms
+from emulator.han.clock import Clock
+
+from . import requests as r
+from .acb import HAN_DEVICE_TYPE, RTDS_ACB, AccessControlBroker
+from .inventory import CplEntry, Inventory, SmetsVersion, SmiRecord, SmiStatus, TransitionError
+
+log = logging.getLogger(__name__)
+
+REDACTED = "<redacted>"
+DEFAULT_RESPONSE_TIMEOUT = 3600.0
+"""[U] Seconds the DCC waits for a device's response before answering E21. DUIS sets target
+response times per SRV class; one named setting until they are modelled."""
+
+
+class NoWanPolicy(enum.Enum):
+    """What an SRV for a CH without a WAN link does (see the module docstring)."""
+
+    FAIL = "fail"
+    HOLD = "hold"
+
+
+@dataclass(eq=False)
+class WanLink:
+    """The in-process SM WAN to one Communications Hub: one queue each way (GBCS bytes)."""
+
+    ch_id: Eui64
+    to_hub: asyncio.Queue[bytes] = field(default_factory=asyncio.Queue)
+    from_hub: asyncio.Queue[bytes] = field(default_factory=asyncio.Queue)
+
+
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """A device command awaiting its response, keyed by (CHF, GBCS originator counter)."""
+
+    request: r.ServiceRequest
+    message_code: MessageCode
+    device_id: Eui64
+    command: bytes = field(repr=False)
+
+
+class _Rejected(Exception):
+    """Validation failed with a DUIS response code (internal control flow)."""
+
+    def __init__(self, code: r.ResponseCode, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+
+
+_ALLOWED_CV: dict[r.ServiceReferenceVariant, tuple[r.CommandVariant, ...]] = {
+    r.ServiceReferenceVariant.DEVICE_PRE_NOTIFICATION: (r.CommandVariant.DCC_ONLY,),
+    r.ServiceReferenceVariant.CH_STATUS_UPDATE_INSTALL_SUCCESS: (r.CommandVariant.DCC_ONLY,),
+    r.ServiceReferenceVariant.CH_STATUS_UPDATE_INSTALL_NO_SM_WAN: (r.CommandVariant.DCC_ONLY,),
+    # [U] 8.11 is non-critical; local delivery (CV 2/3) is not modelled yet
+    r.ServiceReferenceVariant.UPDATE_HAN_DEVICE_LOG: (r.CommandVariant.NON_CRITICAL_SR_TO_DEVICE,),
+}
+_CH_STATUSES_FOR_8_11 = (SmiStatus.COMMISSIONED, SmiStatus.INSTALLED_NOT_COMMISSIONED)
+_DEVICE_STATUSES_FOR_ADD = (SmiStatus.PENDING, SmiStatus.WHITELISTED)
+_DEVICE_STATUSES_FOR_REMOVE = (SmiStatus.WHITELISTED,)
+
+
+def _redact(value: object) -> object:
+    """A JSON-able view of a request body with every install code replaced."""
+    if isinstance(value, r.AddDeviceToCHFWhitelist):
+        return {"join_time_period": value.join_time_period, "install_code": REDACTED}
+    if isinstance(value, Eui64):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _redact(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, bytes):
+        return REDACTED
+    return value
+
+
+class Dcc:
+    """The DCC: SMI/CPL/journal in an ``Inventory``, the ACB role, one ``WanLink`` per CH.
+
+    ``acb_counter_floor``: the lowest GBCS originator counter the ACB may use next (GBCS only
+    asks that counters rise; a test can start at the RTDS value).
+    """
+
+    def __init__(
+        self,
+        inventory: Inventory,
+        keystore: KeyStore,
+        *,
+        acb: Eui64 = RTDS_ACB,
+        clock: Clock | None = None,
+        no_wan_policy: NoWanPolicy = NoWanPolicy.FAIL,
+        acb_counter_floor: int = 0,
+        response_timeout: float | None = DEFAULT_RESPONSE_TIMEOUT,
+    ) -> None:
+        self.inventory = inventory
+        self.acb = AccessControlBroker(keystore, acb)
+        self.clock = clock
+        self.no_wan_policy = no_wan_policy
+        self.acb_counter_floor = acb_counter_floor
+        self.response_timeout = response_timeout
+        self._timers: dict[tuple[int, int], asyncio.TimerHandle] = {}
+        self._links: dict[int, WanLink] = {}
+        self._held: dict[int, list[tuple[int, int]]] = {}
+        self._pending: dict[tuple[int, int], _Pending] = {}
+        self._outbox: asyncio.Queue[r.DccMessage] = asyncio.Queue()
+        self._pumps: dict[int, asyncio.Task[None]] = {}
+        self._tg: asyncio.TaskGroup | None = None
+
+    # ---- lifecycle and links ------------------------------------------------------------------
+
+    async def __aenter__(self) -> Dcc:
+        self._tg = asyncio.TaskGroup()
+        await self._tg.__aenter__()
+        for link in self._links.values():
+            self._start_pump(link)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        for task in self._pumps.values():
+            task.cancel()
+        self._pumps.clear()
+        tg, self._tg = self._tg, None
+        if tg is not None:
+            await tg.__aexit__(exc_type, exc, tb)
+
+    def _start_pump(self, link: WanLink) -> None:
+        if self._tg is not None and int(link.ch_id) not in self._pumps:
+            self._pumps[int(link.ch_id)] = self._tg.create_task(self._pump(link))
+
+    async def _pump(self, link: WanLink) -> None:
+        while True:
+            data = await link.from_hub.get()
+            await self.receive(link.ch_id, data)
+
+    def attach_link(self, ch_id: Eui64) -> WanLink:
+        """Give the CH an SM WAN; commands held for it (``NoWanPolicy.HOLD``) go out now."""
+        key = int(ch_id)
+        link = self._links.get(key)
+        if link is None:
+            link = self._links[key] = WanLink(Eui64(ch_id))
+            self._start_pump(link)
+        for pending_key in self._held.pop(key, []):
+            self._send(link, pending_key)
+        return link
+
+    def detach_link(self, ch_id: Eui64) -> None:
+        """Take the CH's SM WAN away ("no SM WAN")."""
+        self._links.pop(int(ch_id), None)
+        task = self._pumps.pop(int(ch_id), None)
+        if task is not None:
+            task.cancel()
+
+    def link(self, ch_id: Eui64) -> WanLink | None:
+        return self._links.get(int(ch_id))
+
+    # ---- CPL ----------------------------------------------------------------------------------
+
+    def add_cpl_entry(self, entry: CplEntry) -> None:
+        self.inventory.add_cpl_entry(entry)
+
+    # ---- output -------------------------------------------------------------------------------
+
+    async def messages(self) -> AsyncIterator[r.DccMessage]:
+        """Responses and alerts that arrive after ``submit`` returned, in order, for ever."""
+        while True:
+            yield await self._outbox.get()
+
+    async def next_message(self) -> r.DccMessage:
+        return await self._outbox.get()
+
+    def pending_messages(self) -> list[r.DccMessage]:
+        """Take every message waiting in the stream without blocking."""
+        out: list[r.DccMessage] = []
+        with contextlib.suppress(asyncio.QueueEmpty):
+            while True:
+                out.append(self._outbox.get_nowait())
+        return out
+
+    def _now(self) -> datetime:
+        return self.clock.datetime() if self.clock is not None else datetime.now(UTC)
+
+    def _response(
+        self,
+        request: r.ServiceRequest,
+        code: r.ResponseCode,
+        *,
+        response_id: r.ResponseId | None = None,
+        gbcs: bytes | None = None,
+        note: str = "",
+    ) -> r.ServiceResponse:
+        now = self._now()
+        self.inventory.journal_response(
+            now,
+            str(request.request_id),
+            None if response_id is None else str(response_id),
+            request.service_reference_variant,
+            code.value,
+            gbcs,
+            accepted=True,
+            note=note,
+        )
+        return r.ServiceResponse(
+            request.request_id, code, request.service_reference_variant, now, response_id, gbcs
+        )
+
+    def _dcc_alert(
+        self, code: r.DccAlertCode, request: r.ServiceRequest, reason: str
+    ) -> r.DccAlert:
+        now = self._now()
+        self.inventory.journal_alert(
+            now, "dcc", code.value, None, str(request.request_id), None, True, reason
+        )
+        return r.DccAlert(code, request.request_id.originator, request.request_id, now, reason)
+
+    # ---- submit -------------------------------------------------------------------------------
+
+    async def submit(self, request: r.ServiceRequest) -> list[r.DccMessage]:
+        """Validate and act on ``request``; returns the immediate DUIS response(s)."""
+        self.inventory.journal_request(
+            self._now(),
+            str(request.request_id),
+            request.service_reference_variant,
+            int(request.command_variant or 0),
+            {"body": _redact(request.body)},
+        )
+        try:
+            if request.command_variant not in _ALLOWED_CV[request.service_reference_variant]:
+                raise _Rejected(r.INVALID_COMMAND_VARIANT, "command variant not for this SRV")
+            body = request.body
+            if isinstance(body, r.DevicePrenotification):
+                return [self._prenotify(request, body)]
+            if isinstance(body, r.CHFInstallSuccessSMWAN | r.CHFInstallSuccessNoSMWAN):
+                return [self._ch_status_update(request, body)]
+            return [self._update_han_device_log(request, body)]
+        except _Rejected as e:
+            log.info("%s rejected: %s %s", request.request_id, e.code.value, e)
+            return [self._response(request, e.code, note=str(e))]
+
+    def _prenotify(
+        self, request: r.ServiceRequest, body: r.DevicePrenotification
+    ) -> r.ServiceResponse:
+        """12.2: new SMI record (Pending) if the model is on the CPL."""
+        if self.inventory.smi(body.device_id) is not None:
+            raise _Rejected(r.DEVICE_ALREADY_IN_SMI, "device already in the SMI")
+        smets = (
+            None if body.smets_chts_version is None else SmetsVersion.of(body.smets_chts_version)
+        )
+        rows = self.inventory.cpl_entries(
+            body.device_manufacturer,
+            body.device_model,
+            body.device_type,
+            body.firmware_version,
+            smets,
+        )
+        if not rows:
+            raise _Rejected(r.DEVICE_MODEL_NOT_ON_CPL, "device model not on the CPL")
+        if smets is None and len({e.smets_version for e in rows}) == 1:
+            smets = rows[0].smets_version
+        self.inventory.prenotify(
+            body.device_id,
+            body.device_type,
+            body.device_manufacturer,
+            body.device_model,
+            body.firmware_version,
+            smets,
+            request.request_id.originator,
+        )
+        return self._response(request, r.SUCCESS)
+
+    def _ch_status_update(
+        self,
+        request: r.ServiceRequest,
+        body: r.CHFInstallSuccessSMWAN | r.CHFInstallSuccessNoSMWAN,
+    ) -> r.ServiceResponse:
+        """8.14.1 / 8.14.2: the CHF's SMI status."""
+        ch = self._device(body.device_id)
+        if ch.device_type is not r.DeviceType.CHF:
+            raise _Rejected(r.INVALID_DEVICE_TYPE_FOR_SRV, "8.14 applies to a CHF")
+        try:
+            if isinstance(body, r.CHFInstallSuccessSMWAN):
+                self.inventory.ch_install_success(body.device_id)
+            else:
+                self.inventory.ch_install_no_sm_wan(body.device_id)
+        except TransitionError as e:
+            raise _Rejected(r.INVALID_DEVICE_STATUS, str(e)) from None
+        return self._response(request, r.SUCCESS)
+
+    def _device(self, device_id: Eui64) -> SmiRecord:
+        record = self.inventory.smi(device_id)
+        if record is None:
+            raise _Rejected(r.DEVICE_DOES_NOT_EXIST, f"{device_id} is not in the SMI")
+        return record
+
+    def _update_han_device_log(
+        self, request: r.ServiceRequest, body: r.UpdateHANDeviceLog
+    ) -> r.ServiceResponse:
+        """8.11: CCS01 (Add) or CCS02 (Remove) to the target CHF."""
+        rid = request.request_id
+        ch = self._device(rid.target)
+        device = self._device(body.device_id)
+        if ch.device_type is not r.DeviceType.CHF:
+            raise _Rejected(r.INVALID_DEVICE_TYPE_FOR_SRV, "8.11 is sent to a CHF")
+        han_type = HAN_DEVICE_TYPE.get(device.device_type)
+        if han_type is None:
+            raise _Rejected(r.INVALID_DEVICE_TYPE_FOR_SRV, "device type not on a CHF device log")
+        if device.registered_supplier != rid.originator:
+            raise _Rejected(r.NOT_AUTHORISED_FOR_DEVICE, "requester is not the device's supplier")
+        if ch.status not in _CH_STATUSES_FOR_8_11:
+            raise _Rejected(r.INVALID_DEVICE_STATUS, f"CHF is {ch.status.value}")
+        allowed = _DEVICE_STATUSES_FOR_ADD if body.add else _DEVICE_STATUSES_FOR_REMOVE
+        if device.status not in allowed:
+            raise _Rejected(r.INVALID_DEVICE_STATUS, f"device is {device.status.value}")
+        if body.request_type is r.RequestType.REMOVE and device.ch_id != ch.device_id:
+            raise _Rejected(r.INVALID_DEVICE_STATUS, "device is not on this CHF's log")
+        link = self.link(ch.device_id)
+        if link is None and self.no_wan_policy is NoWanPolicy.FAIL:
+            raise _Rejected(r.UNABLE_TO_COMMUNICATE, "no SM WAN to the CH")
+
+        counter = self.inventory.next_counter(floor=self.acb_counter_floor)
+        if body.add is not None:
+            code = MessageCode.CCS01_ADD_DEVICE_TO_CHF_DEVICE_LOG
+            message = self.acb.ccs01(
+                counter,
+                ch.device_id,
+                rid.originator,
+                rid.counter,
+                device.device_id,
+                han_type,
+                body.add.install_code,
+                body.add.join_time_period,
+            )
+        else:
+            code = MessageCode.CCS02_REMOVE_DEVICE_FROM_CHF_DEVICE_LOG
+            message = self.acb.ccs02(
+                counter, ch.device_id, rid.originator, rid.counter, device.device_id
+            )
+        data = message.encode()
+        self.inventory.journal_request(
+            self._now(),
+            str(rid),
+            request.service_reference_variant,
+            int(request.command_variant or 0),
+            {"gbcs": code.name},
+            (int(code), counter, data),
+        )
+        key = (int(ch.device_id), counter)
+        self._pending[key] = _Pending(request, code, device.device_id, data)
+        if link is None:
+            self._held.setdefault(int(ch.device_id), []).append(key)
+        else:
+            self._send(link, key)
+        return self._response(request, r.ACKNOWLEDGEMENT)
+
+    def _send(self, link: WanLink, key: tuple[int, int]) -> None:
+        """Put a pending command on the link and start its response timer."""
+        pending = self._pending.get(key)
+        if pending is None:
+            return
+        link.to_hub.put_nowait(pending.command)
+        if self.response_timeout is None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # not running yet: no timer for this command
+        later = self.clock.call_later if self.clock is not None else loop.call_later
+        self._timers[key] = later(self.response_timeout, lambda: self._timed_out(key))
+
+    def _close(self, key: tuple[int, int]) -> _Pending | None:
+        timer = self._timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+        return self._pending.pop(key, None)
+
+    def _timed_out(self, key: tuple[int, int]) -> None:
+        """No response in time: E21 "no response received from device" to the requester."""
+        self._timers.pop(key, None)
+        pending = self._pending.pop(key, None)
+        if pending is not None:
+            self._outbox.put_nowait(
+                self._response(pending.request, r.NO_RESPONSE_FROM_DEVICE, note="timed out")
+            )
+
+    # ---- from the WAN -------------------------------------------------------------------------
+
+    async def receive(self, ch_id: Eui64, data: bytes) -> list[r.DccMessage]:
+        """Process GBCS bytes from CH ``ch_id``'s WAN link; the DUIS messages they give are
+        returned and also put on the ``messages()`` stream."""
+        out = self._receive(Eui64(ch_id), data)
+        for m in out:
+            self._outbox.put_nowait(m)
+        return out
+
+    def _reject(self, data: bytes, reason: str) -> list[r.DccMessage]:
+        log.warning("WAN message rejected: %s", reason)
+        self.inventory.journal_response(
+            self._now(), None, None, None, None, data, accepted=False, note=reason
+        )
+        return []
+
+    def _receive(self, ch_id: Eui64, data: bytes) -> list[r.DccMessage]:
+        try:
+            message = decode_message(data)
+        except GbcsDecodeError as e:
+            return self._reject(data, f"undecodable GBCS: {e}")
+        if not isinstance(message, GeneralCiphering):
+            return self._reject(data, "not a MAC'd GBCS message")
+        apdu = message.apdu
+        if apdu.recipient != self.acb.eui:
+            return self._reject(data, f"addressed to {apdu.recipient}, not the ACB")
+        if apdu.cra is CRA.RESPONSE:
+            return self._on_response(message, data)
+        if apdu.cra is CRA.ALERT:
+            return self._on_alert(ch_id, message, data)
+        return self._reject(data, "a command from a device")
+
+    def _on_response(self, message: GeneralCiphering, data: bytes) -> list[r.DccMessage]:
+        apdu = message.apdu
+        pending = self._pending.get((int(apdu.originator), apdu.originator_counter))
+        if pending is None or apdu.message_code != pending.message_code:
+            return self._reject(data, "response to no outstanding command")
+        request = pending.request
+        verdict = self.acb.mac_verdict(message)
+        if verdict is not Verdict.VALID:
+            # [U] The DCC closes the request: no SMI change, N24 to the requester.
+            self._close((int(apdu.originator), apdu.originator_counter))
+            self._reject(data, f"response MAC {verdict.value}")
+            return [
+                self._dcc_alert(
+                    r.UPDATE_HAN_DEVICE_LOG_FAILED, request, f"response MAC {verdict.value}"
+                )
+            ]
+        self._close((int(apdu.originator), apdu.originator_counter))
+        response_id = r.ResponseId(
+            apdu.originator, request.request_id.originator, request.request_id.counter
+        )
+        ok = _all_succeeded(apdu.content)
+        out: list[r.DccMessage] = [
+            self._response(request, r.SUCCESS, response_id=response_id, gbcs=data)
+        ]
+        if ok:
+            try:
+                if pending.message_code is MessageCode.CCS01_ADD_DEVICE_TO_CHF_DEVICE_LOG:
+                    self.inventory.whitelist(pending.device_id, apdu.originator)
+                else:
+                    self.inventory.remove_from_whitelist(pending.device_id)
+            except TransitionError as e:
+                ok = False
+                log.warning("SMI not updated: %s", e)
+        if not ok:
+            out.append(
+                self._dcc_alert(r.UPDATE_HAN_DEVICE_LOG_FAILED, request, "device log not updated")
+            )
+        return out
+
+    def _on_alert(self, ch_id: Eui64, message: GeneralCiphering, data: bytes) -> list[r.DccMessage]:
+        apdu = message.apdu
+        secret = (
+            apdu.message_code
+            == MessageCode.CS14_DEVICE_ADDITION_TO_REMOVAL_FROM_HAN_WHITELIST_ALERTS
+        )
+        alert_code = _alert_code(apdu.content)
+        code_text = "????" if alert_code is None else f"{alert_code:04X}"
+        verdict = self.acb.mac_verdict(message)
+        ch = self.inventory.smi(apdu.originator)
+        recipient = ch.registered_supplier if ch is not None and ch.registered_supplier else None
+        response_id = r.ResponseId(
+            apdu.originator, recipient or self.acb.eui, apdu.originator_counter
+        )
+        now = self._now()
+        accepted = verdict is Verdict.VALID and alert_code is not None
+        self.inventory.journal_alert(
+            now,
+            "device",
+            code_text,
+            str(response_id),
+            None,
+            data,
+            accepted,
+            "" if accepted else f"MAC {verdict.value}",
+            secret=secret,
+        )
+        if not accepted or alert_code is None:
+            log.warning("alert %s from %s rejected (MAC %s)", code_text, ch_id, verdict.value)
+            return []
+        return [r.DeviceAlert(response_id, alert_code, now, data)]
+
+
+def _all_succeeded(content: bytes) -> bool:
+    """Every ACCESS result in a DLMS access-response is success."""
+    try:
+        payload = decode_dlms(content)
+    except GbcsDecodeError:
+        return False
+    return isinstance(payload, AccessResponse) and all(
+        s.result == DataAccessResult.SUCCESS for s in payload.results
+    )
+
+
+def _alert_code(content: bytes) -> int | None:
+    """The GBCS alert code of a DLMS data-notification alert (GBZ alerts not handled yet)."""
+    try:
+        payload = decode_dlms(content)
+    except GbcsDecodeError:
+        return None
+    return payload.alert_code if isinstance(payload, DataNotification) else None

@@ -1,0 +1,331 @@
+"""DUIS-shaped service requests, responses and alerts (DUIS 5.4, Python API first).
+
+Names follow the DUIS 5.4 XML schema (``DUIS Schema V5.4.xsd`` as SmartDCCInnovation
+dccboxed-signing-tool carries it; request bodies as SmartDCCInnovation duis-templates show them):
+``RequestID``, ``CommandVariant``, ``ServiceReferenceVariant``, ``DevicePrenotification``,
+``CHFInstallSuccessSMWAN``, ``UpdateHANDeviceLog``, ``ResponseCode``, ``DCCAlertCode``.
+
+Structural rules the schema enforces (patterns, ranges, which body goes with which SRV) are checked
+when the objects are built and raise ``ValueError``, as schema validation rejects the XML; business
+rules (SMI, CPL, statuses) are the DCC's and come back as DUIS response codes.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from emulator.codec.eui64 import Eui64
+
+MAX_COUNTER = (1 << 64) - 1
+_EUI_DUIS = r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}"
+_REQUEST_ID = re.compile(rf"({_EUI_DUIS}):({_EUI_DUIS}):(0|[1-9][0-9]{{0,19}})")
+
+
+@dataclass(frozen=True, slots=True)
+class RequestId:
+    """DUIS ``RequestIDType``: ``originatorEUI:targetEUI:counter`` (also the ``ResponseIDType``).
+
+    The counter is the Service User's: it becomes the GBCS originator counter, or the supplementary
+    remote party counter when the ACB originates the command (as for CCS01), DOMAIN.md section 2.
+    """
+
+    originator: Eui64
+    target: Eui64
+    counter: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.counter <= MAX_COUNTER:
+            raise ValueError("a RequestID counter is an unsigned 64-bit number")
+
+    @classmethod
+    def parse(cls, text: str) -> RequestId:
+        m = _REQUEST_ID.fullmatch(text.strip())
+        if m is None:
+            raise ValueError(f"not a DUIS RequestID: {text!r}")
+        return cls(Eui64(m.group(1)), Eui64(m.group(2)), int(m.group(3)))
+
+    def __str__(self) -> str:
+        return f"{self.originator}:{self.target}:{self.counter}"
+
+
+ResponseId = RequestId
+"""DUIS ``ResponseIDType`` has the same shape: ``deviceEUI:recipientEUI:counter``."""
+
+
+class CommandVariant(enum.IntEnum):
+    """DUIS ``CommandVariant`` (schema comment table): what the Service User wants back."""
+
+    NON_CRITICAL_SR_TO_DEVICE = 1
+    NON_CRITICAL_SR_LOCAL_DELIVERY = 2
+    NON_CRITICAL_SR_DEVICE_AND_LOCAL = 3
+    CRITICAL_SR_FOR_PRE_COMMAND = 4
+    SIGNED_PRE_COMMAND_TO_DEVICE = 5
+    SIGNED_PRE_COMMAND_LOCAL_DELIVERY = 6
+    SIGNED_PRE_COMMAND_DEVICE_AND_LOCAL = 7
+    DCC_ONLY = 8
+
+
+class ServiceReferenceVariant(enum.Enum):
+    """The SRVs this DCC serves (DOMAIN.md section 3)."""
+
+    DEVICE_PRE_NOTIFICATION = "12.2"
+    CH_STATUS_UPDATE_INSTALL_SUCCESS = "8.14.1"
+    CH_STATUS_UPDATE_INSTALL_NO_SM_WAN = "8.14.2"
+    UPDATE_HAN_DEVICE_LOG = "8.11"
+
+    @property
+    def service_reference(self) -> str:
+        """DUIS ``ServiceReference``: the variant's first two levels (``8.14.1`` -> ``8.14``)."""
+        return ".".join(self.value.split(".")[:2])
+
+    @property
+    def dcc_only(self) -> bool:
+        """Served from the DCC's own data, no GBCS (command variant 8)."""
+        return self is not ServiceReferenceVariant.UPDATE_HAN_DEVICE_LOG
+
+
+class DeviceType(enum.Enum):
+    """DUIS ``DeviceType``."""
+
+    ESME = "ESME"
+    GSME = "GSME"
+    GPF = "GPF"
+    CHF = "CHF"
+    HCALCS = "HCALCS"
+    PPMID = "PPMID"
+    IHD = "IHD"
+    CAD = "CAD"
+
+
+class ResponseCode(enum.Enum):
+    """DUIS ``ResponseCode`` values this DCC returns (the schema lists many more).
+
+    Meanings from the DUIS "DCC Systems Response Codes" table as republished publicly (I0, I99,
+    E1-E5, E11-E13, E17, E19-E21); the SRV-specific six-digit codes exist in the 5.4 schema but
+    their texts are not public here: those we use are marked [U] at their alias below.
+    """
+
+    I0 = "I0"  # Success
+    I99 = "I99"  # Acknowledgement: accepted for sending to the device, passed access control
+    E4 = "E4"  # Failed Authorisation - Invalid User / User Role for Device
+    E5 = "E5"  # Failed Authorisation - Invalid Device Status (SMI status incompatible with SRV)
+    E11 = "E11"  # Failed Validation - Invalid Service Request / device type combination
+    E12 = "E12"  # Failed Validation - Invalid Request / Command Variant combination
+    E19 = "E19"  # Failed Authorisation - Device doesn't exist
+    E20 = "E20"  # Communications Failure - Unable to Communicate with Device
+    E21 = "E21"  # Communications Failure - No Response Received from Device
+    E120201 = "E120201"  # [U] 12.2-specific
+    E120203 = "E120203"  # [U] 12.2-specific
+
+    @property
+    def is_error(self) -> bool:
+        return self.value.startswith("E")
+
+
+SUCCESS = ResponseCode.I0
+ACKNOWLEDGEMENT = ResponseCode.I99
+DEVICE_DOES_NOT_EXIST = ResponseCode.E19
+INVALID_DEVICE_STATUS = ResponseCode.E5
+INVALID_DEVICE_TYPE_FOR_SRV = ResponseCode.E11
+INVALID_COMMAND_VARIANT = ResponseCode.E12
+NOT_AUTHORISED_FOR_DEVICE = ResponseCode.E4
+UNABLE_TO_COMMUNICATE = ResponseCode.E20
+NO_RESPONSE_FROM_DEVICE = ResponseCode.E21
+DEVICE_ALREADY_IN_SMI = ResponseCode.E120201
+"""[U] 12.2 for a Device ID the SMI already holds. The code is in the 5.4 schema and the public SEC
+modification DP316 shows the DCC answering E120201 to a 12.2 naming one EUI twice; its exact text
+is not public here."""
+DEVICE_MODEL_NOT_ON_CPL = ResponseCode.E120203
+"""[U] 12.2 for a manufacturer/model/firmware not on the CPL. The code is one of the 12.2-specific
+codes of the 5.4 schema; which of them DUIS gives this meaning is not confirmed."""
+
+
+class DccAlertCode(enum.Enum):
+    """DUIS ``DCCAlertCode`` values this DCC raises."""
+
+    N24 = "N24"
+    """[U] Carries ``UpdateHANDeviceLogResult`` (the pairing seen in the tests of
+    SmartDCCInnovation duis-parser): raised when an 8.11 did not complete (device error, or a
+    response that failed the DCC's MAC check)."""
+
+
+UPDATE_HAN_DEVICE_LOG_FAILED = DccAlertCode.N24
+
+
+# ---- request bodies --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DevicePrenotification:
+    """12.2 body (DUIS ``DevicePrenotification``)."""
+
+    device_id: Eui64
+    device_manufacturer: str
+    device_model: str
+    device_type: DeviceType
+    smets_chts_version: str | None = None
+    firmware_version: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("device_manufacturer", "device_model"):
+            if not 0 < len(getattr(self, name)) <= 30:
+                raise ValueError(f"{name} is 1-30 characters")
+        if self.smets_chts_version is not None and not 0 < len(self.smets_chts_version) <= 20:
+            raise ValueError("SMETSCHTSVersion is 1-20 characters")
+
+
+@dataclass(frozen=True, slots=True)
+class CHFInstallSuccessSMWAN:
+    """8.14.1 body: the CH is installed and has SM WAN."""
+
+    device_id: Eui64
+
+
+@dataclass(frozen=True, slots=True)
+class CHFInstallSuccessNoSMWAN:
+    """8.14.2 body: the CH is installed without SM WAN ("install and leave")."""
+
+    device_id: Eui64
+
+
+class RequestType(enum.Enum):
+    """``UpdateHANDeviceLog/RequestType``."""
+
+    ADD = "Add"
+    REMOVE = "Remove"
+
+
+ZIGBEE_INSTALL_CODE_LENGTHS = (6, 8, 12, 16)
+"""Install code lengths without CRC (ZigBee); the DUIS schema allows 6-16 bytes of hexBinary."""
+MAX_JOIN_TIME_PERIOD = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class AddDeviceToCHFWhitelist:
+    """8.11 Add details. The install code is a secret: it never appears in ``repr``."""
+
+    join_time_period: int
+    install_code: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if not 0 < self.join_time_period <= MAX_JOIN_TIME_PERIOD:
+            raise ValueError(f"JoinTimePeriod is 1-{MAX_JOIN_TIME_PERIOD} s")
+        if len(self.install_code) not in ZIGBEE_INSTALL_CODE_LENGTHS:
+            raise ValueError(
+                f"an install code is {ZIGBEE_INSTALL_CODE_LENGTHS} bytes without CRC "
+                f"(got {len(self.install_code)} bytes)"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateHANDeviceLog:
+    """8.11 body: add ``device_id`` to (or remove it from) the target CHF's device log."""
+
+    device_id: Eui64
+    request_type: RequestType
+    add: AddDeviceToCHFWhitelist | None = None
+
+    def __post_init__(self) -> None:
+        if (self.request_type is RequestType.ADD) != (self.add is not None):
+            raise ValueError("AddDeviceToCHFWhitelist goes with RequestType Add, and only there")
+
+
+RequestBody = (
+    DevicePrenotification | CHFInstallSuccessSMWAN | CHFInstallSuccessNoSMWAN | (UpdateHANDeviceLog)
+)
+
+_BODY_FOR: dict[ServiceReferenceVariant, type] = {
+    ServiceReferenceVariant.DEVICE_PRE_NOTIFICATION: DevicePrenotification,
+    ServiceReferenceVariant.CH_STATUS_UPDATE_INSTALL_SUCCESS: CHFInstallSuccessSMWAN,
+    ServiceReferenceVariant.CH_STATUS_UPDATE_INSTALL_NO_SM_WAN: CHFInstallSuccessNoSMWAN,
+    ServiceReferenceVariant.UPDATE_HAN_DEVICE_LOG: UpdateHANDeviceLog,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRequest:
+    """A DUIS ``Request``: header (RequestID, CommandVariant, ServiceReferenceVariant) and body."""
+
+    request_id: RequestId
+    service_reference_variant: ServiceReferenceVariant
+    body: RequestBody
+    command_variant: CommandVariant | None = None
+
+    def __post_init__(self) -> None:
+        expected = _BODY_FOR[self.service_reference_variant]
+        if not isinstance(self.body, expected):
+            raise ValueError(
+                f"SRV {self.service_reference_variant.value} takes a {expected.__name__} body"
+            )
+        if self.command_variant is None:
+            default = (
+                CommandVariant.DCC_ONLY
+                if self.service_reference_variant.dcc_only
+                else CommandVariant.NON_CRITICAL_SR_TO_DEVICE
+            )
+            object.__setattr__(self, "command_variant", default)
+
+    @property
+    def service_reference(self) -> str:
+        return self.service_reference_variant.service_reference
+
+
+# ---- what comes back -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceResponse:
+    """A DUIS ``Response`` with a ``ResponseMessage`` body.
+
+    ``gbcs_payload`` is the device's GBCS response, passed through as DUIS does
+    (``GBCSPayload``); ``None`` for acknowledgements, DCC-only responses and errors.
+    """
+
+    request_id: RequestId
+    response_code: ResponseCode
+    service_reference_variant: ServiceReferenceVariant
+    response_date_time: datetime
+    response_id: ResponseId | None = None
+    gbcs_payload: bytes | None = field(default=None, repr=False)
+
+    @property
+    def service_reference(self) -> str:
+        return self.service_reference_variant.service_reference
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceAlert:
+    """A DUIS ``Response`` with a ``DeviceAlertMessage`` body: a GBCS alert from a device.
+
+    ``alert_code`` is the GBCS alert code (DUIS prints it as 4 hex digits, e.g. ``8F12``).
+    """
+
+    response_id: ResponseId
+    alert_code: int
+    response_date_time: datetime
+    gbcs_payload: bytes = field(repr=False)
+
+    @property
+    def device_alert_code(self) -> str:
+        return f"{self.alert_code:04X}"
+
+
+@dataclass(frozen=True, slots=True)
+class DccAlert:
+    """A DUIS ``Response`` with a ``DCCAlertMessage`` body.
+
+    ``request_id`` is the request the alert is about (``UpdateHANDeviceLogServiceRequestID`` for
+    N24), ``recipient`` the Service User it goes to.
+    """
+
+    dcc_alert_code: DccAlertCode
+    recipient: Eui64
+    request_id: RequestId
+    response_date_time: datetime
+    reason: str = ""
+
+
+DccMessage = ServiceResponse | DeviceAlert | DccAlert
