@@ -24,9 +24,9 @@ system-tools:
 	  else echo "warning: missing$$missing (install them; tests that need them will skip)"; fi; \
 	fi
 
-# Until the flagship scenario lands: the virtual HAN demo (pcap, summary.json, keys file).
+# Until the flagship commission-premises lands: the han-join scenario (report, pcap, keys file).
 run: setup
-	.venv/bin/hil-rig han demo --out $(OUT) --reveal-keys
+	.venv/bin/hil-rig run han-join --out $(OUT) --reveal-keys
 
 test: setup
 	$(PY) -m pytest -q

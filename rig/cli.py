@@ -12,11 +12,13 @@ def main() -> None:
 
 
 def _register() -> None:
-    from rig.commands import capture, gbcs, han
+    from rig.commands import capture, gbcs, han, scenario
 
     main.add_command(capture.capture)
     main.add_command(gbcs.gbcs)
     main.add_command(han.han)
+    main.add_command(scenario.list_)
+    main.add_command(scenario.run)
 
 
 _register()

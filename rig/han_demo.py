@@ -94,9 +94,10 @@ async def run_demo(
         wrong = i == nodes + 1
         members.append((node, rng.randbytes(16) if wrong else code, code))
     await han.start()
-    for node, _, _ in members:
-        asyncio.get_running_loop().create_task(answer_basic_reads(node))
-    joined, refused = [], []
+    loop = asyncio.get_running_loop()
+    responders = [loop.create_task(answer_basic_reads(node)) for node, _, _ in members]
+    joined: list[EmulatedStack] = []
+    refused: list[EmulatedStack] = []
     for node, code, admitted in members:
         (joined if await join_with_retries(han, node, code, admitted) else refused).append(node)
     answered = []
@@ -110,6 +111,8 @@ async def run_demo(
             continue
         if zcl.read_attributes_result(zcl.decode_zcl(reply.payload)).get(ZCL_VERSION) == 8:
             answered.append(node)
+    for responder in responders:
+        responder.cancel()
     await han.stop()
     drops = sum(n.drops[DropReason.REPLAY] for n in han.nodes)
     return {

@@ -1,0 +1,116 @@
+"""`hil-rig list` and `hil-rig run NAME --out DIR`: scenarios from the command line.
+
+Thin over ``rig.scenarios``: progress (one line per finished step) goes to stderr through rich,
+stdout gets the verdict and where the artefacts are. Exit status: 0 pass, 1 fail, 2 usage error,
+3 error (pytest's numbering). Keys are written only with ``--reveal-keys`` and never printed.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from rig.scenarios.framework import Outcome, StepRecord
+
+EXIT_CODES = {Outcome.PASS: 0, Outcome.FAIL: 1, Outcome.ERROR: 3}
+_MARKS = {
+    Outcome.PASS: "[green]✓ pass[/]",
+    Outcome.FAIL: "[red]✗ fail[/]",
+    Outcome.ERROR: "[magenta]! error[/]",
+    Outcome.SKIPPED: "[dim]- skipped[/]",
+}
+_RADIO = re.compile(r"^\s*-?\s*radio\s*:\s*['\"]?([^'\"#\s]+)", re.MULTILINE)
+_HARDWARE = re.compile(r"ezsp:|rfc2217://|/dev/", re.IGNORECASE)
+
+
+def check_bench(path: Path) -> None:
+    """Only the virtual bench exists so far: a bench file naming any radio but ``virtual`` is a
+    usage error. (A line scan, not a YAML parse: bench files get their loader with the dongle
+    issue.)"""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    hardware = sorted({r for r in _RADIO.findall(text) if r != "virtual"})
+    if hardware or _HARDWARE.search(text):
+        named = ", ".join(hardware) or "a hardware radio"
+        raise click.UsageError(
+            f"bench file {path} names hardware ({named}); only the virtual bench exists so far: "
+            "hardware benches come with the dongle issue."
+        )
+
+
+@click.command("list")
+def list_() -> None:
+    """List the scenarios `hil-rig run` can run."""
+    from rig.scenarios import registry
+
+    table = Table("scenario", "steps", "description", box=None, show_edge=False)
+    for sc in registry():
+        table.add_row(sc.name, str(len(sc.steps)), sc.description)
+    Console(soft_wrap=True).print(table)
+
+
+@click.command("run")
+@click.argument("name")
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Directory for record.json, junit.xml, report.html, events.jsonl, pcaps, gbcs/.",
+)
+@click.option("--seed", default=1, show_default=True, help="Seeds install codes, keys and radio.")
+@click.option(
+    "--reveal-keys",
+    is_flag=True,
+    help="Also write keys.json, zigbee_pc_keys and keystore/ (test keys only).",
+)
+@click.option(
+    "--bench",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Bench file; only the virtual bench exists so far.",
+)
+def run(name: str, out: Path, seed: int, reveal_keys: bool, bench: Path | None) -> None:
+    """Run scenario NAME into --out DIR."""
+    from rig.scenarios import registry
+    from rig.scenarios.runner import run_scenario
+
+    scenarios = registry()
+    if name not in scenarios.scenarios:
+        known = ", ".join(scenarios.scenarios) or "none"
+        raise click.UsageError(f"no scenario named {name!r} (known: {known})")
+    if bench is not None:
+        check_bench(bench)
+    progress = Console(stderr=True, highlight=False, soft_wrap=True)
+    progress.print(f"[bold]{escape(name)}[/] seed {seed} → {escape(str(out))}")
+
+    def on_step(step: StepRecord) -> None:
+        values = ", ".join(
+            f"{v.measurement.name}={v.value:.4g}{v.measurement.units and ' ' + v.measurement.units}"
+            for v in step.measurements
+            if v.value is not None
+        )
+        detail = f" [dim]{escape(values)}[/]" if values else ""
+        why = f" [yellow]{escape(step.message)}[/]" if step.outcome is not Outcome.PASS else ""
+        progress.print(f"  {_MARKS[step.outcome]}  {escape(step.name)}{detail}{why}")
+
+    record = run_scenario(
+        scenarios.get(name), out, seed=seed, reveal_keys=reveal_keys, on_step=on_step
+    )
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(
+        f"{escape(record.scenario)}: {_MARKS[record.outcome]}  {len(record.steps)} steps, "
+        f"{record.modelled_seconds:.3f} s modelled in {record.wall_seconds:.3f} s wall"
+    )
+    if record.error is not None:
+        console.print(f"[magenta]error:[/] {escape(record.error)}")
+    console.print(f"[bold]report[/]  {escape(str(out / 'report.html'))}")
+    console.print(f"[bold]record[/]  {escape(str(out / 'record.json'))}")
+    for pcap in sorted(out.glob("han-*.pcap")):
+        console.print(f"[bold]pcap[/]    {escape(str(pcap))}")
+    keys = out / "keys.json" if reveal_keys else "not written (pass --reveal-keys)"
+    console.print(f"[bold]keys[/]    {escape(str(keys))}")
+    click.get_current_context().exit(EXIT_CODES[record.outcome])

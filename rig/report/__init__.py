@@ -1,0 +1,1 @@
+"""Outputs of a scenario run: each module turns a ``RunRecord`` into one file."""

@@ -1,0 +1,17 @@
+"""Scenarios: named steps with declared measurements, one run directory each (DESIGN.md rule 8)."""
+
+from __future__ import annotations
+
+import importlib
+
+from .framework import REGISTRY, Registry
+
+BUILT_IN = ("rig.scenarios.han_join",)
+"""Modules whose import registers the rig's own scenarios."""
+
+
+def registry() -> Registry:
+    """Every built-in scenario, registered."""
+    for module in BUILT_IN:
+        importlib.import_module(module)
+    return REGISTRY
