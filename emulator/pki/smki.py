@@ -28,7 +28,8 @@ from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID
 
 from emulator.codec.eui64 import Eui64
-from emulator.codec.gbcs.keystore import DirectoryKeyStore, KeyUsage, MemoryKeyStore
+from emulator.codec.gbcs.keystore import KeyUsage, MemoryKeyStore
+from emulator.pki.keystore import DirectoryKeyStore
 
 GB_SMKI_POLICY = x509.ObjectIdentifier("1.2.826.0.1.8641679.1.2.1.4")
 """Certificate policy OID seen in the RTDS organisation and device certificates (DCC arc)."""

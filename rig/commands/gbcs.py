@@ -12,8 +12,9 @@ from typing import Any
 import click
 
 from emulator.codec.eui64 import Eui64
-from emulator.codec.gbcs import DirectoryKeyStore, GbcsDecodeError, KeyStore, analyse
+from emulator.codec.gbcs import GbcsDecodeError, KeyStore, analyse
 from emulator.codec.gbcs.describe import describe
+from emulator.pki.keystore import DirectoryKeyStore
 
 _HEX_NOISE = re.compile(r"[\s:,]|0x", re.IGNORECASE)
 

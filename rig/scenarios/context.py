@@ -24,9 +24,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs.codes import CRA
-from emulator.codec.gbcs.keystore import DirectoryKeyStore, KeyUsage
+from emulator.codec.gbcs.keystore import KeyUsage
 from emulator.han.capture import KeyRing
 from emulator.han.clock import Clock
+from emulator.pki.keystore import DirectoryKeyStore
 
 from .framework import (
     Measurement,

@@ -10,7 +10,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from emulator.codec.eui64 import Eui64
-from emulator.codec.gbcs import DS, KA, DirectoryKeyStore, public_key
+from emulator.codec.gbcs import DS, KA, public_key
+from emulator.pki.keystore import DirectoryKeyStore
 from emulator.pki.smki import (
     DEVICE_NOT_AFTER,
     GB_SMKI_POLICY,

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from emulator.codec.eui64 import Eui64
-from emulator.codec.gbcs import DirectoryKeyStore
 from emulator.codec.gbcs.codes import CRA
 from emulator.codec.gbcs.keystore import DS, KA
+from emulator.pki.keystore import DirectoryKeyStore
 from emulator.pki.smki import TestSmki
 from rig.scenarios.context import ChartKind, RunContext, SmiRow
 from rig.scenarios.framework import (

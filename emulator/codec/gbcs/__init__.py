@@ -19,7 +19,7 @@ from .codes import (
 from .errors import GbcsCryptoError, GbcsDecodeError
 from .gbt import GbtBlock, GbtReassembler, RoutingHeader, reassemble, split
 from .headers import GeneralCiphering, GeneralSigning, OtherInformation
-from .keystore import DS, KA, DirectoryKeyStore, KeyStore, KeyUsage, MemoryKeyStore, public_key
+from .keystore import DS, KA, KeyStore, KeyUsage, MemoryKeyStore, public_key
 from .message import Analysis, GbcsMessage, analyse, decode_message
 from .payload import Asn1Payload, Payload, RawPayload, decode_payload
 from .verify import Verdict, mac_verdict, protect, signature_verdict
@@ -33,7 +33,6 @@ __all__ = [
     "AlertCode",
     "Analysis",
     "Asn1Payload",
-    "DirectoryKeyStore",
     "GbcsCryptoError",
     "GbcsDecodeError",
     "GbcsMessage",

@@ -14,7 +14,6 @@ from emulator.codec.gbcs import (
     CRA,
     DS,
     KA,
-    DirectoryKeyStore,
     GbcsCryptoError,
     GeneralCiphering,
     GeneralSigning,
@@ -38,6 +37,7 @@ from emulator.codec.gbcs.dlms import (
 from emulator.codec.gbcs.gbz import GbzComponent, GbzPayload
 from emulator.codec.gbcs.keystore import public_key
 from emulator.codec.gbcs.verify import mac_key, payload_key
+from emulator.pki.keystore import DirectoryKeyStore
 from emulator.pki.smki import RemotePartyRole, TestSmki, memory_store
 
 DATA = Path(__file__).parents[2] / "data"

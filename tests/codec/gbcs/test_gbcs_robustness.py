@@ -16,7 +16,6 @@ from emulator.codec.errors import DecodeError
 from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import (
     CRA,
-    DirectoryKeyStore,
     GbcsDecodeError,
     GeneralCiphering,
     GeneralSigning,
@@ -28,6 +27,7 @@ from emulator.codec.gbcs.describe import describe
 from emulator.codec.gbcs.dlms import decode_data, decode_dlms
 from emulator.codec.gbcs.gbz import decode_gbz
 from emulator.codec.gbcs.payload import RawPayload, decode_payload
+from emulator.pki.keystore import DirectoryKeyStore
 
 DATA = Path(__file__).parents[2] / "data"
 MESSAGES: list[dict[str, Any]] = json.loads((DATA / "gbcs" / "rtds-4.5.0.json").read_text())[

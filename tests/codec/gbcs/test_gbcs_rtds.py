@@ -11,7 +11,6 @@ import pytest
 from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import (
     CRA,
-    DirectoryKeyStore,
     GeneralCiphering,
     GeneralSigning,
     Verdict,
@@ -22,6 +21,7 @@ from emulator.codec.gbcs import (
 from emulator.codec.gbcs.dlms import AccessRequest, AccessResponse, DataNotification
 from emulator.codec.gbcs.gbz import GbzPayload
 from emulator.codec.gbcs.payload import Asn1Payload, RawPayload
+from emulator.pki.keystore import DirectoryKeyStore
 
 DATA = Path(__file__).parents[2] / "data"
 MESSAGES: list[dict[str, Any]] = json.loads((DATA / "gbcs" / "rtds-4.5.0.json").read_text())[

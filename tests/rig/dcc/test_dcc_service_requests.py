@@ -20,7 +20,6 @@ import pytest
 from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import (
     CRA,
-    DirectoryKeyStore,
     GeneralCiphering,
     MessageCode,
     Verdict,
@@ -28,6 +27,7 @@ from emulator.codec.gbcs import (
     decode_message,
 )
 from emulator.codec.gbcs.dlms import AccessRequest
+from emulator.pki.keystore import DirectoryKeyStore
 from rig.dcc import (
     AddDeviceToCHFWhitelist,
     CHFInstallSuccessNoSMWAN,
