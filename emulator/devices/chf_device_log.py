@@ -15,27 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from enum import Enum, IntEnum
+from enum import Enum
 
 from ..codec.eui64 import Eui64
+from ..codec.gbcs.device_log import HanDeviceType
 from ..codec.security import keys
 from ..han.stack.state import StateStore
 
 DEVICE_LOG_CAPACITY = 16
 HISTORIC_LOG_CAPACITY = 15
 INSTALL_CODE_LENGTH = 16  # GBCS carries 16-byte install codes, without the CRC
-
-
-class HanDeviceType(IntEnum):
-    """Device type of a CHF Device Log entry (register_device's device_type, DOMAIN.md §4)."""
-
-    ESME = 0
-    GSME = 1
-    HCALCS = 13
-    IHD = 128
-    CAD = 130
-    PPMID = 132
-    GPF = 254
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
-from .acb import RTDS_ACB, AccessControlBroker, HanDeviceType
+from emulator.codec.gbcs.device_log import HanDeviceType
+
+from .acb import RTDS_ACB, AccessControlBroker
 from .dcc import Dcc, NoWanPolicy, WanLink
 from .inventory import (
     CplConflict,

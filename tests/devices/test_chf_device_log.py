@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 
 from emulator.codec.eui64 import Eui64
+from emulator.codec.gbcs.device_log import HanDeviceType
 from emulator.codec.security import keys
 from emulator.devices.chf_device_log import (
     DEVICE_LOG_CAPACITY,
     HISTORIC_LOG_CAPACITY,
     ChfDeviceLog,
-    HanDeviceType,
     Registration,
 )
 from emulator.han.stack.state import MemoryStateStore, SqliteStateStore
