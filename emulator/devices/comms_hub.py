@@ -1,0 +1,200 @@
+"""The Communications Hub: its HAN (coordinator and Trust Centre) and its GBCS WAN endpoint.
+
+What is here so far is the CHF Device Log service: a GBCS command from the Access Control Broker
+arrives over the WAN link, its MAC (keyed ACB <-> CHF) and anti-replay counter are checked, CCS01
+registers a device in the Device Log and opens its join window on the HAN with the install-code key,
+CCS02 removes it; the CHF answers with the MAC'd DLMS ACCESS response the RTDS CCS01/CCS02 responses
+show (one result per request specification; the command's counter and supplementary fields).
+
+A command that fails its MAC or counter check is dropped and counted, never acted on.
+[U] GBCS has the device also raise an alert for those (0x8F1E / 0x8F3D); that, the CS14 join
+alert, tunnels, the GPF and the Time server come with the rest of the hub (issue 6).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from ..codec.errors import DecodeError
+from ..codec.eui64 import Eui64
+from ..codec.gbcs import (
+    CRA,
+    GeneralCiphering,
+    GeneralSigning,
+    KeyStore,
+    MessageCode,
+    OtherInformation,
+    Verdict,
+    analyse,
+    protect,
+)
+from ..codec.gbcs.device_log import (
+    KEY_TYPE_INSTALL_CODE,
+    ZIGBEE_NETWORK_CONTROL_CLASS,
+    DeviceLogAttribute,
+    DeviceLogMethod,
+    HanDeviceType,
+)
+from ..codec.gbcs.dlms import (
+    AccessRequest,
+    AccessRequestKind,
+    AccessResponse,
+    AccessResponseKind,
+    AccessResponseSpecification,
+    Data,
+    DataAccessResult,
+)
+from ..han.port import HanPort
+from ..han.stack.state import StateStore
+from .chf_device_log import ChfDeviceLog, Registration
+
+DEFAULT_JOIN_TIMEOUT = 3600  # seconds; CCS01 sets it, JoinTimePeriod <= 3600 (DOMAIN.md §3)
+_RESPONSE_KIND = {
+    AccessRequestKind.ACTION: AccessResponseKind.ACTION,
+    AccessRequestKind.SET: AccessResponseKind.SET,
+    AccessRequestKind.GET: AccessResponseKind.GET,
+}
+
+
+class CommsHub:
+    def __init__(self, han: HanPort, keystore: KeyStore, acb: Eui64, store: StateStore) -> None:
+        self.han = han
+        self.keystore = keystore
+        self.acb = Eui64(acb)
+        self.store = store
+        self.device_log = ChfDeviceLog(store)
+        self.rejected: Counter[str] = Counter()
+        self._join_timeout = int(store.load("chf/join-timeout") or DEFAULT_JOIN_TIMEOUT)
+        self._last_counter: int | None = store.load("chf/acb-counter")
+
+    @property
+    def eui64(self) -> Eui64:
+        return self.han.eui64
+
+    async def serve(self, to_hub: asyncio.Queue[bytes], from_hub: asyncio.Queue[bytes]) -> None:
+        """The WAN endpoint: every command in, its response (if any) out."""
+        while True:
+            for reply in await self.on_gbcs(await to_hub.get()):
+                from_hub.put_nowait(reply)
+
+    async def on_gbcs(self, data: bytes) -> list[bytes]:
+        """Handle one GBCS message from the WAN; returns what the CHF sends back."""
+        try:
+            analysis = analyse(data, self.keystore, self.acb)
+        except DecodeError:
+            self.rejected["malformed"] += 1
+            return []
+        apdu = analysis.apdu
+        if apdu is None or apdu.cra is not CRA.COMMAND or apdu.recipient != self.eui64:
+            self.rejected["not a command for this CHF"] += 1
+            return []
+        if analysis.mac is not Verdict.VALID:
+            self.rejected["MAC"] += 1
+            return []
+        last = self._last_counter
+        if last is not None and apdu.originator_counter <= last:  # anti-replay: strictly rising
+            self.rejected["replayed counter"] += 1
+            return []
+        self._last_counter = apdu.originator_counter
+        self.store.save("chf/acb-counter", self._last_counter)
+        request = analysis.payload
+        if not isinstance(request, AccessRequest):
+            self.rejected["unsupported payload"] += 1
+            return []
+        code = apdu.other_information.message_code
+        if code in (
+            MessageCode.CCS01_ADD_DEVICE_TO_CHF_DEVICE_LOG,
+            MessageCode.CCS02_REMOVE_DEVICE_FROM_CHF_DEVICE_LOG,
+        ):
+            results = await self._device_log_request(request)
+        else:
+            self.rejected["unsupported use case"] += 1
+            return []
+        return [self._respond(apdu, request, results).encode()]
+
+    async def _device_log_request(self, request: AccessRequest) -> list[DataAccessResult]:
+        """Apply each ACCESS specification of CCS01/CCS02 to the Device Log, in order."""
+        results: list[DataAccessResult] = []
+        admitted: list[Eui64] = []
+        for spec, data in zip(request.specifications, request.data, strict=False):
+            d = spec.descriptor
+            if d.class_id != ZIGBEE_NETWORK_CONTROL_CLASS:
+                results.append(DataAccessResult.OBJECT_UNAVAILABLE)
+                continue
+            try:
+                result = await self._apply(spec.kind, d.member_id, data, admitted)
+            except (ValueError, TypeError):
+                result = DataAccessResult.TYPE_UNMATCHED
+            results.append(result)
+        return results
+
+    async def _apply(
+        self, kind: AccessRequestKind, member: int, data: Data, admitted: list[Eui64]
+    ) -> DataAccessResult:
+        if kind is AccessRequestKind.ACTION and member == DeviceLogMethod.REGISTER_DEVICE:
+            eui, key_type, code, device_type = (item.value for item in _structure(data, 4))
+            if key_type != KEY_TYPE_INSTALL_CODE or not isinstance(code, bytes):
+                return DataAccessResult.TYPE_UNMATCHED
+            outcome = self.device_log.register(
+                Eui64(_octets(eui)), HanDeviceType(int(str(device_type))), code
+            )
+            if outcome is Registration.LOG_FULL:
+                return DataAccessResult.TEMPORARY_FAILURE  # [U] the result GBCS gives a full log
+            admitted.append(Eui64(_octets(eui)))
+            return DataAccessResult.SUCCESS
+        if kind is AccessRequestKind.ACTION and member == DeviceLogMethod.UNREGISTER_DEVICE:
+            self.device_log.unregister(Eui64(_octets(data.value)))
+            return DataAccessResult.SUCCESS
+        if kind is AccessRequestKind.SET and member == DeviceLogAttribute.JOIN_TIMEOUT:
+            self._join_timeout = int(str(data.value))
+            self.store.save("chf/join-timeout", self._join_timeout)
+            return DataAccessResult.SUCCESS
+        if kind is AccessRequestKind.SET and member == DeviceLogAttribute.ENABLE_DISABLE_JOINING:
+            if data.value:
+                for eui in admitted:
+                    entry = self.device_log.get(eui)
+                    if entry is not None:
+                        await self.han.permit_joining(
+                            eui, entry.preconfigured_key, self._join_timeout
+                        )
+            return DataAccessResult.SUCCESS
+        return DataAccessResult.OBJECT_UNAVAILABLE
+
+    def _respond(
+        self, command: GeneralSigning, request: AccessRequest, results: list[DataAccessResult]
+    ) -> GeneralCiphering:
+        other = command.other_information
+        response = AccessResponse(
+            request.invoke_id,
+            tuple(Data.null() for _ in results),
+            tuple(
+                AccessResponseSpecification(_RESPONSE_KIND[spec.kind], int(result))
+                for spec, result in zip(request.specifications, results, strict=True)
+            ),
+        )
+        apdu = GeneralSigning(
+            CRA.RESPONSE,
+            command.originator_counter,
+            self.eui64,
+            command.originator,
+            OtherInformation(
+                other.message_code,
+                other.supplementary_remote_party_id,
+                other.supplementary_remote_party_counter,
+            ),
+            response.encode(),
+        )
+        return protect(apdu, self.keystore, self.acb)
+
+
+def _structure(data: Data, size: int) -> tuple[Data, ...]:
+    if not isinstance(data.value, tuple) or len(data.value) != size:
+        raise ValueError(f"expected a structure of {size} elements")
+    return data.value
+
+
+def _octets(value: object) -> bytes:
+    if not isinstance(value, bytes):
+        raise TypeError("expected an octet string")
+    return value

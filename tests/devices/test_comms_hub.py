@@ -1,0 +1,155 @@
+"""SRV 8.11 end to end: the DCC's CCS01 over the WAN link to the hub, the hub's Device Log and join
+window, its MAC'd response, the SMI at Whitelisted, and the ESME joining the HAN with that code."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from emulator.codec.eui64 import Eui64
+from emulator.codec.gbcs import MemoryKeyStore, Verdict, analyse
+from emulator.codec.gbcs.device_log import HanDeviceType
+from emulator.devices.comms_hub import CommsHub
+from emulator.han.clock import VirtualClock
+from emulator.han.stack.node import JoinError, Role
+from emulator.han.stack.state import MemoryStateStore
+from emulator.han.virtual import VirtualHan
+from emulator.pki.smki import RemotePartyRole, TestSmki, memory_store
+from rig.dcc import (
+    AddDeviceToCHFWhitelist,
+    CHFInstallSuccessSMWAN,
+    CplEntry,
+    Dcc,
+    DevicePrenotification,
+    DeviceType,
+    Inventory,
+    RequestId,
+    RequestType,
+    ResponseCode,
+    ServiceReferenceVariant,
+    ServiceRequest,
+    ServiceResponse,
+    SmiStatus,
+    UpdateHANDeviceLog,
+)
+
+ACB = Eui64("90-B3-D5-1F-30-00-00-02")
+SUPPLIER = Eui64("90-B3-D5-1F-30-01-00-00")
+CHF = Eui64("00-DB-12-34-56-78-90-A2")
+ESME = Eui64("00-DB-12-34-56-78-90-A0")
+INSTALL_CODE = bytes.fromhex("A1B2C3D4E5F60718293A4B5C6D7E8F90")  # test-only
+ESME_CPL = CplEntry("AB01", "010A030B", "1", "0002012F", DeviceType.ESME, "SMETS2 V4.1")
+CHF_CPL = CplEntry("CH01", "HUB1", "1", "00010000", DeviceType.CHF, "CHTS V1.1")
+
+
+def keystores() -> tuple[MemoryKeyStore, MemoryKeyStore]:
+    """The DCC holds the ACB's keys and the CHF's certificate; the hub the reverse."""
+    smki = TestSmki()
+    acb = smki.issue_organisation_pair(ACB, RemotePartyRole.ACCESS_CONTROL_BROKER)
+    chf = smki.issue_device_pair(CHF)
+    dcc_store, hub_store = memory_store(acb), memory_store(chf)
+    for credential in chf:
+        dcc_store.put_certificate(CHF, credential.usage, credential.certificate)
+    for credential in acb:
+        hub_store.put_certificate(ACB, credential.usage, credential.certificate)
+    return dcc_store, hub_store
+
+
+def request(
+    counter: int, target: Eui64, srv: ServiceReferenceVariant, body: object
+) -> ServiceRequest:
+    return ServiceRequest(RequestId(SUPPLIER, target, counter), srv, body)  # type: ignore[arg-type]
+
+
+def prenotify(counter: int, eui: Eui64, cpl: CplEntry) -> ServiceRequest:
+    body = DevicePrenotification(
+        eui,
+        cpl.manufacturer,
+        cpl.model,
+        cpl.device_type,
+        cpl.smets_chts_version,
+        cpl.firmware_version,
+    )
+    return request(counter, ACB, ServiceReferenceVariant.DEVICE_PRE_NOTIFICATION, body)
+
+
+def whitelist(counter: int, code: bytes = INSTALL_CODE) -> ServiceRequest:
+    body = UpdateHANDeviceLog(ESME, RequestType.ADD, AddDeviceToCHFWhitelist(600, code))
+    return request(counter, CHF, ServiceReferenceVariant.UPDATE_HAN_DEVICE_LOG, body)
+
+
+async def premises(tmp_path: Path) -> tuple[Dcc, CommsHub, VirtualHan]:
+    clock = VirtualClock()
+    dcc_store, hub_store = keystores()
+    inventory = Inventory(tmp_path / "dcc.sqlite")
+    for entry in (ESME_CPL, CHF_CPL):
+        inventory.add_cpl_entry(entry)
+    dcc = Dcc(inventory, dcc_store, acb=ACB, clock=clock)
+    han = VirtualHan(clock, seed=8)
+    hub = CommsHub(han.coordinator(CHF), hub_store, ACB, MemoryStateStore())
+    han.node(ESME, Role.ROUTER)
+    await han.start()
+    for message in [
+        prenotify(1, CHF, CHF_CPL),
+        prenotify(2, ESME, ESME_CPL),
+        request(
+            3,
+            ACB,
+            ServiceReferenceVariant.CH_STATUS_UPDATE_INSTALL_SUCCESS,
+            CHFInstallSuccessSMWAN(CHF),
+        ),
+    ]:
+        [reply] = await dcc.submit(message)
+        assert isinstance(reply, ServiceResponse) and reply.response_code is ResponseCode.I0
+    return dcc, hub, han
+
+
+async def test_whitelisting_over_the_wan_lets_the_esme_join(tmp_path: Path) -> None:
+    dcc, hub, han = await premises(tmp_path)
+    link = dcc.attach_link(CHF)
+    serving = asyncio.get_running_loop().create_task(hub.serve(link.to_hub, link.from_hub))
+    async with dcc:
+        [sent] = await dcc.submit(whitelist(1002))
+        assert isinstance(sent, ServiceResponse) and sent.response_code is ResponseCode.I99
+        answer = await dcc.next_message()
+        assert isinstance(answer, ServiceResponse) and answer.response_code is ResponseCode.I0
+        record = dcc.inventory.smi(ESME)
+        assert record is not None and record.status is SmiStatus.WHITELISTED
+        entry = hub.device_log.get(ESME)
+        assert entry is not None and entry.device_type is HanDeviceType.ESME
+        assert entry.install_code == INSTALL_CODE
+        # The join window is open for the ESME with its install code: it joins.
+        esme = han.nodes[1]
+        await esme.join(entry.preconfigured_key)
+        assert esme.joined
+        serving.cancel()
+    await han.stop()
+
+
+async def test_the_hub_answers_only_authentic_fresh_commands(tmp_path: Path) -> None:
+    dcc, hub, han = await premises(tmp_path)
+    link = dcc.attach_link(CHF)
+    async with dcc:
+        await dcc.submit(whitelist(1002))
+        command = await link.to_hub.get()
+        [response] = await hub.on_gbcs(command)
+        # Our response verifies with the DCC's keys, as an outside GBCS tool would check it.
+        assert analyse(response, dcc.acb.keystore, ACB).mac is Verdict.VALID
+        assert await hub.on_gbcs(command) == []  # the same counter again: a replay
+        tampered = bytearray(command)
+        tampered[-20] ^= 0x01
+        assert await hub.on_gbcs(bytes(tampered)) == []
+        assert await hub.on_gbcs(b"\xdd\x00garbage") == []
+        assert hub.rejected == {"replayed counter": 1, "MAC": 1, "malformed": 1}
+        assert len(hub.device_log) == 1  # only the authentic command took effect
+    await han.stop()
+
+
+async def test_a_device_not_in_the_device_log_cannot_join(tmp_path: Path) -> None:
+    _, _, han = await premises(tmp_path)
+    esme = han.nodes[1]
+    with pytest.raises(JoinError, match="no beacon permitting association"):
+        await esme.join(bytes(16))
+    await han.stop()
