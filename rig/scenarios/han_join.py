@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from emulator.codec.eui64 import Eui64
@@ -143,15 +144,19 @@ class Node:
             )
 
 
-def _label(eui: Eui64 | int | None) -> str:
-    for m in (HUB, *METERS):
+def _label_in(members: Sequence[Member], eui: Eui64 | int | None) -> str:
+    for m in members:
         if eui == m.eui64:
             return m.label
     return "?" if eui is None else str(eui) if isinstance(eui, Eui64) else f"0x{eui:04X}"
 
 
-async def watch(run: RunContext, node: Node) -> None:
+async def watch(run: RunContext, node: Node, members: Sequence[Member] = (HUB, *METERS)) -> None:
     """HAN events of one node to events.jsonl; joins, keys and drops also to the chart."""
+
+    def _label(eui: Eui64 | int | None) -> str:
+        return _label_in(members, eui)
+
     me = node.member.label
     coordinator = node.member.role is Role.COORDINATOR
     async for event in node.stack.events():
@@ -189,13 +194,15 @@ def _install_codes(seed: int) -> dict[Eui64, bytes]:
     return {m.eui64: rng.randbytes(16) for m in METERS}
 
 
-def _nodes(han: VirtualHan, clock: Clock, seed: int) -> dict[Eui64, Node]:
+def make_nodes(
+    han: VirtualHan, clock: Clock, seed: int, members: Sequence[Member] = (HUB, *METERS)
+) -> dict[Eui64, Node]:
     """Stacks with CBKE credentials from one test ZSE CA (suite 2: the GB one)."""
     ca = ZseTestCa.generate(
         KeyEstablishmentSuite.CRYPTO_SUITE_2, rng=random.Random(f"han-join/ca/{seed}").randbytes
     )
     nodes = {}
-    for m in (HUB, *METERS):
+    for m in members:
         if m.role is Role.COORDINATOR:
             stack = han.coordinator(m.eui64)
         else:
@@ -250,7 +257,7 @@ async def han_join(run: RunContext) -> None:
     codes = _install_codes(run.seed)
 
     async with run.step(FORM):
-        nodes = _nodes(han, clock, run.seed)
+        nodes = make_nodes(han, clock, run.seed)
         await han.start()
         loop = asyncio.get_running_loop()
         for node in nodes.values():

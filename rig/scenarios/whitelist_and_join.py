@@ -1,0 +1,281 @@
+"""Scenario ``whitelist-and-join``: the DCC whitelists meters on the hub over the WAN; they join.
+
+The Supplier pre-notifies the hub and two meters (SRV 12.2) and reports the hub installed with SM
+WAN (8.14.1); for each meter it sends SRV 8.11 with the install code. The DCC's ACB turns that into
+CCS01, MAC'd for the CHF, over the WAN link; the hub checks it, adds the meter to its Device Log,
+opens its join window and answers; the DCC sets the meter Whitelisted in the SMI. Each meter then
+joins the HAN with its install code and runs CBKE with the hub. Every GBCS message goes to
+``gbcs/`` (with ``--reveal-keys`` the ACB and CHF keys go to ``keystore/``, so outside tools verify
+the MACs) and the SMI to the record.
+
+It is the first half of ``commission-premises``: device-to-device joins (8.7), commissioning
+(8.1.1) and the PPMID come with the rest of the device emulators.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+from emulator.codec.eui64 import Eui64
+from emulator.codec.gbcs import GeneralCiphering, MemoryKeyStore, decode_message
+from emulator.devices.comms_hub import CommsHub
+from emulator.han.key_establishment import KeyEstablishmentFailed
+from emulator.han.port import DropReason
+from emulator.han.stack.node import JoinError, Role
+from emulator.han.stack.state import MemoryStateStore
+from emulator.han.virtual import VirtualHan
+from emulator.pki.smki import RemotePartyRole, TestSmki, memory_store
+from rig.dcc import (
+    AddDeviceToCHFWhitelist,
+    CHFInstallSuccessSMWAN,
+    CplEntry,
+    Dcc,
+    DevicePrenotification,
+    DeviceType,
+    Inventory,
+    RequestId,
+    RequestType,
+    ResponseCode,
+    ServiceReferenceVariant,
+    ServiceRequest,
+    ServiceResponse,
+    SmiStatus,
+    UpdateHANDeviceLog,
+    WanLink,
+)
+
+from .context import ChartKind, RunContext, SmiRow
+from .framework import Measurement, StepSpec, scenario
+from .han_join import GSME, HUB, POLL_PERIOD, STEP_TIMEOUT, Member, Node, make_nodes, watch
+
+ACB = Eui64("90-B3-D5-1F-30-00-00-02")
+SUPPLIER = Eui64("90-B3-D5-1F-30-01-00-00")
+ESME = Member("ESME", Eui64("00-DB-12-34-56-78-90-A0"), Role.ROUTER)
+METERS = (ESME, GSME)
+MEMBERS = (HUB, *METERS)
+PARTIES = ("supplier", "DCC")
+JOIN_TIME_PERIOD = 3600  # seconds: the longest DUIS allows
+CPL = {
+    HUB.eui64: CplEntry("CH01", "HUB1", "1", "00010000", DeviceType.CHF, "CHTS V1.1"),
+    ESME.eui64: CplEntry("AB01", "010A030B", "1", "0002012F", DeviceType.ESME, "SMETS2 V4.1"),
+    GSME.eui64: CplEntry("AB02", "020A030B", "1", "0003012F", DeviceType.GSME, "SMETS2 V4.1"),
+}
+
+SETUP = StepSpec(
+    "supplier pre-notifies the hub and meters; hub installed with SM WAN",
+    (Measurement("srv_responses_i0", "responses", low=4, high=4),),
+    STEP_TIMEOUT,
+)
+WHITELIST = {
+    m.eui64: StepSpec(
+        f"SRV 8.11 whitelists the {m.label} on the hub",
+        (Measurement("srv_seconds", "s", low=0.0, high=60.0),),
+        STEP_TIMEOUT,
+    )
+    for m in METERS
+}
+JOIN = {
+    m.eui64: StepSpec(
+        f"{m.label} joins with its install code and runs CBKE with the hub",
+        (
+            Measurement("join_seconds", "s", low=0.0, high=10.0),
+            Measurement("cbke_seconds", "s", low=0.0, high=60.0),
+        ),
+        STEP_TIMEOUT,
+    )
+    for m in METERS
+}
+HEALTH = StepSpec(
+    "WAN and HAN health",
+    (
+        Measurement("gbcs_rejected", "messages", low=0, high=0),
+        Measurement("dropped_replays", "frames", low=0, high=0),
+        Measurement("mic_failures", "frames", low=0, high=0),
+    ),
+)
+
+
+def _keystores(run: RunContext) -> tuple[MemoryKeyStore, MemoryKeyStore]:
+    """Test SMKI keys: the DCC holds the ACB's and the CHF's certificate, the hub the reverse."""
+    smki = TestSmki(seed=f"whitelist-and-join/{run.seed}")
+    acb = smki.issue_organisation_pair(ACB, RemotePartyRole.ACCESS_CONTROL_BROKER)
+    chf = smki.issue_device_pair(HUB.eui64)
+    dcc_store, hub_store = memory_store(acb), memory_store(chf)
+    for c in chf:
+        dcc_store.put_certificate(c.eui, c.usage, c.certificate)
+    for c in acb:
+        hub_store.put_certificate(c.eui, c.usage, c.certificate)
+    for c in (*acb, *chf):
+        run.reveal_gbcs_key(c.eui, c.usage, c.certificate, c.private_key)
+    return dcc_store, hub_store
+
+
+async def relay(run: RunContext, link: WanLink, hub: CommsHub) -> None:
+    """The WAN link, with every GBCS message recorded and charted on its way."""
+    while True:
+        command = await link.to_hub.get()
+        _record(run, command, "DCC", "hub")
+        for reply in await hub.on_gbcs(command):
+            _record(run, reply, "hub", "DCC")
+            link.from_hub.put_nowait(reply)
+
+
+def _record(run: RunContext, data: bytes, source: str, destination: str) -> None:
+    message = decode_message(data)
+    if isinstance(message, GeneralCiphering):
+        apdu = message.apdu
+        run.record_gbcs(data, apdu.other_information.message_code, apdu.cra, source, destination)
+
+
+def _srv(run: RunContext, srv: ServiceReferenceVariant, label: str) -> None:
+    run.chart(ChartKind.SRV, "supplier", "DCC", f"SRV {srv.value} {label}")
+
+
+def _record_smi(run: RunContext, dcc: Dcc) -> None:
+    for m in MEMBERS:
+        rec = dcc.inventory.smi(m.eui64)
+        if rec is not None:
+            version = rec.smets_version.value if rec.smets_version is not None else ""
+            run.record_smi(SmiRow(str(m.eui64), rec.device_type.value, rec.status.value, version))
+
+
+@scenario(
+    "whitelist-and-join",
+    "The supplier pre-notifies a hub and two meters; SRV 8.11 whitelists each meter on the hub "
+    "over the WAN (CCS01); each meter then joins the HAN with its install code and runs CBKE.",
+    steps=(SETUP, *WHITELIST.values(), *JOIN.values(), HEALTH),
+)
+async def whitelist_and_join(run: RunContext) -> None:
+    clock = run.clock
+    run.acb_eui = ACB
+    rng = random.Random(f"whitelist-and-join/install-codes/{run.seed}")
+    codes = {m.eui64: rng.randbytes(16) for m in METERS}
+    dcc_store, hub_store = _keystores(run)
+    inventory = Inventory(run.out / "dcc.sqlite")
+    for cpl_entry in CPL.values():
+        inventory.add_cpl_entry(cpl_entry)
+    dcc = Dcc(inventory, dcc_store, acb=ACB, clock=clock)
+    han = VirtualHan(clock, seed=run.seed, capture_dir=run.out)
+    run.cleanup.push_async_callback(han.stop)
+    run.reveal_han_keys(han.key_ring)
+    nodes: dict[Eui64, Node] = make_nodes(han, clock, run.seed, MEMBERS)
+    hub = CommsHub(nodes[HUB.eui64].stack, hub_store, ACB, MemoryStateStore())
+    tasks: list[asyncio.Task[None]] = []
+
+    async def stop_tasks() -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    run.cleanup.push_async_callback(stop_tasks)
+    await han.start()
+    loop = asyncio.get_running_loop()
+    for node in nodes.values():
+        tasks += [loop.create_task(node.serve()), loop.create_task(watch(run, node, MEMBERS))]
+    link = dcc.attach_link(HUB.eui64)
+    tasks.append(loop.create_task(relay(run, link, hub)))
+    await clock.sleep(0)
+    counter = 1000
+
+    async def submit(request: ServiceRequest) -> ResponseCode:
+        [reply] = await dcc.submit(request)
+        assert isinstance(reply, ServiceResponse), f"unexpected {reply!r}"
+        return reply.response_code
+
+    async with dcc:
+        async with run.step(SETUP) as scope:
+            ok = 0
+            for m in MEMBERS:
+                counter += 1
+                cpl = CPL[m.eui64]
+                _srv(run, ServiceReferenceVariant.DEVICE_PRE_NOTIFICATION, f"{m.label}")
+                body = DevicePrenotification(
+                    m.eui64,
+                    cpl.manufacturer,
+                    cpl.model,
+                    cpl.device_type,
+                    cpl.smets_chts_version,
+                    cpl.firmware_version,
+                )
+                ok += (
+                    await submit(
+                        ServiceRequest(
+                            RequestId(SUPPLIER, ACB, counter),
+                            ServiceReferenceVariant.DEVICE_PRE_NOTIFICATION,
+                            body,
+                        )
+                    )
+                    is ResponseCode.I0
+                )
+            counter += 1
+            _srv(run, ServiceReferenceVariant.CH_STATUS_UPDATE_INSTALL_SUCCESS, "hub")
+            ok += (
+                await submit(
+                    ServiceRequest(
+                        RequestId(SUPPLIER, ACB, counter),
+                        ServiceReferenceVariant.CH_STATUS_UPDATE_INSTALL_SUCCESS,
+                        CHFInstallSuccessSMWAN(HUB.eui64),
+                    )
+                )
+                is ResponseCode.I0
+            )
+            scope.measure("srv_responses_i0", ok)
+            _record_smi(run, dcc)
+
+        for m in METERS:
+            async with run.step(WHITELIST[m.eui64]) as scope:
+                counter += 1
+                started = clock.now()
+                _srv(run, ServiceReferenceVariant.UPDATE_HAN_DEVICE_LOG, f"add {m.label}")
+                add = UpdateHANDeviceLog(
+                    m.eui64,
+                    RequestType.ADD,
+                    AddDeviceToCHFWhitelist(JOIN_TIME_PERIOD, codes[m.eui64]),
+                )
+                sent = await submit(
+                    ServiceRequest(
+                        RequestId(SUPPLIER, HUB.eui64, counter),
+                        ServiceReferenceVariant.UPDATE_HAN_DEVICE_LOG,
+                        add,
+                    )
+                )
+                assert sent is ResponseCode.I99, f"8.11 not sent: {sent.value}"
+                async with clock.timeout(60):
+                    answer = await dcc.next_message()
+                assert isinstance(answer, ServiceResponse), f"unexpected {answer!r}"
+                assert answer.response_code is ResponseCode.I0, (
+                    f"8.11 failed: {answer.response_code}"
+                )
+                run.chart(
+                    ChartKind.SRV, "DCC", "supplier", f"8.11 {m.label} {answer.response_code.value}"
+                )
+                scope.measure("srv_seconds", clock.now() - started)
+                record = dcc.inventory.smi(m.eui64)
+                assert record is not None and record.status is SmiStatus.WHITELISTED
+                _record_smi(run, dcc)
+
+        for m in METERS:
+            async with run.step(JOIN[m.eui64]) as scope:
+                logged = hub.device_log.get(m.eui64)
+                assert logged is not None, f"{m.label} is not in the hub's Device Log"
+                meter = nodes[m.eui64]
+                started = clock.now()
+                try:
+                    await meter.stack.join(logged.preconfigured_key)
+                except JoinError as exc:
+                    raise AssertionError(f"{m.label} did not join: {exc}") from exc
+                scope.measure("join_seconds", clock.now() - started)
+                started = clock.now()
+                try:
+                    key = await meter.cbke.establish(HUB.eui64)
+                except KeyEstablishmentFailed as exc:
+                    raise AssertionError(str(exc)) from exc
+                scope.measure("cbke_seconds", clock.now() - started)
+                await clock.sleep(POLL_PERIOD)  # the hub installs once the last frame lands
+                assert nodes[HUB.eui64].stack.link_key(m.eui64) == key
+
+        async with run.step(HEALTH) as scope:
+            scope.measure("gbcs_rejected", sum(hub.rejected.values()))
+            scope.measure("dropped_replays", sum(n.drops[DropReason.REPLAY] for n in han.nodes))
+            scope.measure("mic_failures", sum(n.drops[DropReason.WRONG_KEY] for n in han.nodes))

@@ -1,0 +1,53 @@
+"""`hil-rig run whitelist-and-join`: SRVs, GBCS over the WAN and the HAN in one run directory,
+and every artefact checkable by an outside tool."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from rig.cli import main
+
+
+def test_whitelisting_run_writes_verifiable_artefacts(tmp_path: Path, tshark) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(
+        main, ["run", "whitelist-and-join", "--out", str(tmp_path), "--reveal-keys"]
+    )
+    assert result.exit_code == 0, result.output
+    record = json.loads((tmp_path / "record.json").read_text())
+    assert record["outcome"] == "pass" and record["acb_eui"]
+    statuses = {row["device_type"]: row["status"] for row in record["smi"]}
+    assert statuses == {"CHF": "Commissioned", "ESME": "Whitelisted", "GSME": "Whitelisted"}
+    files = sorted((tmp_path / "gbcs").glob("*.hex"))
+    assert [f.name[5:] for f in files] == ["0001-command.hex", "0001-response.hex"] * 2
+    decoded = CliRunner().invoke(
+        main,
+        [
+            "gbcs",
+            "decode",
+            "--json",
+            "--keystore",
+            str(tmp_path / "keystore"),
+            "--acb",
+            record["acb_eui"],
+            *map(str, files),
+        ],
+    )
+    assert decoded.exit_code == 0, decoded.output
+    verdicts = [json.loads(line) for line in decoded.output.splitlines()]
+    assert all(v["mac"] == "valid" and v["reencoded_equal"] for v in verdicts)
+    pcap, uat = tmp_path / "han-2g4.pcap", tmp_path / "zigbee_pc_keys"
+    assert (
+        tshark(pcap, ["frame.number"], uat, "_ws.malformed || _ws.expert.severity >= warning") == []
+    )
+
+
+def test_no_keys_without_reveal_keys(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["run", "whitelist-and-join", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "keys.json").exists()
+    assert (
+        not any((tmp_path / "keystore").glob("*.key")) if (tmp_path / "keystore").exists() else True
+    )
