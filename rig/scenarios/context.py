@@ -23,7 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from emulator.codec.eui64 import Eui64
-from emulator.codec.gbcs.codes import CRA
+from emulator.codec.gbcs.codes import CRA, use_case_of
 from emulator.codec.gbcs.keystore import KeyUsage
 from emulator.han.capture import KeyRing
 from emulator.han.clock import Clock
@@ -216,7 +216,7 @@ class RunContext:
         )
         fields = {"file": str(path.relative_to(self.out)), "message_code": f"{message_code:04X}"}
         if source is not None and destination is not None:
-            label = f"{message_code:04X} {cra.name.lower()}"
+            label = f"{use_case_of(message_code)} {cra.name.lower()}"
             self.chart(ChartKind.GBCS, source, destination, label, **fields)
         else:
             self.events.write("gbcs", cra=cra.name.lower(), **fields)

@@ -153,6 +153,7 @@ async def whitelist_and_join(run: RunContext) -> None:
     codes = {m.eui64: rng.randbytes(16) for m in METERS}
     dcc_store, hub_store = _keystores(run)
     inventory = Inventory(run.out / "dcc.sqlite")
+    run.cleanup.callback(inventory.close)
     for cpl_entry in CPL.values():
         inventory.add_cpl_entry(cpl_entry)
     dcc = Dcc(inventory, dcc_store, acb=ACB, clock=clock)
