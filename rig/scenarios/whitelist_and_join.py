@@ -56,6 +56,9 @@ METERS = (ESME, GSME)
 MEMBERS = (HUB, *METERS)
 PARTIES = ("supplier", "DCC")
 JOIN_TIME_PERIOD = 3600  # seconds: the longest DUIS allows
+WAN_ONE_WAY_DELAY = 2.0
+"""[I] Modelled SM WAN transit, DCC to hub or back, in seconds: cellular or long-range radio
+round trips of a few seconds; a named setting until a WAN model exists."""
 CPL = {
     HUB.eui64: CplEntry("CH01", "HUB1", "1", "00010000", DeviceType.CHF, "CHTS V1.1"),
     ESME.eui64: CplEntry("AB01", "010A030B", "1", "0002012F", DeviceType.ESME, "SMETS2 V4.1"),
@@ -112,12 +115,15 @@ def _keystores(run: RunContext) -> tuple[MemoryKeyStore, MemoryKeyStore]:
 
 
 async def relay(run: RunContext, link: WanLink, hub: CommsHub) -> None:
-    """The WAN link, with every GBCS message recorded and charted on its way."""
+    """The WAN link, with every GBCS message recorded and charted as it leaves, and delivered
+    ``WAN_ONE_WAY_DELAY`` later."""
     while True:
         command = await link.to_hub.get()
         _record(run, command, "DCC", "hub")
+        await run.clock.sleep(WAN_ONE_WAY_DELAY)
         for reply in await hub.on_gbcs(command):
             _record(run, reply, "hub", "DCC")
+            await run.clock.sleep(WAN_ONE_WAY_DELAY)
             link.from_hub.put_nowait(reply)
 
 
