@@ -116,6 +116,15 @@ def test_install_codes_are_redacted_unless_revealed() -> None:
     assert install_code in _run("--reveal-keys", ccs01).output
 
 
+def test_the_device_log_alert_hides_its_install_codes() -> None:
+    cs14 = next(m["hex"] for m in MESSAGES if m["name"].startswith("CS14"))
+    install_code = "83 FE D3 40 7A 93 97 23 A5 C6 39 B2 69 16 D5"  # RTDS test codes, both devices
+    hidden = _run(cs14)
+    assert hidden.exit_code == 0
+    assert install_code not in hidden.output and hidden.output.count("redacted") == 2
+    assert _run("--reveal-keys", cs14).output.count(install_code) == 2
+
+
 def test_bad_acb_is_a_usage_error() -> None:
     result = _run("--acb", "xyz", MESSAGES[0]["hex"])
     assert result.exit_code == 2

@@ -89,7 +89,8 @@ def describe(a: Analysis, reveal_keys: bool = False) -> Field:
         p.add("Error", str(a.payload_error))
         p.add("Raw", _hex(apdu.content))
     elif a.payload is not None:
-        _payload(p, a.payload, reveal_keys)
+        carries_keys = apdu.other_information.message_code in KEY_BEARING_USE_CASES
+        _payload(p, a.payload, reveal_keys, hide_keys=carries_keys and not reveal_keys)
     for i, plain in enumerate(a.decrypted):
         d = root.add(f"Decrypted Payload {i}")
         if plain is None:
@@ -132,7 +133,7 @@ def _other(o: Field, info: OtherInformation) -> None:
         o.add("Remote Party KA Certificate", f"{len(info.remote_party_ka_certificate)} bytes DER")
 
 
-def _payload(p: Field, payload: object, reveal_keys: bool = False) -> None:
+def _payload(p: Field, payload: object, reveal_keys: bool = False, hide_keys: bool = False) -> None:
     if isinstance(payload, AccessRequest):
         n = p.add("DLMS Access Request", f"invoke-id 0x{payload.invoke_id:08X}")
         specs = n.add("Access Request Specifications", len(payload.specifications))
@@ -142,8 +143,9 @@ def _payload(p: Field, payload: object, reveal_keys: bool = False) -> None:
                 f"[{i}] {s.kind.name.title()}", f"class {d.class_id} {d.obis} id {d.member_id}"
             )
         data = n.add("List of Data", len(payload.data))
-        secret = not reveal_keys and any(
-            s.descriptor.class_id == ZIGBEE_NETWORK_CONTROL for s in payload.specifications
+        secret = hide_keys or (
+            not reveal_keys
+            and any(s.descriptor.class_id == ZIGBEE_NETWORK_CONTROL for s in payload.specifications)
         )
         for i, item in enumerate(payload.data):
             _data(data, f"[{i}]", item, secret)
@@ -151,7 +153,7 @@ def _payload(p: Field, payload: object, reveal_keys: bool = False) -> None:
         n = p.add("DLMS Access Response", f"invoke-id 0x{payload.invoke_id:08X}")
         data = n.add("List of Data", len(payload.data))
         for i, item in enumerate(payload.data):
-            _data(data, f"[{i}]", item)
+            _data(data, f"[{i}]", item, hide_keys)
         res = n.add("Results", len(payload.results))
         for i, r in enumerate(payload.results):
             res.add(f"[{i}] {r.kind.name.title()}", _result(r.result))
@@ -160,7 +162,7 @@ def _payload(p: Field, payload: object, reveal_keys: bool = False) -> None:
         code = payload.alert_code
         if code is not None:
             n.add("Alert Code", f"0x{code:04X} ({alert_code_name(code)})")
-        _data(n, "Body", payload.body)
+        _data(n, "Body", payload.body, hide_keys)
     elif isinstance(payload, GbzPayload):
         n = p.add("GBZ", f"{payload.component_count} component(s)")
         if payload.alert_code is not None:
@@ -172,7 +174,8 @@ def _payload(p: Field, payload: object, reveal_keys: bool = False) -> None:
             cn = n.add(f"Component {i + 1}", f"cluster 0x{c.cluster_id:04X}")
             cn.add("Control Field", f"0x{c.control:02X}")
             cn.add("ZCL Header", _hex(c.zcl_header))
-            cn.add("Encrypted" if c.encrypted else "ZCL Payload", _hex(c.payload))
+            shown = REDACTED if hide_keys else _hex(c.payload)
+            cn.add("Encrypted" if c.encrypted else "ZCL Payload", shown)
         if payload.trailer:
             n.add("Use-case Specific Body", _hex(payload.trailer))
     elif isinstance(payload, Asn1Payload):
@@ -245,6 +248,18 @@ def _dlms_date_time(b: bytes) -> str:
     return f"{_hex(b)} ({y}-{m}-{d} {t})"
 
 
+KEY_BEARING_USE_CASES = frozenset(
+    {
+        0x0001,  # CCS01 add device to the CHF Device Log: the install code
+        0x0003,  # CCS03 restore HAN Device Log: link keys
+        0x0018,  # CS14 Device Log changed alert: the log's install codes
+        0x008C,  # GCS59 restore GPF Device Log
+        0x00FE,  # CCS07 read CHF Device Log
+        0x010F,  # CCS06 read CHF Device Log
+    }
+)
+"""Use cases whose payloads carry install codes or link keys: shown only when asked."""
+REDACTED = "<redacted: --reveal-keys shows it>"
 ZIGBEE_NETWORK_CONTROL = 104
 """DLMS interface class of the CHF Device Log: its data carries install codes and link keys."""
 KEY_LENGTH = 16
@@ -264,7 +279,7 @@ def _data(parent: Field, label: str, d: Data, secret: bool = False) -> None:
         for i, item in enumerate(elements):
             _data(n, f"[{i}]", item, secret)
     elif isinstance(v, bytes) and secret and len(v) == KEY_LENGTH:
-        parent.add(f"{label} {name}", "<16-byte key redacted: --reveal-keys shows it>")
+        parent.add(f"{label} {name}", f"{len(v)} bytes {REDACTED}")
     elif isinstance(v, BitString):
         parent.add(f"{label} {name}", str(v))
     elif isinstance(v, bytes):
