@@ -3,7 +3,7 @@ PY      := .venv/bin/python
 STAMP   := .venv/.installed
 OUT     ?= runs/latest
 
-.PHONY: setup system-tools run test bench lint clean
+.PHONY: setup system-tools run test bench lint firmware clean
 
 setup: $(STAMP) system-tools
 
@@ -36,6 +36,10 @@ test: setup
 # Timing goals live here, run on demand; each benchmark's last line is JSON.
 bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# Sample OTA images, rebuilt byte-identical from committed sources and test-only keys.
+firmware: setup
+	$(PY) firmware_images/build.py
 
 lint: setup
 	$(PY) -m ruff check .
