@@ -6,20 +6,25 @@ registers a device in the Device Log and opens its join window on the HAN with t
 CCS02 removes it; the CHF answers with the MAC'd DLMS ACCESS response the RTDS CCS01/CCS02 responses
 show (one result per request specification; the command's counter and supplementary fields).
 
+After a change to the Device Log the CHF also raises the CS14 alert 0x8F12 "CHF Device Log
+Changed" to the ACB, with the log's entries, laid out as the RTDS CS14 alert shows it.
+
 A command that fails its MAC or counter check is dropped and counted, never acted on.
-[U] GBCS has the device also raise an alert for those (0x8F1E / 0x8F3D); that, the CS14 join
-alert, tunnels, the GPF and the Time server come with the rest of the hub (issue 6).
+[U] GBCS has the device also raise an alert for those (0x8F1E / 0x8F3D); that, tunnels, the GPF
+and the Time server come with the rest of the hub (issue 6).
 """
 
 from __future__ import annotations
 
 import asyncio
+import datetime
 from collections import Counter
 
 from ..codec.errors import DecodeError
 from ..codec.eui64 import Eui64
 from ..codec.gbcs import (
     CRA,
+    AlertCode,
     GeneralCiphering,
     GeneralSigning,
     KeyStore,
@@ -44,7 +49,12 @@ from ..codec.gbcs.dlms import (
     AccessResponseSpecification,
     Data,
     DataAccessResult,
+    DataNotification,
+    DataType,
+    date_time,
+    invoke_id_for,
 )
+from ..han.clock import Clock
 from ..han.port import HanPort
 from ..han.stack.state import StateStore
 from .chf_device_log import ChfDeviceLog, Registration
@@ -58,8 +68,16 @@ _RESPONSE_KIND = {
 
 
 class CommsHub:
-    def __init__(self, han: HanPort, keystore: KeyStore, acb: Eui64, store: StateStore) -> None:
+    def __init__(
+        self,
+        han: HanPort,
+        keystore: KeyStore,
+        acb: Eui64,
+        store: StateStore,
+        clock: Clock | None = None,
+    ) -> None:
         self.han = han
+        self.clock = clock
         self.keystore = keystore
         self.acb = Eui64(acb)
         self.store = store
@@ -67,6 +85,7 @@ class CommsHub:
         self.rejected: Counter[str] = Counter()
         self._join_timeout = int(store.load("chf/join-timeout") or DEFAULT_JOIN_TIMEOUT)
         self._last_counter: int | None = store.load("chf/acb-counter")
+        self._counter = int(store.load("chf/originator-counter") or 0)
 
     @property
     def eui64(self) -> Eui64:
@@ -103,15 +122,18 @@ class CommsHub:
             self.rejected["unsupported payload"] += 1
             return []
         code = apdu.other_information.message_code
-        if code in (
+        if code not in (
             MessageCode.CCS01_ADD_DEVICE_TO_CHF_DEVICE_LOG,
             MessageCode.CCS02_REMOVE_DEVICE_FROM_CHF_DEVICE_LOG,
         ):
-            results = await self._device_log_request(request)
-        else:
             self.rejected["unsupported use case"] += 1
             return []
-        return [self._respond(apdu, request, results).encode()]
+        before = [e.eui64 for e in self.device_log]
+        results = await self._device_log_request(request)
+        replies = [self._respond(apdu, request, results).encode()]
+        if [e.eui64 for e in self.device_log] != before:
+            replies.append(self._device_log_changed().encode())
+        return replies
 
     async def _device_log_request(self, request: AccessRequest) -> list[DataAccessResult]:
         """Apply each ACCESS specification of CCS01/CCS02 to the Device Log, in order."""
@@ -160,6 +182,46 @@ class CommsHub:
                         )
             return DataAccessResult.SUCCESS
         return DataAccessResult.OBJECT_UNAVAILABLE
+
+    def _next_counter(self) -> int:
+        """The CHF's own originator counter for what it originates (alerts): strictly rising."""
+        self._counter += 1
+        self.store.save("chf/originator-counter", self._counter)
+        return self._counter
+
+    def _device_log_changed(self) -> GeneralCiphering:
+        """CS14: alert 0x8F12 with the Device Log's entries (EUI-64, install code).
+
+        Body as the RTDS CS14 alert: {alert code, time stamp, {time of change, 8 bytes, array of
+        {EUI-64, install code}}}. [U] The 8-byte field's meaning is not in our sources (the RTDS
+        alert carries 00 01 02 03 04 05 06 07); we send the HAN's extended PAN ID there.
+        """
+        now = date_time(
+            self.clock.datetime() if self.clock else datetime.datetime.now(datetime.UTC)
+        )
+        entries = tuple(
+            Data.structure(Data.octet_string(e.eui64.big()), Data.octet_string(e.install_code))
+            for e in self.device_log
+        )
+        counter = self._next_counter()
+        body = Data.structure(
+            Data(DataType.LONG_UNSIGNED, AlertCode.CHF_DEVICE_LOG_CHANGED),
+            Data.octet_string(now),
+            Data.structure(
+                Data.octet_string(now),
+                Data.octet_string(self.eui64.big()),
+                Data.array(*entries),
+            ),
+        )
+        apdu = GeneralSigning(
+            CRA.ALERT,
+            counter,
+            self.eui64,
+            self.acb,
+            OtherInformation(MessageCode.CS14_DEVICE_ADDITION_TO_REMOVAL_FROM_HAN_WHITELIST_ALERTS),
+            DataNotification(invoke_id_for(counter), body).encode(),
+        )
+        return protect(apdu, self.keystore, self.acb)
 
     def _respond(
         self, command: GeneralSigning, request: AccessRequest, results: list[DataAccessResult]

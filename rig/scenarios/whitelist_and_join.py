@@ -3,7 +3,8 @@
 The Supplier pre-notifies the hub and two meters (SRV 12.2) and reports the hub installed with SM
 WAN (8.14.1); for each meter it sends SRV 8.11 with the install code. The DCC's ACB turns that into
 CCS01, MAC'd for the CHF, over the WAN link; the hub checks it, adds the meter to its Device Log,
-opens its join window and answers; the DCC sets the meter Whitelisted in the SMI. Each meter then
+opens its join window and answers, then raises the CS14 alert 0x8F12 (Device Log changed); the DCC
+sets the meter Whitelisted in the SMI and passes the alert to the Supplier. Each meter then
 joins the HAN with its install code and runs CBKE with the hub. Every GBCS message goes to
 ``gbcs/`` (with ``--reveal-keys`` the ACB and CHF keys go to ``keystore/``, so outside tools verify
 the MACs) and the SMI to the record.
@@ -15,6 +16,7 @@ It is the first half of ``commission-premises``: device-to-device joins (8.7), c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 
 from emulator.codec.eui64 import Eui64
@@ -31,6 +33,7 @@ from rig.dcc import (
     CHFInstallSuccessSMWAN,
     CplEntry,
     Dcc,
+    DeviceAlert,
     DevicePrenotification,
     DeviceType,
     Inventory,
@@ -73,7 +76,10 @@ SETUP = StepSpec(
 WHITELIST = {
     m.eui64: StepSpec(
         f"SRV 8.11 whitelists the {m.label} on the hub",
-        (Measurement("srv_seconds", "s", low=0.0, high=60.0),),
+        (
+            Measurement("srv_seconds", "s", low=0.0, high=60.0),
+            Measurement("device_log_alerts", "alerts", low=1, high=1),
+        ),
         STEP_TIMEOUT,
     )
     for m in METERS
@@ -167,7 +173,7 @@ async def whitelist_and_join(run: RunContext) -> None:
     run.cleanup.push_async_callback(han.stop)
     run.reveal_han_keys(han.key_ring)
     nodes: dict[Eui64, Node] = make_nodes(han, clock, run.seed, MEMBERS)
-    hub = CommsHub(nodes[HUB.eui64].stack, hub_store, ACB, MemoryStateStore())
+    hub = CommsHub(nodes[HUB.eui64].stack, hub_store, ACB, MemoryStateStore(), clock)
     tasks: list[asyncio.Task[None]] = []
 
     async def stop_tasks() -> None:
@@ -258,6 +264,14 @@ async def whitelist_and_join(run: RunContext) -> None:
                     ChartKind.SRV, "DCC", "supplier", f"8.11 {m.label} {answer.response_code.value}"
                 )
                 scope.measure("srv_seconds", clock.now() - started)
+                alerts = 0
+                with contextlib.suppress(TimeoutError):
+                    async with clock.timeout(60):
+                        alert = await dcc.next_message()
+                        if isinstance(alert, DeviceAlert) and alert.device_alert_code == "8F12":
+                            alerts += 1
+                            run.chart(ChartKind.SRV, "DCC", "supplier", "DeviceAlert 8F12")
+                scope.measure("device_log_alerts", alerts)
                 record = dcc.inventory.smi(m.eui64)
                 assert record is not None and record.status is SmiStatus.WHITELISTED
                 _record_smi(run, dcc)

@@ -22,6 +22,7 @@ from rig.dcc import (
     CHFInstallSuccessSMWAN,
     CplEntry,
     Dcc,
+    DeviceAlert,
     DevicePrenotification,
     DeviceType,
     Inventory,
@@ -88,7 +89,7 @@ async def premises(tmp_path: Path) -> tuple[Dcc, CommsHub, VirtualHan]:
         inventory.add_cpl_entry(entry)
     dcc = Dcc(inventory, dcc_store, acb=ACB, clock=clock)
     han = VirtualHan(clock, seed=8)
-    hub = CommsHub(han.coordinator(CHF), hub_store, ACB, MemoryStateStore())
+    hub = CommsHub(han.coordinator(CHF), hub_store, ACB, MemoryStateStore(), clock)
     han.node(ESME, Role.ROUTER)
     await han.start()
     for message in [
@@ -115,6 +116,8 @@ async def test_whitelisting_over_the_wan_lets_the_esme_join(tmp_path: Path) -> N
         assert isinstance(sent, ServiceResponse) and sent.response_code is ResponseCode.I99
         answer = await dcc.next_message()
         assert isinstance(answer, ServiceResponse) and answer.response_code is ResponseCode.I0
+        alert = await dcc.next_message()  # CS14: the hub tells the DCC its Device Log changed
+        assert isinstance(alert, DeviceAlert) and alert.device_alert_code == "8F12"
         record = dcc.inventory.smi(ESME)
         assert record is not None and record.status is SmiStatus.WHITELISTED
         entry = hub.device_log.get(ESME)
@@ -134,9 +137,12 @@ async def test_the_hub_answers_only_authentic_fresh_commands(tmp_path: Path) -> 
     async with dcc:
         await dcc.submit(whitelist(1002))
         command = await link.to_hub.get()
-        [response] = await hub.on_gbcs(command)
-        # Our response verifies with the DCC's keys, as an outside GBCS tool would check it.
+        response, alert = await hub.on_gbcs(command)
+        # Both verify with the DCC's keys, as an outside GBCS tool would check them.
         assert analyse(response, dcc.acb.keystore, ACB).mac is Verdict.VALID
+        cs14 = analyse(alert, dcc.acb.keystore, ACB)
+        assert cs14.mac is Verdict.VALID and cs14.reencoded_equal
+        assert cs14.apdu is not None and cs14.apdu.other_information.message_code == 0x0018
         assert await hub.on_gbcs(command) == []  # the same counter again: a replay
         tampered = bytearray(command)
         tampered[-20] ^= 0x01

@@ -21,7 +21,11 @@ def test_whitelisting_run_writes_verifiable_artefacts(tmp_path: Path, tshark) ->
     statuses = {row["device_type"]: row["status"] for row in record["smi"]}
     assert statuses == {"CHF": "Commissioned", "ESME": "Whitelisted", "GSME": "Whitelisted"}
     files = sorted((tmp_path / "gbcs").glob("*.hex"))
-    assert [f.name[5:] for f in files] == ["0001-command.hex", "0001-response.hex"] * 2
+    assert [f.name[5:] for f in files] == [
+        "0001-command.hex",
+        "0001-response.hex",
+        "0018-alert.hex",  # CCS01, then CS14
+    ] * 2
     decoded = CliRunner().invoke(
         main,
         [

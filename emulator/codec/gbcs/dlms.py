@@ -9,6 +9,7 @@ byte-exact re-encoding (booleans as the raw octet, strings as bytes, dates and f
 
 from __future__ import annotations
 
+import datetime
 import enum
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -320,6 +321,21 @@ def _read_date_time(r: Reader) -> bytes | None:
 
 def _encode_date_time(v: bytes | None) -> bytes:
     return b"\x00" if v is None else bytes([len(v)]) + v
+
+
+UNSPECIFIED_DEVIATION = 0x8000
+"""Deviation 0x8000: not specified (Blue Book date-time). GBCS alerts as the RTDS shows them carry
+it with day-of-week and clock status 0xFF, hundredths 0."""
+
+
+def date_time(at: datetime.datetime) -> bytes:
+    """A 12-byte COSEM date-time of a UTC instant, in the form the RTDS alerts use."""
+    return (
+        at.year.to_bytes(2, "big")
+        + bytes((at.month, at.day, 0xFF, at.hour, at.minute, at.second, 0))
+        + UNSPECIFIED_DEVIATION.to_bytes(2, "big")
+        + b"\xff"
+    )
 
 
 def invoke_id_for(counter: int) -> int:
