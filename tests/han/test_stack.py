@@ -59,6 +59,17 @@ async def started(han: VirtualHan) -> VirtualHan:
     return han
 
 
+async def joined_esme() -> tuple[VirtualClock, VirtualHan, EmulatedStack, EmulatedStack]:
+    """A hub and an ESME that has joined it with its install code."""
+    clock = VirtualClock()
+    han = VirtualHan(clock)
+    hub = han.coordinator(HUB)
+    esme = han.node(ESME, Role.ROUTER)
+    await started(han)
+    await han.admit_and_join(esme, CODE)
+    return clock, han, hub, esme
+
+
 async def test_router_and_sleepy_device_join_and_exchange_secured_zcl(tmp_path: Path) -> None:
     clock = VirtualClock()
     han = VirtualHan(clock, seed=3, capture_dir=tmp_path)
@@ -157,12 +168,7 @@ async def test_join_completes_at_twenty_percent_loss(seed: int) -> None:
 
 
 async def test_replayed_frames_are_dropped_and_counted() -> None:
-    clock = VirtualClock()
-    han = VirtualHan(clock)
-    hub = han.coordinator(HUB)
-    esme = han.node(ESME, Role.ROUTER)
-    await started(han)
-    await han.admit_and_join(esme, CODE)
+    clock, han, hub, esme = await joined_esme()
     heard: list[bytes] = []
 
     class Tap:
@@ -186,12 +192,7 @@ async def test_replayed_frames_are_dropped_and_counted() -> None:
 
 
 async def test_garbage_on_the_air_is_dropped_by_reason_and_nodes_keep_running() -> None:
-    clock = VirtualClock()
-    han = VirtualHan(clock)
-    hub = han.coordinator(HUB)
-    esme = han.node(ESME, Role.ROUTER)
-    await started(han)
-    await han.admit_and_join(esme, CODE)
+    clock, han, hub, esme = await joined_esme()
     junk = han.medium.attach(Eui64("00-00-00-00-00-00-00-98"))
     pan, short = esme.radio.pan_id, esme.short
     assert pan is not None and short is not None
@@ -281,13 +282,8 @@ async def test_frame_dropped_events_name_the_reason() -> None:
 
 
 async def test_leave_is_announced_and_forgets_the_network() -> None:
-    clock = VirtualClock()
-    han = VirtualHan(clock)
-    hub = han.coordinator(HUB)
-    esme = han.node(ESME, Role.ROUTER)
+    clock, han, hub, esme = await joined_esme()
     hub_events = recorder(hub)
-    await started(han)
-    await han.admit_and_join(esme, CODE)
     await esme.leave()
     await clock.sleep(1)
     assert not esme.joined and esme.network_key is None
