@@ -1,7 +1,8 @@
 """The DCC simulator (DESIGN.md rule 7): DUIS service requests, SMI, CPL, journal, ACB, WAN link.
 
 ``requests`` holds the DUIS-shaped types, ``inventory`` the SQLite tables and SMI transitions,
-``acb`` the GBCS commands the Access Control Broker builds, ``dcc`` the ``Dcc`` itself.
+``tsat`` the Release 2 TS Applicability Tables, ``acb`` the GBCS commands the Access Control
+Broker builds, ``dcc`` the ``Dcc`` itself.
 """
 
 from __future__ import annotations
@@ -39,8 +40,13 @@ from .requests import (
     ServiceResponse,
     UpdateHANDeviceLog,
 )
+from .tsat import RELEASE_2_TSAT, TsatEntry, TsatVerdict, check_installation, check_maintenance
+from .tsat import Outcome as TsatOutcome
+from .tsat import Spec as TsatSpec
+from .tsat import Unlisted as TsatUnlisted
 
 __all__ = [
+    "RELEASE_2_TSAT",
     "RTDS_ACB",
     "AccessControlBroker",
     "AddDeviceToCHFWhitelist",
@@ -70,6 +76,13 @@ __all__ = [
     "SmiRecord",
     "SmiStatus",
     "TransitionError",
+    "TsatEntry",
+    "TsatOutcome",
+    "TsatSpec",
+    "TsatUnlisted",
+    "TsatVerdict",
     "UpdateHANDeviceLog",
     "WanLink",
+    "check_installation",
+    "check_maintenance",
 ]

@@ -15,6 +15,16 @@ supplier is the requester (E4), SMI statuses (E5); for 12.2 the device must be n
 (``DEVICE_ALREADY_IN_SMI`` [U]) and its model on the CPL (``DEVICE_MODEL_NOT_ON_CPL`` [U]).
 Users, roles and request-counter freshness (E1-E3, anti-replay) are not modelled yet.
 
+TSAT (``tsat.py``, the Release 2 letter's tables): the device's CPL ``SMETSCHTSVersion`` must be
+inside its installation validity period on the request's modelled date (``clock.datetime()``, or
+today's UTC date without a clock) at 12.2, at 8.14.x for a Pending CHF, and at 8.11 Add for a
+Pending device (the DCC has no 8.1.1 yet: whitelisting is where a meter's installation shows);
+8.14.1 for an InstalledNotCommissioned CHF checks the maintenance period instead. Refused: 12.2
+answers ``DEVICE_MODEL_NOT_ON_CPL`` (E120203), the others ``E5`` [U] (no TSAT-specific code is
+public); nothing in the SMI changes. Warned: the request succeeds, the warning goes to the log
+(WARNING) and to the response's journal note ("TSAT warning: ..."); no DCC alert, as no DUIS
+alert code for it is known [U]. A model with several CPL rows (dual mode) takes the best verdict.
+
 "No SM WAN" (DESIGN.md: the link is absent) follows ``NoWanPolicy``: ``FAIL`` (default) answers
 E20 "unable to communicate with device" at once; ``HOLD`` acknowledges (I99) and sends the command
 when a link to that CH is attached. [U] which of the two DUIS wants for a CH without WAN; both
@@ -46,6 +56,7 @@ from emulator.codec.gbcs.dlms import AccessResponse, DataAccessResult, DataNotif
 from emulator.han.clock import Clock
 
 from . import requests as r
+from . import tsat
 from .acb import HAN_DEVICE_TYPE, RTDS_ACB, AccessControlBroker
 from .inventory import CplEntry, Inventory, SmetsVersion, SmiRecord, SmiStatus, TransitionError
 
@@ -135,6 +146,7 @@ class Dcc:
         no_wan_policy: NoWanPolicy = NoWanPolicy.FAIL,
         acb_counter_floor: int = 0,
         response_timeout: float | None = DEFAULT_RESPONSE_TIMEOUT,
+        tsat_unlisted: tsat.Unlisted = tsat.Unlisted.WARN,
     ) -> None:
         self.inventory = inventory
         self.acb = AccessControlBroker(keystore, acb)
@@ -142,6 +154,7 @@ class Dcc:
         self.no_wan_policy = no_wan_policy
         self.acb_counter_floor = acb_counter_floor
         self.response_timeout = response_timeout
+        self.tsat_unlisted = tsat_unlisted
         self._timers: dict[tuple[int, int], asyncio.TimerHandle] = {}
         self._links: dict[int, WanLink] = {}
         self._held: dict[int, list[tuple[int, int]]] = {}
@@ -303,6 +316,7 @@ class Dcc:
         )
         if not rows:
             raise _Rejected(r.DEVICE_MODEL_NOT_ON_CPL, "device model not on the CPL")
+        note = self._check_tsat(rows, r.DEVICE_MODEL_NOT_ON_CPL)
         if smets is None and len({e.smets_version for e in rows}) == 1:
             smets = rows[0].smets_version
         self.inventory.prenotify(
@@ -314,7 +328,7 @@ class Dcc:
             smets,
             request.request_id.originator,
         )
-        return self._response(request, r.SUCCESS)
+        return self._response(request, r.SUCCESS, note=note)
 
     def _ch_status_update(
         self,
@@ -325,6 +339,8 @@ class Dcc:
         ch = self._device(body.device_id)
         if ch.device_type is not r.DeviceType.CHF:
             raise _Rejected(r.INVALID_DEVICE_TYPE_FOR_SRV, "8.14 applies to a CHF")
+        maintenance = ch.status is SmiStatus.INSTALLED_NOT_COMMISSIONED
+        note = self._check_tsat(self._cpl_rows(ch), r.INVALID_DEVICE_STATUS, maintenance)
         try:
             if isinstance(body, r.CHFInstallSuccessSMWAN):
                 self.inventory.ch_install_success(body.device_id)
@@ -332,7 +348,39 @@ class Dcc:
                 self.inventory.ch_install_no_sm_wan(body.device_id)
         except TransitionError as e:
             raise _Rejected(r.INVALID_DEVICE_STATUS, str(e)) from None
-        return self._response(request, r.SUCCESS)
+        return self._response(request, r.SUCCESS, note=note)
+
+    def _cpl_rows(self, device: SmiRecord) -> list[CplEntry]:
+        return self.inventory.cpl_entries(
+            device.manufacturer,
+            device.model,
+            device.device_type,
+            device.firmware_version,
+            device.smets_version,
+        )
+
+    def _check_tsat(
+        self, rows: list[CplEntry], code: r.ResponseCode, maintenance: bool = False
+    ) -> str:
+        """The TSAT verdict on ``rows`` (the device's CPL rows) for the modelled date: raises
+        ``_Rejected(code)`` if refused, returns the journal note ("" or the warning)."""
+        if not rows:
+            return ""  # not on the CPL (any more): not the TSAT's question
+        on = self._now().date()
+        verdicts = [
+            tsat.check_version_text(
+                e.smets_chts_version, on, maintenance=maintenance, unlisted=self.tsat_unlisted
+            )
+            for e in rows
+        ]
+        # the best verdict wins: Outcome is declared allowed, warned, refused
+        best = min(verdicts, key=lambda v: list(tsat.Outcome).index(v.outcome))
+        if best.outcome is tsat.Outcome.REFUSED:
+            raise _Rejected(code, f"TSAT: {best.reason}")
+        if best.outcome is tsat.Outcome.WARNED:
+            log.warning("TSAT warning: %s", best.reason)
+            return f"TSAT warning: {best.reason}"
+        return ""
 
     def _device(self, device_id: Eui64) -> SmiRecord:
         record = self.inventory.smi(device_id)
@@ -361,6 +409,9 @@ class Dcc:
             raise _Rejected(r.INVALID_DEVICE_STATUS, f"device is {device.status.value}")
         if body.request_type is r.RequestType.REMOVE and device.ch_id != ch.device_id:
             raise _Rejected(r.INVALID_DEVICE_STATUS, "device is not on this CHF's log")
+        note = ""
+        if body.add is not None and device.status is SmiStatus.PENDING:
+            note = self._check_tsat(self._cpl_rows(device), r.INVALID_DEVICE_STATUS)
         link = self.link(ch.device_id)
         if link is None and self.no_wan_policy is NoWanPolicy.FAIL:
             raise _Rejected(r.UNABLE_TO_COMMUNICATE, "no SM WAN to the CH")
@@ -398,7 +449,7 @@ class Dcc:
             self._held.setdefault(int(ch.device_id), []).append(key)
         else:
             self._send(link, key)
-        return self._response(request, r.ACKNOWLEDGEMENT)
+        return self._response(request, r.ACKNOWLEDGEMENT, note=note)
 
     def _send(self, link: WanLink, key: tuple[int, int]) -> None:
         """Put a pending command on the link and start its response timer."""
