@@ -164,6 +164,8 @@ async def whitelist_and_join(run: RunContext) -> None:
     rng = random.Random(f"whitelist-and-join/install-codes/{run.seed}")
     codes = {m.eui64: rng.randbytes(16) for m in METERS}
     dcc_store, hub_store = _keystores(run)
+    for stale in run.out.glob("dcc.sqlite*"):  # each run starts from an empty DCC
+        stale.unlink()
     inventory = Inventory(run.out / "dcc.sqlite")
     run.cleanup.callback(inventory.close)
     for cpl_entry in CPL.values():

@@ -55,3 +55,10 @@ def test_no_keys_without_reveal_keys(tmp_path: Path) -> None:
     assert (
         not any((tmp_path / "keystore").glob("*.key")) if (tmp_path / "keystore").exists() else True
     )
+
+
+def test_a_second_run_into_the_same_directory_starts_afresh(tmp_path: Path) -> None:
+    for _ in range(2):
+        result = CliRunner().invoke(main, ["run", "whitelist-and-join", "--out", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "record.json").read_text())["outcome"] == "pass"
