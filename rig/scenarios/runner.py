@@ -8,9 +8,11 @@ turns the :class:`RunRecord` into its file (``record.json``, ``junit.xml``, ``re
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import shutil
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -60,6 +62,38 @@ async def execute(sc: Scenario, run: RunContext) -> str | None:
     return error
 
 
+class _EventLogHandler(logging.Handler):
+    """Log records of the rig and the emulators, as ``log`` events of the run."""
+
+    def __init__(self, events: EventLog) -> None:
+        super().__init__(logging.INFO)
+        self.events = events
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.events.write(
+            "log", level=record.levelname, logger=record.name, message=record.getMessage()
+        )
+
+
+@contextlib.contextmanager
+def _logged_to(events: EventLog) -> Iterator[None]:
+    """During a run, what the rig and emulators log goes to ``events.jsonl``, not the console."""
+    handler = _EventLogHandler(events)
+    loggers = [logging.getLogger(name) for name in ("rig", "emulator")]
+    saved = [(lg.level, lg.propagate) for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+        lg.setLevel(logging.INFO)
+        lg.propagate = False
+    try:
+        yield
+    finally:
+        for lg, (level, propagate) in zip(loggers, saved, strict=True):
+            lg.removeHandler(handler)
+            lg.setLevel(level)
+            lg.propagate = propagate
+
+
 def run_scenario(
     sc: Scenario,
     out: Path,
@@ -74,7 +108,7 @@ def run_scenario(
     _clear(out)
     clock = VirtualClock()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    with EventLog(out / EVENTS_FILE, clock) as events:
+    with EventLog(out / EVENTS_FILE, clock) as events, _logged_to(events):
         run = RunContext(out, seed, clock, events, reveal_keys=reveal_keys, on_step=on_step)
         error = clock.run(execute(sc, run))
     result = run.record(
