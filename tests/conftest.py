@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 import subprocess
@@ -10,8 +9,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
-
-from emulator.han.clock import VirtualTimeLoop
 
 TsharkRun = Callable[..., list[dict[str, str]]]
 
@@ -50,12 +47,3 @@ def tshark(tshark_bin: str, tmp_path: Path) -> TsharkRun:
         return [dict(zip(fields, line.split("\t"), strict=True)) for line in out.splitlines()]
 
     return run
-
-
-def pytest_asyncio_loop_factories(
-    config: pytest.Config, item: pytest.Item
-) -> dict[str, Callable[[], asyncio.AbstractEventLoop]]:
-    """Every async test runs on virtual time unless it is marked ``real_time``."""
-    if item.get_closest_marker("real_time"):
-        return {"real": asyncio.new_event_loop}
-    return {"virtual": VirtualTimeLoop}

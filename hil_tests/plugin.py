@@ -1,0 +1,473 @@
+"""The HIL pytest plugin: ``--bench FILE`` picks the bench, fixtures hand tests the premises.
+
+The same test body runs on any bench (pytest-embedded's idea): the bench file names a backend, a
+registry (``BACKENDS``) maps backend names to factories that build the premises, and a test only
+sees the ``Premises`` they build: the DCC, the supplier, the hub and a node per device role.
+Benches declare ``features`` (labgrid's idea); ``@pytest.mark.hil_feature("name", ...)`` skips a
+test on a bench that lacks one, ``@pytest.mark.hil_virtual_only`` one that needs the emulators'
+insides (counters, device logs, raw WAN bytes).
+
+Only the ``virtual`` backend exists: every node emulated on one ``VirtualHan`` on modelled time,
+wired as ``rig.scenarios.whitelist_and_join`` wires it (its relay of the WAN link, its members,
+CPL and ACB). A bench file naming a dongle is a usage error until issue 11 brings those benches.
+
+Bench files are read by a line scanner, not a YAML parser (PyYAML is not a dependency yet): the
+top-level ``name`` and ``backend`` scalars, the ``features`` list, and every ``radio:`` line. Errors
+name the file and line (DESIGN.md rule 9).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from emulator.codec.eui64 import Eui64
+from emulator.codec.gbcs import MemoryKeyStore
+from emulator.devices.comms_hub import CommsHub
+from emulator.han.clock import Clock, VirtualClock
+from emulator.han.stack.state import MemoryStateStore
+from emulator.han.virtual import VirtualHan
+from emulator.pki.smki import RemotePartyRole, TestSmki, memory_store
+from rig.dcc import (
+    AddDeviceToCHFWhitelist,
+    CHFInstallSuccessSMWAN,
+    Dcc,
+    DccAlert,
+    DccMessage,
+    DeviceAlert,
+    DevicePrenotification,
+    Inventory,
+    RequestId,
+    RequestType,
+    ResponseCode,
+    ServiceReferenceVariant,
+    ServiceRequest,
+    ServiceResponse,
+    UpdateHANDeviceLog,
+    WanLink,
+)
+from rig.dcc.requests import RequestBody
+from rig.scenarios.context import EVENTS_FILE, EventLog, RunContext
+from rig.scenarios.han_join import HUB, Member, Node, make_nodes, watch
+from rig.scenarios.whitelist_and_join import (
+    ACB,
+    CPL,
+    JOIN_TIME_PERIOD,
+    MEMBERS,
+    METERS,
+    SUPPLIER,
+    relay,
+)
+
+DEFAULT_BENCH = "virtual"
+DEFAULT_SEED = 1
+DCC_ANSWER_TIMEOUT = 60.0
+"""Modelled seconds a test waits for the DCC's answer to a device SRV: two WAN crossings of
+``WAN_ONE_WAY_DELAY`` and the hub's work, with room to spare (the scenario's own bound)."""
+
+ROLES: dict[str, Member] = {m.label.lower(): m for m in MEMBERS}
+"""The premises' device roles, as fixtures and ``Premises.nodes`` name them: hub, esme, gsme."""
+METER_ROLES = tuple(m.label.lower() for m in METERS)
+
+VIRTUAL_FEATURES = frozenset({"modelled-time", "emulated-hub", "wan-injection", "han-2g4"})
+"""What the virtual bench can do; ``hardware/virtual.yaml`` lists the same (checked by a test)."""
+
+
+# ---- bench files --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Bench:
+    """A bench as its file describes it: which backend builds it, what it can do, its radios."""
+
+    name: str
+    backend: str
+    features: frozenset[str]
+    radios: dict[str, str] = field(default_factory=dict)
+    """Radio by node, as the file names them."""
+    path: Path | None = None
+
+
+VIRTUAL_BENCH = Bench(DEFAULT_BENCH, "virtual", VIRTUAL_FEATURES)
+
+_TOP = re.compile(r"^(\w[\w-]*)\s*:\s*(.*)$")
+_ITEM = re.compile(r"^\s+-\s*(.+)$")
+_NODE = re.compile(r"^  (\w[\w-]*)\s*:\s*$")
+_RADIO = re.compile(r"^\s*-?\s*radio\s*:\s*(.+)$")
+
+
+def _scalar(text: str) -> str:
+    text = re.sub(r"\s+#.*$", "", text).strip()
+    return text.strip("'\"")
+
+
+def read_bench(path: Path) -> Bench:
+    """Read a bench file; ``pytest.UsageError`` (naming the line) for what this rig cannot run."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise pytest.UsageError(f"--bench {path}: {exc.strerror or exc}") from None
+    top: dict[str, tuple[str, int]] = {}
+    features: set[str] = set()
+    radios: dict[str, tuple[str, int]] = {}
+    section, node = "", ""
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip() or raw.lstrip().startswith("#"):
+            continue
+        if m := _TOP.match(raw):
+            section, value = m.group(1), _scalar(m.group(2))
+            if value:
+                top[section] = (value, number)
+            continue
+        if m := _RADIO.match(raw):
+            radios[node or f"line {number}"] = (_scalar(m.group(1)), number)
+        elif section == "features" and (m := _ITEM.match(raw)):
+            features.add(_scalar(m.group(1)))
+        elif section == "nodes" and (m := _NODE.match(raw)):
+            node = m.group(1)
+    for name, (radio, number) in radios.items():
+        if radio != "virtual":
+            raise pytest.UsageError(
+                f"{path}:{number}: node {name} has radio {radio!r}; only the virtual bench "
+                "exists so far: dongle benches (ezsp:, rfc2217://) come with issue 11"
+            )
+    if "backend" not in top:
+        raise pytest.UsageError(
+            f"{path}: no 'backend:' line; a bench names the backend that builds it (known: "
+            f"{', '.join(sorted(BACKENDS))}; dongle benches come with issue 11)"
+        )
+    backend, number = top["backend"]
+    if backend not in BACKENDS:
+        raise pytest.UsageError(
+            f"{path}:{number}: unknown backend {backend!r} (known: {', '.join(sorted(BACKENDS))}); "
+            "dongle benches come with issue 11"
+        )
+    name = top.get("name", (path.stem, 0))[0]
+    return Bench(name, backend, frozenset(features), {n: r for n, (r, _) in radios.items()}, path)
+
+
+# ---- the premises -------------------------------------------------------------------------------
+
+
+class Supplier:
+    """The Import Supplier at the DCC's front door: DUIS SRVs with rising request counters."""
+
+    def __init__(self, dcc: Dcc, clock: Clock, eui64: Eui64 = SUPPLIER, counter: int = 1000):
+        self.dcc = dcc
+        self.clock = clock
+        self.eui64 = eui64
+        self.counter = counter
+        self.alerts: list[DccMessage] = []
+        """Alerts (and stray responses) that arrived while a test awaited something else."""
+
+    async def submit(
+        self, target: Eui64, srv: ServiceReferenceVariant, body: RequestBody
+    ) -> ServiceResponse:
+        """Send one SRV; returns the DCC's immediate response (I0, I99 or an E-code)."""
+        self.counter += 1
+        request = ServiceRequest(RequestId(self.eui64, target, self.counter), srv, body)
+        [reply] = await self.dcc.submit(request)
+        assert isinstance(reply, ServiceResponse), f"unexpected {reply!r}"
+        return reply
+
+    async def answer(self, timeout: float = DCC_ANSWER_TIMEOUT) -> DccMessage:
+        """The next DUIS message the DCC sends later (a device's response, an alert)."""
+        async with self.clock.timeout(timeout):
+            return await self.dcc.next_message()
+
+    async def response_to(
+        self, request_id: RequestId, timeout: float = DCC_ANSWER_TIMEOUT
+    ) -> ServiceResponse | DccAlert:
+        """The device's response to ``request_id`` (or the DCC alert that closes it); alerts
+        arriving meanwhile are kept in ``alerts``."""
+        async with self.clock.timeout(timeout):
+            while True:
+                message = await self.dcc.next_message()
+                if isinstance(message, ServiceResponse) and message.request_id == request_id:
+                    return message
+                if isinstance(message, DccAlert) and message.request_id == request_id:
+                    return message
+                self.alerts.append(message)
+
+    async def alert(self, *codes: int, timeout: float = DCC_ANSWER_TIMEOUT) -> DeviceAlert:
+        """The first device alert with one of the GBCS alert ``codes``, kept or yet to come
+        (taken from ``alerts``); ``TimeoutError`` if none comes within ``timeout`` modelled
+        seconds."""
+        for message in self.alerts:
+            if isinstance(message, DeviceAlert) and message.alert_code in codes:
+                self.alerts.remove(message)
+                return message
+        async with self.clock.timeout(timeout):
+            while True:
+                message = await self.dcc.next_message()
+                if isinstance(message, DeviceAlert) and message.alert_code in codes:
+                    return message
+                self.alerts.append(message)
+
+    async def prenotify(self, member: Member) -> ResponseCode:
+        """SRV 12.2 for ``member``, with its CPL identity."""
+        cpl = CPL[member.eui64]
+        body = DevicePrenotification(
+            member.eui64,
+            cpl.manufacturer,
+            cpl.model,
+            cpl.device_type,
+            cpl.smets_chts_version,
+            cpl.firmware_version,
+        )
+        srv = ServiceReferenceVariant.DEVICE_PRE_NOTIFICATION
+        return (await self.submit(ACB, srv, body)).response_code
+
+    async def hub_installed(self) -> ResponseCode:
+        """SRV 8.14.1: the hub is installed with SM WAN."""
+        srv = ServiceReferenceVariant.CH_STATUS_UPDATE_INSTALL_SUCCESS
+        return (await self.submit(ACB, srv, CHFInstallSuccessSMWAN(HUB.eui64))).response_code
+
+    async def set_up(self) -> None:
+        """12.2 for the hub and each meter, then 8.14.1: every answer I0."""
+        for member in MEMBERS:
+            code = await self.prenotify(member)
+            assert code is ResponseCode.I0, f"12.2 {member.label}: {code.value}"
+        code = await self.hub_installed()
+        assert code is ResponseCode.I0, f"8.14.1: {code.value}"
+
+    async def update_device_log(
+        self, member: Member, install_code: bytes | None, period: int = JOIN_TIME_PERIOD
+    ) -> tuple[ServiceResponse, ServiceResponse | DccAlert | None]:
+        """SRV 8.11 Add (with ``install_code``) or Remove (``None``) for ``member`` on the hub:
+        the immediate response and, when the command went out (I99), the DCC's later answer."""
+        add = None if install_code is None else AddDeviceToCHFWhitelist(period, install_code)
+        kind = RequestType.REMOVE if add is None else RequestType.ADD
+        body = UpdateHANDeviceLog(member.eui64, kind, add)
+        sent = await self.submit(HUB.eui64, ServiceReferenceVariant.UPDATE_HAN_DEVICE_LOG, body)
+        if sent.response_code is not ResponseCode.I99:
+            return sent, None
+        return sent, await self.response_to(sent.request_id)
+
+    async def whitelist(self, member: Member, install_code: bytes) -> ResponseCode:
+        """SRV 8.11 Add; the device's response code (I0 when the hub logged it)."""
+        sent, answer = await self.update_device_log(member, install_code)
+        assert sent.response_code is ResponseCode.I99, f"8.11 not sent: {sent.response_code}"
+        assert isinstance(answer, ServiceResponse), f"unexpected {answer!r}"
+        return answer.response_code
+
+    async def remove(self, member: Member) -> ResponseCode:
+        """SRV 8.11 Remove; the device's response code."""
+        sent, answer = await self.update_device_log(member, None)
+        assert sent.response_code is ResponseCode.I99, f"8.11 not sent: {sent.response_code}"
+        assert isinstance(answer, ServiceResponse), f"unexpected {answer!r}"
+        return answer.response_code
+
+
+@dataclass
+class Premises:
+    """One premises on a bench, as a test sees it."""
+
+    bench: Bench
+    run: RunContext
+    """Where the run's artefacts go (``events.jsonl``, ``gbcs/``, the pcap)."""
+    clock: Clock
+    dcc: Dcc
+    supplier: Supplier
+    hub: CommsHub
+    han: VirtualHan
+    link: WanLink
+    nodes: dict[str, Node]
+    """By role: ``hub``, ``esme``, ``gsme``."""
+    install_codes: dict[str, bytes] = field(repr=False)
+    """Each meter's install code (16 bytes, as GBCS carries them), by role."""
+
+    def member(self, role: str) -> Member:
+        return ROLES[role]
+
+    def wan_messages(self) -> list[bytes]:
+        """Every GBCS message that crossed the WAN link so far, in order (the relay's capture)."""
+        return [bytes.fromhex(m.path.read_text()) for m in self.run.gbcs_messages]
+
+
+PremisesFactory = Callable[[Bench, Path, int], AbstractAsyncContextManager[Premises]]
+
+
+def _keystores(seed: int) -> tuple[MemoryKeyStore, MemoryKeyStore]:
+    """Test SMKI keys: the DCC holds the ACB's pair and the CHF's certificate, the hub the reverse.
+
+    The same wiring as the scenario's private ``_keystores`` (which also reveals the keys to a
+    run's ``keystore/``; here no run reveals them).
+    """
+    smki = TestSmki(seed=f"hil/{seed}")
+    acb = smki.issue_organisation_pair(ACB, RemotePartyRole.ACCESS_CONTROL_BROKER)
+    chf = smki.issue_device_pair(HUB.eui64)
+    dcc_store, hub_store = memory_store(acb), memory_store(chf)
+    for c in chf:
+        dcc_store.put_certificate(c.eui, c.usage, c.certificate)
+    for c in acb:
+        hub_store.put_certificate(c.eui, c.usage, c.certificate)
+    return dcc_store, hub_store
+
+
+@contextlib.asynccontextmanager
+async def virtual_premises(bench: Bench, out: Path, seed: int) -> AsyncIterator[Premises]:
+    """Everything emulated, on the running virtual-time loop, as ``whitelist-and-join`` wires it."""
+    clock = VirtualClock()
+    async with contextlib.AsyncExitStack() as stack:
+        events = stack.enter_context(EventLog(out / EVENTS_FILE, clock))
+        run = RunContext(out, seed, clock, events)
+        run.acb_eui = ACB
+        rng = random.Random(f"hil/install-codes/{seed}")
+        codes = {m.label.lower(): rng.randbytes(16) for m in METERS}
+        dcc_store, hub_store = _keystores(seed)
+        inventory = Inventory(out / "dcc.sqlite")
+        stack.callback(inventory.close)
+        for entry in CPL.values():
+            inventory.add_cpl_entry(entry)
+        dcc = Dcc(inventory, dcc_store, acb=ACB, clock=clock)
+        han = VirtualHan(clock, seed=seed, capture_dir=out)
+        stack.push_async_callback(han.stop)
+        nodes = make_nodes(han, clock, seed, MEMBERS)
+        hub = CommsHub(nodes[HUB.eui64].stack, hub_store, ACB, MemoryStateStore(), clock)
+        tasks: list[asyncio.Task[None]] = []
+
+        async def stop_tasks() -> None:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        stack.push_async_callback(stop_tasks)
+        await han.start()
+        loop = asyncio.get_running_loop()
+        for node in nodes.values():
+            tasks += [loop.create_task(node.serve()), loop.create_task(watch(run, node, MEMBERS))]
+        link = dcc.attach_link(HUB.eui64)
+        tasks.append(loop.create_task(relay(run, link, hub)))
+        # The DCC's task group lives in a task of its own: fixture setup and teardown may run in
+        # different tasks, and a task group must be left by the task that entered it.
+        dcc_ready = asyncio.Event()
+        tasks.append(loop.create_task(_serve_dcc(dcc, dcc_ready)))
+        await dcc_ready.wait()
+        await clock.sleep(0)  # the watchers subscribe before anything happens
+        yield Premises(
+            bench,
+            run,
+            clock,
+            dcc,
+            Supplier(dcc, clock),
+            hub,
+            han,
+            link,
+            {m.label.lower(): nodes[m.eui64] for m in MEMBERS},
+            codes,
+        )
+
+
+async def _serve_dcc(dcc: Dcc, ready: asyncio.Event) -> None:
+    async with dcc:
+        ready.set()
+        await asyncio.Event().wait()  # until cancelled at teardown
+
+
+BACKENDS: dict[str, PremisesFactory] = {"virtual": virtual_premises}
+"""Backend name (a bench file's ``backend``) -> premises factory. Dongle benches: issue 11."""
+
+
+# ---- pytest hooks -------------------------------------------------------------------------------
+
+_BENCH = pytest.StashKey[Bench]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("hil", "hardware-in-the-loop benches")
+    group.addoption(
+        "--bench",
+        default=DEFAULT_BENCH,
+        metavar="FILE",
+        help="bench file (hardware/<bench>.yaml); default: the virtual bench",
+    )
+    group.addoption(
+        "--hil-seed",
+        type=int,
+        default=DEFAULT_SEED,
+        help="seed for install codes, keys and the radio model (default: %(default)s)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "hil_virtual_only: needs the emulators' insides; skipped on a hardware bench"
+    )
+    config.addinivalue_line(
+        "markers", "hil_feature(*names): skipped unless the bench declares every named feature"
+    )
+    option = str(config.getoption("--bench", DEFAULT_BENCH))
+    bench = VIRTUAL_BENCH if option == DEFAULT_BENCH else read_bench(Path(option))
+    config.stash[_BENCH] = bench
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    bench = config.stash.get(_BENCH, VIRTUAL_BENCH)
+    features = ", ".join(sorted(bench.features)) or "none"
+    return f"bench: {bench.name} (backend {bench.backend}; features {features})"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    bench = config.stash.get(_BENCH, VIRTUAL_BENCH)
+    for item in items:
+        if item.get_closest_marker("hil_virtual_only") and bench.backend != "virtual":
+            item.add_marker(pytest.mark.skip(reason=f"virtual bench only; bench is {bench.name}"))
+        for mark in item.iter_markers("hil_feature"):
+            missing = sorted(set(mark.args) - bench.features)
+            if missing:
+                reason = f"bench {bench.name} lacks feature(s): {', '.join(missing)}"
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+# ---- fixtures -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def bench(pytestconfig: pytest.Config) -> Bench:
+    """The bench this session runs on (``--bench``)."""
+    return pytestconfig.stash.get(_BENCH, VIRTUAL_BENCH)
+
+
+@pytest.fixture
+async def premises(
+    bench: Bench, tmp_path: Path, pytestconfig: pytest.Config
+) -> AsyncIterator[Premises]:
+    """A fresh premises from the bench's backend: hub on its WAN link, meters not yet known to
+    the DCC (no SRV sent); its artefacts go to the test's ``tmp_path``."""
+    seed = int(pytestconfig.getoption("--hil-seed", DEFAULT_SEED))
+    async with BACKENDS[bench.backend](bench, tmp_path, seed) as built:
+        yield built
+
+
+@pytest.fixture
+def dcc(premises: Premises) -> Dcc:
+    return premises.dcc
+
+
+@pytest.fixture
+def supplier(premises: Premises) -> Supplier:
+    return premises.supplier
+
+
+@pytest.fixture
+def hub(premises: Premises) -> CommsHub:
+    return premises.hub
+
+
+@pytest.fixture
+def esme(premises: Premises) -> Node:
+    return premises.nodes["esme"]
+
+
+@pytest.fixture
+def gsme(premises: Premises) -> Node:
+    return premises.nodes["gsme"]
