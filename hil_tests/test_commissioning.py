@@ -198,16 +198,6 @@ async def test_8_11_remove_takes_the_device_off_the_device_log(premises: Premise
     assert codes.count(ccs02) == 2  # the command and the hub's response
 
 
-REMOVE_KEEPS_ADMISSION = (
-    "CommsHub handles CCS02 by dropping the Device Log entry only: HanPort has no way to revoke "
-    "a Trust Centre admission or to evict a joined device, so the stack keeps the install-code "
-    "admission until the join window (JoinTimePeriod) closes and keeps the device as a child "
-    "(secured rejoin with the network key still succeeds). Missing: a HanPort call the hub makes "
-    "on CCS02 (revoke the admission, forget the child and its link key, Leave request)."
-)
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=REMOVE_KEEPS_ADMISSION)
 @pytest.mark.parametrize("role", METER_ROLES)
 async def test_a_removed_device_cannot_join_again(premises: Premises, role: str) -> None:
     meter = await removed(premises, role)
@@ -217,7 +207,6 @@ async def test_a_removed_device_cannot_join_again(premises: Premises, role: str)
     assert not meter.stack.joined, f"{role} joined again after 8.11 Remove"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=REMOVE_KEEPS_ADMISSION)
 @pytest.mark.parametrize("role", METER_ROLES)
 async def test_a_removed_device_cannot_rejoin(premises: Premises, role: str) -> None:
     meter = await removed(premises, role)

@@ -3,8 +3,9 @@
 What is here so far is the CHF Device Log service: a GBCS command from the Access Control Broker
 arrives over the WAN link, its MAC (keyed ACB <-> CHF) and anti-replay counter are checked, CCS01
 registers a device in the Device Log and opens its join window on the HAN with the install-code key,
-CCS02 removes it; the CHF answers with the MAC'd DLMS ACCESS response the RTDS CCS01/CCS02 responses
-show (one result per request specification; the command's counter and supplementary fields).
+CCS02 removes it and evicts it from the HAN; the CHF answers with the MAC'd DLMS ACCESS response
+the RTDS CCS01/CCS02 responses show (one result per request specification; the command's counter
+and supplementary fields).
 
 After a change to the Device Log the CHF also raises the CS14 alert 0x8F12 "CHF Device Log
 Changed" to the ACB, with the log's entries, laid out as the RTDS CS14 alert shows it.
@@ -166,7 +167,9 @@ class CommsHub:
             admitted.append(Eui64(_octets(eui)))
             return DataAccessResult.SUCCESS
         if kind is AccessRequestKind.ACTION and member == DeviceLogMethod.UNREGISTER_DEVICE:
-            self.device_log.unregister(Eui64(_octets(data.value)))
+            eui = Eui64(_octets(data.value))
+            self.device_log.unregister(eui)
+            await self.han.remove_device(eui)  # no more joins, and off the network now
             return DataAccessResult.SUCCESS
         if kind is AccessRequestKind.SET and member == DeviceLogAttribute.JOIN_TIMEOUT:
             self._join_timeout = int(str(data.value))

@@ -144,6 +144,10 @@ class HanPort(Protocol):
         """Trust Centre only: admit ``eui64`` with ``link_key`` for ``seconds``."""
         ...
 
+    async def remove_device(self, eui64: Eui64) -> None:
+        """Trust Centre only: withdraw ``eui64``'s admission, evict it and forget its keys."""
+        ...
+
     def link_key(self, partner: Eui64) -> bytes | None:
         """The APS link key in use with ``partner``, if any (never logged)."""
         ...

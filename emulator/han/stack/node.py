@@ -356,7 +356,8 @@ class EmulatedStack:
             if child is not None:
                 self._sleepy.discard(child.short)
                 self._save()
-            self._emit(Left(sender, command.rejoin))
+            if child is not None or self.config.role != Role.COORDINATOR:
+                self._emit(Left(sender, command.rejoin))
         elif isinstance(command, nwk.Leave) and command.request and frame.src == COORDINATOR_SHORT:
             self._spawn(self.leave(rejoin=command.rejoin))
         elif isinstance(command, nwk.RejoinRequest) and self.config.role == Role.COORDINATOR:
@@ -682,6 +683,23 @@ class EmulatedStack:
             self.link_keys[self.trust_center],
         )
         await self._await_answer(f"partner-{partner.hex}", COORDINATOR_SHORT, waiter)
+
+    async def remove_device(self, eui64: Eui64) -> None:
+        """Trust Centre: withdraw ``eui64``'s admission and evict it. The TC is every device's
+        parent here, so instead of an APS Remove Device to a parent (R22 §4.4.10.3) it sends
+        the NWK Leave request itself; the device's keys and counters are forgotten."""
+        self.policy.revoke(eui64)
+        self._pending_tclk.pop(eui64, None)
+        child = self._children.pop(eui64, None)
+        self._save()
+        self._aps_in.forget(eui64)
+        self._nwk_in.forget(eui64)
+        if child is None:
+            return
+        await self._send_nwk_command(child.short, nwk.Leave(request=True))
+        self._sleepy.discard(child.short)  # after the Leave is queued for its next poll
+        self._save()
+        self._emit(Left(eui64))
 
     def link_keys_in_use(self) -> list[tuple[Eui64, bytes]]:
         """Every APS link key this node holds or held, by partner (for the keys file only)."""

@@ -25,6 +25,9 @@ class TrustCenterPolicy:
     def permit(self, eui64: Eui64, link_key: bytes, until: float) -> None:
         self._admissions[eui64] = Admission(link_key, until)
 
+    def revoke(self, eui64: Eui64) -> None:
+        self._admissions.pop(eui64, None)
+
     def admission(self, eui64: Eui64, now: float) -> Admission | None:
         entry = self._admissions.get(eui64)
         return entry if entry is not None and now <= entry.until else None
