@@ -57,6 +57,7 @@ APS_ACK_WAIT = 1.6  # apsAckWaitDuration for one hop: 0.05 s * 2 * nwkcMaxDepth 
 APS_MAX_RETRIES = 3  # apscMaxFrameRetries
 SECURITY_TIMEOUT = 10.0  # how long a joiner waits for the network key / a key exchange step
 ADDRESS_DISCOVERY_TIMEOUT = 2.0  # seconds to wait for a NWK_addr_rsp
+ADDRESS_DISCOVERY_TRIES = 3
 FAST_POLL = 0.25  # seconds between polls while a sleepy device awaits a reply
 APS_DUPLICATE_WINDOW = 16  # recent (sender, APS counter) pairs remembered for duplicate rejection
 
@@ -476,9 +477,13 @@ class EmulatedStack:
     async def _discover(self, eui64: Eui64) -> int | None:
         """Network address discovery (R22 §2.4.3.1.1): ask everyone who ``eui64`` is."""
         waiter = self._expect(f"nwk-addr-{eui64.hex}")
-        request = zdo.NwkAddrReq(self.rng.randrange(256), eui64)
-        await self._send_zdo(nwk.BROADCAST_RX_ON_WHEN_IDLE, request)
-        await self._poll_for(waiter, COORDINATOR_SHORT, ADDRESS_DISCOVERY_TIMEOUT)
+        # A broadcast has no MAC retries and, one hop here, no relays to repeat it: ask again.
+        for _ in range(ADDRESS_DISCOVERY_TRIES):
+            request = zdo.NwkAddrReq(self.rng.randrange(256), eui64)
+            await self._send_zdo(nwk.BROADCAST_RX_ON_WHEN_IDLE, request)
+            await self._poll_for(waiter, COORDINATOR_SHORT, ADDRESS_DISCOVERY_TIMEOUT)
+            if waiter.done():
+                break
         self._waiters.pop(f"nwk-addr-{eui64.hex}", None)
         return self._short_of.get(eui64)
 
