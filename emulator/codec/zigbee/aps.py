@@ -116,7 +116,13 @@ class ApsFrame:
 
     def acknowledgement(self, aux: AuxiliaryHeader | None = None) -> ApsFrame:
         """The APS ACK of this data frame (R22 §2.2.5.2.3): endpoints swapped, same cluster,
-        profile and counter; secured (``aux``) when the data frame was."""
+        profile and counter; secured (``aux``) when the data frame was. A fragment's ACK carries
+        the extended header with the block acknowledged and the window's ACK bitfield (R22
+        §2.2.8.4.5.2; one block per window here)."""
+        extended = None
+        block = self.block_index
+        if self.extended is not None and block is not None:
+            extended = ExtendedHeader(self.extended.fragmentation, block, 0x01)
         return ApsFrame(
             FrameType.ACK,
             self.counter,
@@ -124,8 +130,19 @@ class ApsFrame:
             cluster=self.cluster,
             profile=self.profile,
             src_endpoint=self.dst_endpoint,
+            extended=extended,
             aux=aux,
         )
+
+    @property
+    def block_index(self) -> int | None:
+        """Which block of a fragmented ASDU this is: the first carries the block count in its
+        block number field (R22 §2.2.5.1.8.2), so its index is 0. None when not fragmented."""
+        if self.extended is None or self.extended.fragmentation == Fragmentation.NONE:
+            return None
+        if self.extended.fragmentation == Fragmentation.FIRST and self.frame_type != FrameType.ACK:
+            return 0
+        return self.extended.block_number
 
 
 _ADDRESSED = struct.Struct("<BHHB")  # endpoint, cluster, profile, endpoint

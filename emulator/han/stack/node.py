@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import random
 from collections import Counter
 from collections.abc import AsyncIterator, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -58,6 +59,10 @@ APS_MAX_RETRIES = 3  # apscMaxFrameRetries
 SECURITY_TIMEOUT = 10.0  # how long a joiner waits for the network key / a key exchange step
 ADDRESS_DISCOVERY_TIMEOUT = 2.0  # seconds to wait for a NWK_addr_rsp
 ADDRESS_DISCOVERY_TRIES = 3
+MAX_APS_PAYLOAD = 73
+"""Bytes of APS payload one secured frame carries: 127 less MAC 9 + FCS 2, NWK 8 + auxiliary
+14 + MIC 4, APS 8 + auxiliary 5 + MIC 4. Longer payloads are fragmented (R22 §2.2.8.4.5)."""
+APS_BLOCK = 64  # bytes per fragment, within the 71 an extended header leaves
 FAST_POLL = 0.25  # seconds between polls while a sleepy device awaits a reply
 APS_DUPLICATE_WINDOW = 16  # recent (sender, APS counter) pairs remembered for duplicate rejection
 
@@ -92,6 +97,14 @@ class _Child:
     joined: bool = False
 
 
+@dataclass
+class _Assembly:
+    """The blocks of one fragmented ASDU received so far; the first block says how many."""
+
+    count: int | None = None
+    blocks: dict[int, bytes] = field(default_factory=dict)
+
+
 class EmulatedStack:
     """One node of a virtual HAN. ``start()`` it, then use it through the ``HanPort`` API."""
 
@@ -121,7 +134,8 @@ class EmulatedStack:
         self._tasks: set[asyncio.Task[None]] = set()
         self._messages: asyncio.Queue[ApsMessage] = asyncio.Queue()
         self._subscribers: list[asyncio.Queue[HanEvent]] = []
-        self._aps_acks: dict[tuple[int, int], asyncio.Future[None]] = {}
+        self._aps_acks: dict[tuple[int, int, int | None], asyncio.Future[None]] = {}
+        self._fragments: dict[tuple[int, int], _Assembly] = {}
         self._recent: list[tuple[int, int]] = []
         self._beacons: list[tuple[int, int, mac.Beacon]] = []
         self._association: asyncio.Future[mac.AssociationResponse] | None = None
@@ -394,7 +408,7 @@ class EmulatedStack:
             self._drop(DropReason.UNSECURED, nwk_frame.src)
             return
         if frame.frame_type == aps.FrameType.ACK:
-            waiter = self._aps_acks.get((nwk_frame.src, frame.counter))
+            waiter = self._aps_acks.get((nwk_frame.src, frame.counter, frame.block_index))
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
         elif frame.frame_type == aps.FrameType.COMMAND:
@@ -404,6 +418,11 @@ class EmulatedStack:
                 self._spawn(self._send_aps_ack(nwk_frame.src, source, frame))
             if (nwk_frame.src, frame.counter) in self._recent:
                 return  # a retry of a frame already delivered; the ACK above answers it
+            if frame.block_index is not None:
+                whole = self._reassemble(nwk_frame.src, frame, payload)
+                if whole is None:
+                    return  # more blocks to come
+                payload = whole
             self._recent = [*self._recent[-APS_DUPLICATE_WINDOW:], (nwk_frame.src, frame.counter)]
             if frame.profile == aps.PROFILE_ZDP:  # the ZigBee Device Object is the stack's own
                 self._on_zdo(frame.cluster or 0, payload, nwk_frame.src)
@@ -422,6 +441,18 @@ class EmulatedStack:
                     time=time,
                 )
             )
+
+    def _reassemble(self, sender: int, frame: aps.ApsFrame, block: bytes) -> bytes | None:
+        """Collect the blocks of a fragmented ASDU; the whole payload once the last arrives."""
+        assert frame.extended is not None and frame.block_index is not None
+        assembly = self._fragments.setdefault((sender, frame.counter), _Assembly())
+        assembly.blocks[frame.block_index] = block
+        if frame.extended.fragmentation == aps.Fragmentation.FIRST:
+            assembly.count = frame.extended.block_number
+        if assembly.count is None or len(assembly.blocks) < assembly.count:
+            return None
+        del self._fragments[(sender, frame.counter)]
+        return b"".join(assembly.blocks[i] for i in range(assembly.count))
 
     def _learn_address(self, short: int, eui64: Eui64) -> None:
         """Short addresses and EUI-64s map one to one: a device that rejoined under a new short
@@ -1070,28 +1101,50 @@ class EmulatedStack:
             if key is None:
                 raise DeliveryError(f"no link key with {destination}")
         counter = self._next_aps_counter()
-        for _attempt in range(APS_MAX_RETRIES + 1):
-            aux = None if key is None else AuxiliaryHeader(KeyId.DATA_KEY, self._aps_out.take())
-            frame = aps.ApsFrame(
+        blocks = [payload[i : i + APS_BLOCK] for i in range(0, len(payload), APS_BLOCK)]
+        if len(payload) <= MAX_APS_PAYLOAD:
+            blocks = [payload]
+        elif broadcast:
+            raise DeliveryError(f"a {len(payload)}-byte broadcast does not fit one frame")
+        mode = aps.DeliveryMode.BROADCAST if broadcast else aps.DeliveryMode.UNICAST
+        for index, block in enumerate(blocks):
+            extended = None
+            if len(blocks) > 1:  # R22 §2.2.8.4.5: the first block carries the block count
+                extended = (
+                    aps.ExtendedHeader(aps.Fragmentation.FIRST, len(blocks))
+                    if index == 0
+                    else aps.ExtendedHeader(aps.Fragmentation.SUBSEQUENT, index)
+                )
+            template = aps.ApsFrame(
                 aps.FrameType.DATA,
                 counter,
-                delivery_mode=aps.DeliveryMode.BROADCAST if broadcast else aps.DeliveryMode.UNICAST,
+                delivery_mode=mode,
                 dst_endpoint=dst_endpoint,
                 cluster=cluster,
                 profile=profile,
                 src_endpoint=src_endpoint,
-                ack_request=ack,
-                aux=aux,
+                ack_request=ack or extended is not None,
+                extended=extended,
             )
+            await self._send_block(dst, template, block, key, str(destination))
+
+    async def _send_block(
+        self, dst: int, template: aps.ApsFrame, block: bytes, key: bytes | None, who: str
+    ) -> None:
+        """One APS data frame (or fragment), retried until its APS ACK arrives."""
+        waiter_key = (dst, template.counter, template.block_index)
+        for _attempt in range(APS_MAX_RETRIES + 1):
+            aux = None if key is None else AuxiliaryHeader(KeyId.DATA_KEY, self._aps_out.take())
+            frame = dataclasses.replace(template, aux=aux)
             aps_bytes = (
-                frame.header() + payload
+                frame.header() + block
                 if key is None
-                else ccm.secure_aps(frame, payload, key, self.eui64)
+                else ccm.secure_aps(frame, block, key, self.eui64)
             )
             waiter: asyncio.Future[None] | None = None
-            if ack:
+            if frame.ack_request:
                 waiter = asyncio.get_running_loop().create_future()
-                self._aps_acks[(dst, counter)] = waiter
+                self._aps_acks[waiter_key] = waiter
             await self._transmit_nwk(dst, self._nwk_frame(dst, nwk.FrameType.DATA, aps_bytes))
             if waiter is None:
                 return
@@ -1110,5 +1163,5 @@ class EmulatedStack:
             except TimeoutError:
                 continue
             finally:
-                self._aps_acks.pop((dst, counter), None)
-        raise DeliveryError(f"no APS ACK from {destination} after {APS_MAX_RETRIES + 1} attempts")
+                self._aps_acks.pop(waiter_key, None)
+        raise DeliveryError(f"no APS ACK from {who} after {APS_MAX_RETRIES + 1} attempts")
