@@ -1,0 +1,214 @@
+"""GBCS over the HAN: the Tunneling cluster (0x0704) with the GB-HGRP protocol (DOMAIN.md §2).
+
+The CHF asks a device's Tunneling server for a tunnel (protocol 6 GB-HGRP, manufacturer 0xFFFF,
+no flow control, 1500-byte transfers); GBCS messages then travel in Transfer Data, each behind
+the GB-HGRP PUT octet, in both directions. The APS layer fragments what one frame cannot hold.
+A device refuses another protocol (PROTOCOL_NOT_SUPPORTED) and answers data on a tunnel it never
+granted, or from another device, with Transfer Data Error (ZSE 1.4 §D.6).
+
+The sleepy GSME's GET / GET-RESPONSE polling through the GPF comes with the GSME and GPF actors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ..codec.errors import DecodeError
+from ..codec.eui64 import Eui64
+from ..codec.zcl import frame as zcl
+from ..codec.zcl.tunneling import (
+    GB_HGRP_MANUFACTURER_CODE,
+    GB_HGRP_MAXIMUM_INCOMING_TRANSFER_SIZE,
+    GbHgrpCommand,
+    ProtocolId,
+    TransferDataStatus,
+    TunnelStatus,
+)
+from ..han.clock import Clock
+from ..han.port import ApsMessage, DeliveryError, HanPort
+
+TUNNELING = 0x0704
+OPEN_TIMEOUT = 30.0  # modelled seconds for the Request Tunnel Response
+
+GbcsHandler = Callable[[bytes], Awaitable[list[bytes]]]
+"""What a device does with a GBCS message: the messages it sends back (responses, alerts)."""
+
+
+class TunnelServer:
+    """A device's end of its tunnels: GBCS in, the device's GBCS out."""
+
+    def __init__(self, han: HanPort, on_gbcs: GbcsHandler) -> None:
+        self.han = han
+        self.on_gbcs = on_gbcs
+        self._tunnels: dict[int, Eui64] = {}
+        self._ids = itertools.count(1)
+
+    async def handle(self, msg: ApsMessage) -> None:
+        if msg.cluster != TUNNELING:
+            return
+        try:
+            frame = zcl.decode_zcl(msg.payload)
+            command = zcl.parse_command(TUNNELING, frame)
+        except DecodeError:
+            return
+        if frame.is_global or frame.direction != zcl.Direction.CLIENT_TO_SERVER:
+            return
+        if frame.command_id == 0x00:  # Request Tunnel
+            await self._open(msg, frame.tsn, command)
+        elif frame.command_id == 0x02:  # Transfer Data
+            await self._transfer(msg, frame.tsn, command)
+
+    async def _open(self, msg: ApsMessage, tsn: int, request: object) -> None:
+        granted = (
+            _field(request, "protocol_id") == ProtocolId.GB_HGRP
+            and _field(request, "manufacturer_code") == GB_HGRP_MANUFACTURER_CODE
+        )
+        tunnel_id = next(self._ids) if granted else 0xFFFF
+        if granted:
+            self._tunnels[tunnel_id] = msg.source
+        status = TunnelStatus.SUCCESS if granted else TunnelStatus.PROTOCOL_NOT_SUPPORTED
+        await self._send(
+            msg,
+            zcl.build_command(
+                TUNNELING,
+                "request_tunnel_response",
+                tsn=tsn,
+                tunnel_id=tunnel_id,
+                tunnel_status=status,
+                maximum_incoming_transfer_size=GB_HGRP_MAXIMUM_INCOMING_TRANSFER_SIZE,
+            ),
+        )
+
+    async def _transfer(self, msg: ApsMessage, tsn: int, transfer: object) -> None:
+        tunnel_id = int(_field(transfer, "tunnel_id"))
+        owner = self._tunnels.get(tunnel_id)
+        if owner != msg.source:
+            status = (
+                TransferDataStatus.NO_SUCH_TUNNEL
+                if owner is None
+                else TransferDataStatus.WRONG_DEVICE
+            )
+            await self._send(
+                msg,
+                zcl.build_command(
+                    TUNNELING,
+                    "transfer_data_error_server_to_client",
+                    tsn=tsn,
+                    tunnel_id=tunnel_id,
+                    transfer_data_status=status,
+                ),
+            )
+            return
+        data = bytes(_field(transfer, "data"))
+        if not data or data[0] != GbHgrpCommand.PUT:
+            return
+        for reply in await self.on_gbcs(data[1:]):
+            await self._send(
+                msg,
+                zcl.build_command(
+                    TUNNELING,
+                    "transfer_data_server_to_client",
+                    tsn=tsn,
+                    tunnel_id=tunnel_id,
+                    data=bytes((GbHgrpCommand.PUT,)) + reply,
+                ),
+            )
+
+    async def _send(self, msg: ApsMessage, frame: zcl.ZclFrame) -> None:
+        with contextlib.suppress(DeliveryError):  # the hub retries at the GBCS level
+            await self.han.send(
+                msg.source, cluster=TUNNELING, payload=frame.encode(), dst_endpoint=msg.src_endpoint
+            )
+
+
+class TunnelClient:
+    """The CHF's end: a tunnel per device, GBCS messages PUT through it and received back."""
+
+    def __init__(self, han: HanPort, clock: Clock) -> None:
+        self.han = han
+        self.clock = clock
+        self._tsn = itertools.count(1)
+        self._tunnels: dict[Eui64, int] = {}
+        self._opening: dict[tuple[Eui64, int], asyncio.Future[tuple[int, int]]] = {}
+        self.received: dict[Eui64, asyncio.Queue[bytes]] = {}
+
+    def _next_tsn(self) -> int:
+        return next(self._tsn) & 0xFF
+
+    async def open(self, device: Eui64) -> int:
+        """Request a GB-HGRP tunnel to ``device``; its id. Raises DeliveryError if refused."""
+        tsn = self._next_tsn()
+        waiter: asyncio.Future[tuple[int, int]] = asyncio.get_running_loop().create_future()
+        self._opening[(device, tsn)] = waiter
+        try:
+            await self.han.send(
+                device,
+                cluster=TUNNELING,
+                payload=zcl.build_command(
+                    TUNNELING,
+                    "request_tunnel",
+                    tsn=tsn,
+                    protocol_id=ProtocolId.GB_HGRP,
+                    manufacturer_code=GB_HGRP_MANUFACTURER_CODE,
+                    flow_control_support=False,
+                    maximum_incoming_transfer_size=GB_HGRP_MAXIMUM_INCOMING_TRANSFER_SIZE,
+                ).encode(),
+            )
+            async with self.clock.timeout(OPEN_TIMEOUT):
+                tunnel_id, status = await waiter
+        finally:
+            self._opening.pop((device, tsn), None)
+        if status != TunnelStatus.SUCCESS:
+            raise DeliveryError(f"{device} refused the tunnel: status {status}")
+        self._tunnels[device] = tunnel_id
+        self.received.setdefault(device, asyncio.Queue())
+        return tunnel_id
+
+    async def put(self, device: Eui64, gbcs: bytes) -> None:
+        """Send one GBCS message to ``device`` through its tunnel (opened first if need be)."""
+        tunnel_id = self._tunnels.get(device)
+        if tunnel_id is None:
+            tunnel_id = await self.open(device)
+        await self.han.send(
+            device,
+            cluster=TUNNELING,
+            payload=zcl.build_command(
+                TUNNELING,
+                "transfer_data",
+                tsn=self._next_tsn(),
+                tunnel_id=tunnel_id,
+                data=bytes((GbHgrpCommand.PUT,)) + gbcs,
+            ).encode(),
+        )
+
+    def handle(self, msg: ApsMessage) -> None:
+        """Tunneling frames from devices: tunnel grants and the GBCS they send back."""
+        if msg.cluster != TUNNELING:
+            return
+        try:
+            frame = zcl.decode_zcl(msg.payload)
+            command = zcl.parse_command(TUNNELING, frame)
+        except DecodeError:
+            return
+        if frame.is_global or frame.direction != zcl.Direction.SERVER_TO_CLIENT:
+            return
+        if frame.command_id == 0x00:  # Request Tunnel Response
+            waiter = self._opening.get((msg.source, frame.tsn))
+            if waiter is not None and not waiter.done():
+                waiter.set_result(
+                    (int(_field(command, "tunnel_id")), int(_field(command, "tunnel_status")))
+                )
+        elif frame.command_id == 0x01:  # Transfer Data, server to client
+            data = bytes(_field(command, "data"))
+            ours = self._tunnels.get(msg.source) == int(_field(command, "tunnel_id"))
+            if ours and data and data[0] == GbHgrpCommand.PUT:
+                self.received.setdefault(msg.source, asyncio.Queue()).put_nowait(data[1:])
+
+
+def _field(command: object, name: str) -> Any:
+    """A field of a parsed zigpy command schema (dynamic attributes, checked by the parser)."""
+    return getattr(command, name)
