@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-from collections import Counter
 
-from ..codec.errors import DecodeError
 from ..codec.eui64 import Eui64
 from ..codec.gbcs import (
     CRA,
@@ -31,9 +29,6 @@ from ..codec.gbcs import (
     KeyStore,
     MessageCode,
     OtherInformation,
-    Verdict,
-    analyse,
-    protect,
 )
 from ..codec.gbcs.device_log import (
     KEY_TYPE_INSTALL_CODE,
@@ -45,9 +40,6 @@ from ..codec.gbcs.device_log import (
 from ..codec.gbcs.dlms import (
     AccessRequest,
     AccessRequestKind,
-    AccessResponse,
-    AccessResponseKind,
-    AccessResponseSpecification,
     Data,
     DataAccessResult,
     DataNotification,
@@ -59,13 +51,9 @@ from ..han.clock import Clock
 from ..han.port import HanPort
 from ..han.stack.state import StateStore
 from .chf_device_log import ChfDeviceLog, Registration
+from .gbcs_gate import GbcsGate
 
 DEFAULT_JOIN_TIMEOUT = 3600  # seconds; CCS01 sets it, JoinTimePeriod <= 3600 (DOMAIN.md §3)
-_RESPONSE_KIND = {
-    AccessRequestKind.ACTION: AccessResponseKind.ACTION,
-    AccessRequestKind.SET: AccessResponseKind.SET,
-    AccessRequestKind.GET: AccessResponseKind.GET,
-}
 
 
 class CommsHub:
@@ -83,9 +71,9 @@ class CommsHub:
         self.acb = Eui64(acb)
         self.store = store
         self.device_log = ChfDeviceLog(store)
-        self.rejected: Counter[str] = Counter()
+        self.gate = GbcsGate(han.eui64, keystore, self.acb, store)
+        self.rejected = self.gate.rejected
         self._join_timeout = int(store.load("chf/join-timeout") or DEFAULT_JOIN_TIMEOUT)
-        self._last_counter: int | None = store.load("chf/acb-counter")
         self._counter = int(store.load("chf/originator-counter") or 0)
 
     @property
@@ -100,25 +88,11 @@ class CommsHub:
 
     async def on_gbcs(self, data: bytes) -> list[bytes]:
         """Handle one GBCS message from the WAN; returns what the CHF sends back."""
-        try:
-            analysis = analyse(data, self.keystore, self.acb)
-        except DecodeError:
-            self.rejected["malformed"] += 1
+        accepted = self.gate.check(data)
+        if accepted is None:
             return []
-        apdu = analysis.apdu
-        if apdu is None or apdu.cra is not CRA.COMMAND or apdu.recipient != self.eui64:
-            self.rejected["not a command for this CHF"] += 1
-            return []
-        if analysis.mac is not Verdict.VALID:
-            self.rejected["MAC"] += 1
-            return []
-        last = self._last_counter
-        if last is not None and apdu.originator_counter <= last:  # anti-replay: strictly rising
-            self.rejected["replayed counter"] += 1
-            return []
-        self._last_counter = apdu.originator_counter
-        self.store.save("chf/acb-counter", self._last_counter)
-        request = analysis.payload
+        apdu = accepted.apdu
+        request = accepted.payload
         if not isinstance(request, AccessRequest):
             self.rejected["unsupported payload"] += 1
             return []
@@ -131,7 +105,7 @@ class CommsHub:
             return []
         before = [e.eui64 for e in self.device_log]
         results = await self._device_log_request(request)
-        replies = [self._respond(apdu, request, results).encode()]
+        replies = [self.gate.respond(apdu, request, [Data.null() for _ in results], results)]
         if [e.eui64 for e in self.device_log] != before:
             replies.append(self._device_log_changed().encode())
         return replies
@@ -224,33 +198,7 @@ class CommsHub:
             OtherInformation(MessageCode.CS14_DEVICE_ADDITION_TO_REMOVAL_FROM_HAN_WHITELIST_ALERTS),
             DataNotification(invoke_id_for(counter), body).encode(),
         )
-        return protect(apdu, self.keystore, self.acb)
-
-    def _respond(
-        self, command: GeneralSigning, request: AccessRequest, results: list[DataAccessResult]
-    ) -> GeneralCiphering:
-        other = command.other_information
-        response = AccessResponse(
-            request.invoke_id,
-            tuple(Data.null() for _ in results),
-            tuple(
-                AccessResponseSpecification(_RESPONSE_KIND[spec.kind], int(result))
-                for spec, result in zip(request.specifications, results, strict=True)
-            ),
-        )
-        apdu = GeneralSigning(
-            CRA.RESPONSE,
-            command.originator_counter,
-            self.eui64,
-            command.originator,
-            OtherInformation(
-                other.message_code,
-                other.supplementary_remote_party_id,
-                other.supplementary_remote_party_counter,
-            ),
-            response.encode(),
-        )
-        return protect(apdu, self.keystore, self.acb)
+        return self.gate.protect(apdu)
 
 
 def _structure(data: Data, size: int) -> tuple[Data, ...]:

@@ -5,7 +5,11 @@ accumulated debt; the delivered-energy summation with its unit, multiplier and d
 the meter's state store so a power cycle keeps them, and served over ``HanPort`` through ZCL Read
 Attributes. A frame that does not parse gets a Default Response MALFORMED_COMMAND and a command
 the meter does not implement UNSUP_CLUSTER_COMMAND / UNSUP_GENERAL_COMMAND (ZCL r6 §2.5.12); an
-attribute it does not hold reads UNSUPPORTED_ATTRIBUTE. GBCS over DLMS, the other SE servers and
+attribute it does not hold reads UNSUPPORTED_ATTRIBUTE.
+
+GBCS reaches the meter through its tunnel (``emulator.devices.tunnel``); after the gate's checks
+it answers ECS52 (read firmware version: a DLMS GET of class 1, 0-0:0.2.1.255, value). Objects
+it does not serve answer OBJECT_UNAVAILABLE. The other ESME use cases, the other SE servers and
 the device log for Method A joins come with the rest of issue 6.
 """
 
@@ -18,9 +22,19 @@ from typing import Any
 from zigpy.zcl import foundation
 
 from ..codec.errors import DecodeError
+from ..codec.eui64 import Eui64
+from ..codec.gbcs import KeyStore
+from ..codec.gbcs.dlms import (
+    AccessRequest,
+    AccessRequestKind,
+    CosemDescriptor,
+    Data,
+    DataAccessResult,
+)
 from ..codec.zcl import frame as zcl
 from ..han.port import ApsMessage, DeliveryError, HanPort
 from ..han.stack.state import StateStore
+from .gbcs_gate import GbcsGate
 
 PREPAYMENT, METERING = 0x0705, 0x0702
 READ_ATTRIBUTES = foundation.GeneralCommand.Read_Attributes
@@ -55,12 +69,49 @@ class Registers:
         }
 
 
+FIRMWARE_VERSION = CosemDescriptor(1, bytes.fromhex("0000000201FF"), 2)
+"""Class 1 (Data) object 0-0:0.2.1.255, attribute 2 (value): what ECS52 reads."""
+DEFAULT_FIRMWARE_VERSION = bytes.fromhex("0123ABCD")  # as the RTDS ECS52 response reports
+
+
 class Esme:
-    def __init__(self, han: HanPort, store: StateStore) -> None:
+    def __init__(
+        self,
+        han: HanPort,
+        store: StateStore,
+        keystore: KeyStore | None = None,
+        acb: Eui64 | None = None,
+    ) -> None:
         self.han = han
         self.store = store
         saved = store.load("esme/registers")
         self.registers = Registers(**saved) if saved else Registers()
+        self.firmware_version = bytes.fromhex(
+            store.load("esme/firmware-version") or DEFAULT_FIRMWARE_VERSION.hex()
+        )
+        self.gate = (
+            GbcsGate(han.eui64, keystore, acb, store)
+            if keystore is not None and acb is not None
+            else None
+        )
+
+    async def on_gbcs(self, data: bytes) -> list[bytes]:
+        """A GBCS message from the tunnel; the meter's response, if any."""
+        accepted = self.gate.check(data) if self.gate is not None else None
+        if accepted is None or not isinstance(accepted.payload, AccessRequest):
+            return []
+        request = accepted.payload
+        served: list[Data] = []
+        results: list[DataAccessResult] = []
+        for spec in request.specifications:
+            if spec.kind is AccessRequestKind.GET and spec.descriptor == FIRMWARE_VERSION:
+                served.append(Data.octet_string(self.firmware_version))
+                results.append(DataAccessResult.SUCCESS)
+            else:
+                served.append(Data.null())
+                results.append(DataAccessResult.OBJECT_UNAVAILABLE)
+        assert self.gate is not None
+        return [self.gate.respond(accepted.apdu, request, served, results)]
 
     def set_registers(self, **changes: int) -> None:
         self.registers = replace(self.registers, **changes)

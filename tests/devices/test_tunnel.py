@@ -4,18 +4,41 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from emulator.codec.eui64 import Eui64
+from emulator.codec.gbcs import (
+    CRA,
+    GeneralCiphering,
+    GeneralSigning,
+    MemoryKeyStore,
+    MessageCode,
+    OtherInformation,
+    Verdict,
+    analyse,
+    decode_message,
+    protect,
+)
+from emulator.codec.gbcs.dlms import (
+    AccessRequest,
+    AccessRequestKind,
+    AccessRequestSpecification,
+    Data,
+    invoke_id_for,
+)
 from emulator.codec.zcl import frame as zcl
 from emulator.codec.zcl.tunneling import ProtocolId, TransferDataStatus, TunnelStatus
-from emulator.devices.tunnel import TUNNELING, TunnelClient, TunnelServer
+from emulator.devices.esme import FIRMWARE_VERSION, Esme
+from emulator.devices.tunnel import TUNNELING, GbcsHandler, TunnelClient, TunnelServer
 from emulator.han.clock import VirtualClock
 from emulator.han.port import ApsMessage
 from emulator.han.stack.node import EmulatedStack, Role
+from emulator.han.stack.state import MemoryStateStore
 from emulator.han.virtual import VirtualHan
+from emulator.pki.smki import RemotePartyRole, TestSmki, memory_store
 
 HUB = Eui64("00-DB-12-34-56-78-90-A2")
 ESME = Eui64("00-DB-12-34-56-78-90-A0")
@@ -40,7 +63,12 @@ class Link:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
-async def link(tmp_path: Path | None = None) -> Link:
+async def link(
+    tmp_path: Path | None = None,
+    meter: Callable[[EmulatedStack], GbcsHandler] | None = None,
+) -> Link:
+    """A hub and a joined ESME whose tunnel server hands GBCS to ``meter(esme_stack)``, or by
+    default records it and answers with the RTDS CCS01 response."""
     clock = VirtualClock()
     han = VirtualHan(clock, seed=2, capture_dir=tmp_path)
     hub = han.coordinator(HUB)
@@ -53,7 +81,7 @@ async def link(tmp_path: Path | None = None) -> Link:
         result.to_esme.append(message)
         return [CCS01_RESPONSE]
 
-    server = TunnelServer(esme, meter_gbcs)
+    server = TunnelServer(esme, meter(esme) if meter is not None else meter_gbcs)
 
     async def serve_meter() -> None:
         async for msg in esme.messages():
@@ -107,4 +135,69 @@ async def test_other_protocols_and_unknown_tunnels_are_refused() -> None:
     stray = zcl.build_command(TUNNELING, "transfer_data", tsn=78, tunnel_id=0x1234, data=b"\x03x")
     error = await reply_to(t, stray)
     assert error.transfer_data_status == TransferDataStatus.NO_SUCH_TUNNEL
+    await t.han.stop()
+
+
+ACB = Eui64("90-B3-D5-1F-30-00-00-02")
+SUPPLIER = Eui64("90-B3-D5-1F-30-01-00-00")
+ECS52 = RTDS["ECS52_11.2_SUCCESS_COMMAND_GBCS.HEX"]
+ECS52_RESPONSE = RTDS["ECS52_11.2_SUCCESS_RESPONSE_GBCS.HEX"]
+
+
+def supplier_and_esme_keys() -> tuple[MemoryKeyStore, MemoryKeyStore]:
+    """The DCC side (ACB and Supplier keys) and the ESME: command MACs are keyed ACB <-> device
+    even when the Supplier originates the command (DOMAIN.md §2), responses Supplier <-> device."""
+    smki = TestSmki()
+    acb = smki.issue_organisation_pair(ACB, RemotePartyRole.ACCESS_CONTROL_BROKER)
+    supplier = smki.issue_organisation_pair(SUPPLIER, RemotePartyRole.SUPPLIER)
+    esme = smki.issue_device_pair(ESME)
+    dcc_store, esme_store = memory_store((*acb, *supplier)), memory_store(esme)
+    for c in esme:
+        dcc_store.put_certificate(c.eui, c.usage, c.certificate)
+    for c in (*acb, *supplier):
+        esme_store.put_certificate(c.eui, c.usage, c.certificate)
+    return dcc_store, esme_store
+
+
+def content(message: bytes) -> bytes:
+    decoded = decode_message(message)
+    assert isinstance(decoded, GeneralCiphering)
+    return decoded.apdu.content
+
+
+async def test_the_esme_answers_ecs52_through_its_tunnel() -> None:
+    supplier_keys, esme_keys = supplier_and_esme_keys()
+    esmes: list[Esme] = []
+
+    def meter(stack: EmulatedStack) -> GbcsHandler:
+        esmes.append(Esme(stack, MemoryStateStore(), esme_keys, ACB))
+        return esmes[0].on_gbcs
+
+    t = await link(meter=meter)
+    read = AccessRequest(
+        invoke_id_for(1000),
+        (AccessRequestSpecification(AccessRequestKind.GET, FIRMWARE_VERSION),),
+        (Data.null(),),
+    )
+    apdu = GeneralSigning(
+        CRA.COMMAND,
+        1000,
+        SUPPLIER,
+        ESME,
+        OtherInformation(MessageCode.ECS52_READ_ESME_COMMS_HUB_FIRMWARE_VERSION),
+        read.encode(),
+    )
+    command = protect(apdu, supplier_keys, ACB).encode()
+    assert content(command) == content(ECS52)  # the RTDS ECS52's DLMS GET, byte for byte
+    await t.client.put(ESME, command)
+    async with t.clock.timeout(30):
+        answer = await t.client.received[ESME].get()
+    checked = analyse(answer, supplier_keys, ACB)
+    assert checked.mac is Verdict.VALID and checked.apdu is not None
+    assert checked.apdu.cra is CRA.RESPONSE and checked.apdu.originator_counter == 1000
+    assert content(answer) == content(ECS52_RESPONSE)  # firmware 01 23 AB CD, as RTDS answers
+    await t.client.put(ESME, command)  # the same counter again
+    await t.clock.sleep(10)
+    assert t.client.received[ESME].empty() and esmes[0].gate is not None
+    assert esmes[0].gate.rejected == {"replayed counter": 1}
     await t.han.stop()
