@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 
+from ..codec.errors import DecodeError
 from ..codec.eui64 import Eui64
 from ..codec.gbcs import (
     CRA,
@@ -29,6 +30,7 @@ from ..codec.gbcs import (
     KeyStore,
     MessageCode,
     OtherInformation,
+    decode_message,
 )
 from ..codec.gbcs.device_log import (
     KEY_TYPE_INSTALL_CODE,
@@ -48,10 +50,11 @@ from ..codec.gbcs.dlms import (
     invoke_id_for,
 )
 from ..han.clock import Clock
-from ..han.port import HanPort
+from ..han.port import ApsMessage, DeliveryError, HanPort
 from ..han.stack.state import StateStore
 from .chf_device_log import ChfDeviceLog, Registration
 from .gbcs_gate import GbcsGate
+from .tunnel import TunnelClient
 
 DEFAULT_JOIN_TIMEOUT = 3600  # seconds; CCS01 sets it, JoinTimePeriod <= 3600 (DOMAIN.md §3)
 
@@ -74,6 +77,8 @@ class CommsHub:
         self.gate = GbcsGate(han.eui64, keystore, self.acb, store)
         self.rejected = self.gate.rejected
         self._join_timeout = int(store.load("chf/join-timeout") or DEFAULT_JOIN_TIMEOUT)
+        self._wan_out: asyncio.Queue[bytes] | None = None
+        self.tunnels = TunnelClient(han, clock, self._to_wan) if clock is not None else None
         self._counter = int(store.load("chf/originator-counter") or 0)
 
     @property
@@ -81,13 +86,37 @@ class CommsHub:
         return self.han.eui64
 
     async def serve(self, to_hub: asyncio.Queue[bytes], from_hub: asyncio.Queue[bytes]) -> None:
-        """The WAN endpoint: every command in, its response (if any) out."""
+        """The WAN endpoint: every command in, its response (if any) out; what HAN devices
+        answer through their tunnels goes out too."""
+        self._wan_out = from_hub
         while True:
             for reply in await self.on_gbcs(await to_hub.get()):
                 from_hub.put_nowait(reply)
 
+    def _to_wan(self, device: Eui64, gbcs: bytes) -> None:
+        if self._wan_out is not None:
+            self._wan_out.put_nowait(gbcs)
+
+    async def handle(self, msg: ApsMessage) -> None:
+        """HAN traffic for the hub's applications: so far the tunnels' answers."""
+        if self.tunnels is not None:
+            self.tunnels.handle(msg)
+
     async def on_gbcs(self, data: bytes) -> list[bytes]:
-        """Handle one GBCS message from the WAN; returns what the CHF sends back."""
+        """Handle one GBCS message from the WAN; returns what the CHF sends back itself.
+
+        A command for a device on the Device Log goes into that device's tunnel unchanged (the
+        MAC is the device's to check: it is keyed between the device and the ACB)."""
+        recipient = _recipient(data)
+        if recipient is not None and recipient != self.eui64 and self.device_log.get(recipient):
+            if self.tunnels is None:
+                self.rejected["no tunnels without a clock"] += 1
+                return []
+            try:
+                await self.tunnels.put(recipient, data)
+            except (DeliveryError, TimeoutError):
+                self.rejected["device unreachable"] += 1  # [U] GBCS has the CHF alert on this
+            return []
         accepted = self.gate.check(data)
         if accepted is None:
             return []
@@ -199,6 +228,14 @@ class CommsHub:
             DataNotification(invoke_id_for(counter), body).encode(),
         )
         return self.gate.protect(apdu)
+
+
+def _recipient(data: bytes) -> Eui64 | None:
+    try:
+        message = decode_message(data)
+    except DecodeError:
+        return None
+    return message.apdu.recipient if isinstance(message, GeneralCiphering) else None
 
 
 def _structure(data: Data, size: int) -> tuple[Data, ...]:

@@ -128,9 +128,16 @@ class TunnelServer:
 class TunnelClient:
     """The CHF's end: a tunnel per device, GBCS messages PUT through it and received back."""
 
-    def __init__(self, han: HanPort, clock: Clock) -> None:
+    def __init__(
+        self,
+        han: HanPort,
+        clock: Clock,
+        on_receive: Callable[[Eui64, bytes], None] | None = None,
+    ) -> None:
         self.han = han
         self.clock = clock
+        self.on_receive = on_receive
+        """Where GBCS from devices goes; by default each device's ``received`` queue."""
         self._tsn = itertools.count(1)
         self._tunnels: dict[Eui64, int] = {}
         self._opening: dict[tuple[Eui64, int], asyncio.Future[tuple[int, int]]] = {}
@@ -206,7 +213,10 @@ class TunnelClient:
             data = bytes(_field(command, "data"))
             ours = self._tunnels.get(msg.source) == int(_field(command, "tunnel_id"))
             if ours and data and data[0] == GbHgrpCommand.PUT:
-                self.received.setdefault(msg.source, asyncio.Queue()).put_nowait(data[1:])
+                if self.on_receive is not None:
+                    self.on_receive(msg.source, data[1:])
+                else:
+                    self.received.setdefault(msg.source, asyncio.Queue()).put_nowait(data[1:])
 
 
 def _field(command: object, name: str) -> Any:

@@ -22,6 +22,7 @@ from emulator.codec.gbcs import (
     decode_message,
     protect,
 )
+from emulator.codec.gbcs.device_log import HanDeviceType
 from emulator.codec.gbcs.dlms import (
     AccessRequest,
     AccessRequestKind,
@@ -31,6 +32,7 @@ from emulator.codec.gbcs.dlms import (
 )
 from emulator.codec.zcl import frame as zcl
 from emulator.codec.zcl.tunneling import ProtocolId, TransferDataStatus, TunnelStatus
+from emulator.devices.comms_hub import CommsHub
 from emulator.devices.esme import FIRMWARE_VERSION, Esme
 from emulator.devices.tunnel import TUNNELING, GbcsHandler, TunnelClient, TunnelServer
 from emulator.han.clock import VirtualClock
@@ -201,3 +203,51 @@ async def test_the_esme_answers_ecs52_through_its_tunnel() -> None:
     assert t.client.received[ESME].empty() and esmes[0].gate is not None
     assert esmes[0].gate.rejected == {"replayed counter": 1}
     await t.han.stop()
+
+
+async def test_the_hub_routes_gbcs_between_the_wan_and_the_esme() -> None:
+    dcc_keys, esme_keys = supplier_and_esme_keys()
+    clock = VirtualClock()
+    han = VirtualHan(clock, seed=4)
+    hub_stack = han.coordinator(HUB)
+    esme_stack = han.node(ESME, Role.ROUTER)
+    await han.start()
+    await han.admit_and_join(esme_stack, bytes(16))
+    hub = CommsHub(hub_stack, MemoryKeyStore(), ACB, MemoryStateStore(), clock)
+    hub.device_log.register(ESME, HanDeviceType.ESME, bytes(16))
+    server = TunnelServer(esme_stack, Esme(esme_stack, MemoryStateStore(), esme_keys, ACB).on_gbcs)
+    to_hub: asyncio.Queue[bytes] = asyncio.Queue()
+    from_hub: asyncio.Queue[bytes] = asyncio.Queue()
+
+    async def hub_han() -> None:
+        async for msg in hub_stack.messages():
+            await hub.handle(msg)
+
+    async def esme_han() -> None:
+        async for msg in esme_stack.messages():
+            await server.handle(msg)
+
+    loop = asyncio.get_running_loop()
+    tasks = [loop.create_task(c) for c in (hub_han(), esme_han(), hub.serve(to_hub, from_hub))]
+    read = AccessRequest(
+        invoke_id_for(1000),
+        (AccessRequestSpecification(AccessRequestKind.GET, FIRMWARE_VERSION),),
+        (Data.null(),),
+    )
+    apdu = GeneralSigning(
+        CRA.COMMAND,
+        1000,
+        SUPPLIER,
+        ESME,
+        OtherInformation(MessageCode.ECS52_READ_ESME_COMMS_HUB_FIRMWARE_VERSION),
+        read.encode(),
+    )
+    to_hub.put_nowait(protect(apdu, dcc_keys, ACB).encode())  # as the DCC sends it
+    async with clock.timeout(60):
+        answer = await from_hub.get()
+    assert analyse(answer, dcc_keys, ACB).mac is Verdict.VALID
+    assert content(answer) == content(ECS52_RESPONSE)
+    assert hub.rejected == {}  # routed, not judged: the MAC is the ESME's to check
+    for task in tasks:
+        task.cancel()
+    await han.stop()
