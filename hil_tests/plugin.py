@@ -30,12 +30,10 @@ from pathlib import Path
 import pytest
 
 from emulator.codec.eui64 import Eui64
-from emulator.codec.gbcs import MemoryKeyStore
 from emulator.devices.comms_hub import CommsHub
 from emulator.han.clock import Clock, VirtualClock
 from emulator.han.stack.state import MemoryStateStore
 from emulator.han.virtual import VirtualHan
-from emulator.pki.smki import RemotePartyRole, TestSmki, memory_store
 from rig.dcc import (
     AddDeviceToCHFWhitelist,
     CHFInstallSuccessSMWAN,
@@ -64,6 +62,7 @@ from rig.scenarios.whitelist_and_join import (
     MEMBERS,
     METERS,
     SUPPLIER,
+    premises_keys,
     relay,
 )
 
@@ -296,23 +295,6 @@ class Premises:
 PremisesFactory = Callable[[Bench, Path, int], AbstractAsyncContextManager[Premises]]
 
 
-def _keystores(seed: int) -> tuple[MemoryKeyStore, MemoryKeyStore]:
-    """Test SMKI keys: the DCC holds the ACB's pair and the CHF's certificate, the hub the reverse.
-
-    The same wiring as the scenario's private ``_keystores`` (which also reveals the keys to a
-    run's ``keystore/``; here no run reveals them).
-    """
-    smki = TestSmki(seed=f"hil/{seed}")
-    acb = smki.issue_organisation_pair(ACB, RemotePartyRole.ACCESS_CONTROL_BROKER)
-    chf = smki.issue_device_pair(HUB.eui64)
-    dcc_store, hub_store = memory_store(acb), memory_store(chf)
-    for c in chf:
-        dcc_store.put_certificate(c.eui, c.usage, c.certificate)
-    for c in acb:
-        hub_store.put_certificate(c.eui, c.usage, c.certificate)
-    return dcc_store, hub_store
-
-
 @contextlib.asynccontextmanager
 async def virtual_premises(bench: Bench, out: Path, seed: int) -> AsyncIterator[Premises]:
     """Everything emulated, on the running virtual-time loop, as ``whitelist-and-join`` wires it."""
@@ -323,7 +305,8 @@ async def virtual_premises(bench: Bench, out: Path, seed: int) -> AsyncIterator[
         run.acb_eui = ACB
         rng = random.Random(f"hil/install-codes/{seed}")
         codes = {m.label.lower(): rng.randbytes(16) for m in METERS}
-        dcc_store, hub_store = _keystores(seed)
+        keys = premises_keys(f"hil/{seed}")
+        dcc_store, hub_store = keys.dcc, keys.hub
         inventory = Inventory(out / "dcc.sqlite")
         stack.callback(inventory.close)
         for entry in CPL.values():

@@ -48,15 +48,10 @@ class TunnelServer:
         self._ids = itertools.count(1)
 
     async def handle(self, msg: ApsMessage) -> None:
-        if msg.cluster != TUNNELING:
+        parsed = _tunneling_command(msg, zcl.Direction.CLIENT_TO_SERVER)
+        if parsed is None:
             return
-        try:
-            frame = zcl.decode_zcl(msg.payload)
-            command = zcl.parse_command(TUNNELING, frame)
-        except DecodeError:
-            return
-        if frame.is_global or frame.direction != zcl.Direction.CLIENT_TO_SERVER:
-            return
+        frame, command = parsed
         if frame.command_id == 0x00:  # Request Tunnel
             await self._open(msg, frame.tsn, command)
         elif frame.command_id == 0x02:  # Transfer Data
@@ -194,15 +189,10 @@ class TunnelClient:
 
     def handle(self, msg: ApsMessage) -> None:
         """Tunneling frames from devices: tunnel grants and the GBCS they send back."""
-        if msg.cluster != TUNNELING:
+        parsed = _tunneling_command(msg, zcl.Direction.SERVER_TO_CLIENT)
+        if parsed is None:
             return
-        try:
-            frame = zcl.decode_zcl(msg.payload)
-            command = zcl.parse_command(TUNNELING, frame)
-        except DecodeError:
-            return
-        if frame.is_global or frame.direction != zcl.Direction.SERVER_TO_CLIENT:
-            return
+        frame, command = parsed
         if frame.command_id == 0x00:  # Request Tunnel Response
             waiter = self._opening.get((msg.source, frame.tsn))
             if waiter is not None and not waiter.done():
@@ -217,6 +207,22 @@ class TunnelClient:
                     self.on_receive(msg.source, data[1:])
                 else:
                     self.received.setdefault(msg.source, asyncio.Queue()).put_nowait(data[1:])
+
+
+def _tunneling_command(
+    msg: ApsMessage, direction: zcl.Direction
+) -> tuple[zcl.ZclFrame, Any] | None:
+    """A Tunneling cluster command travelling ``direction``, parsed; None for anything else."""
+    if msg.cluster != TUNNELING:
+        return None
+    try:
+        frame = zcl.decode_zcl(msg.payload)
+        command = zcl.parse_command(TUNNELING, frame)
+    except DecodeError:
+        return None
+    if frame.is_global or frame.direction != direction:
+        return None
+    return frame, command
 
 
 def _field(command: object, name: str) -> Any:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from dataclasses import dataclass
 
 from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import GeneralCiphering, MemoryKeyStore, decode_message
@@ -27,7 +28,7 @@ from emulator.han.port import DropReason
 from emulator.han.stack.node import JoinError, Role
 from emulator.han.stack.state import MemoryStateStore
 from emulator.han.virtual import VirtualHan
-from emulator.pki.smki import RemotePartyRole, TestSmki, memory_store
+from emulator.pki.smki import Credential, RemotePartyRole, TestSmki, memory_store
 from rig.dcc import (
     AddDeviceToCHFWhitelist,
     CHFInstallSuccessSMWAN,
@@ -105,9 +106,18 @@ HEALTH = StepSpec(
 )
 
 
-def _keystores(run: RunContext) -> tuple[MemoryKeyStore, MemoryKeyStore]:
-    """Test SMKI keys: the DCC holds the ACB's and the CHF's certificate, the hub the reverse."""
-    smki = TestSmki(seed=f"whitelist-and-join/{run.seed}")
+@dataclass(frozen=True)
+class PremisesKeys:
+    """Test SMKI keys: the DCC holds the ACB's pair and the CHF's certificate, the hub the
+    reverse; ``credentials`` are all of them, for a run's ``keystore/`` when revealed."""
+
+    dcc: MemoryKeyStore
+    hub: MemoryKeyStore
+    credentials: tuple[Credential, ...]
+
+
+def premises_keys(seed: str) -> PremisesKeys:
+    smki = TestSmki(seed=seed)
     acb = smki.issue_organisation_pair(ACB, RemotePartyRole.ACCESS_CONTROL_BROKER)
     chf = smki.issue_device_pair(HUB.eui64)
     dcc_store, hub_store = memory_store(acb), memory_store(chf)
@@ -115,9 +125,7 @@ def _keystores(run: RunContext) -> tuple[MemoryKeyStore, MemoryKeyStore]:
         dcc_store.put_certificate(c.eui, c.usage, c.certificate)
     for c in acb:
         hub_store.put_certificate(c.eui, c.usage, c.certificate)
-    for c in (*acb, *chf):
-        run.reveal_gbcs_key(c.eui, c.usage, c.certificate, c.private_key)
-    return dcc_store, hub_store
+    return PremisesKeys(dcc_store, hub_store, (*acb, *chf))
 
 
 async def relay(run: RunContext, link: WanLink, hub: CommsHub) -> None:
@@ -163,7 +171,10 @@ async def whitelist_and_join(run: RunContext) -> None:
     run.acb_eui = ACB
     rng = random.Random(f"whitelist-and-join/install-codes/{run.seed}")
     codes = {m.eui64: rng.randbytes(16) for m in METERS}
-    dcc_store, hub_store = _keystores(run)
+    keys = premises_keys(f"whitelist-and-join/{run.seed}")
+    for c in keys.credentials:
+        run.reveal_gbcs_key(c.eui, c.usage, c.certificate, c.private_key)
+    dcc_store, hub_store = keys.dcc, keys.hub
     for stale in run.out.glob("dcc.sqlite*"):  # each run starts from an empty DCC
         stale.unlink()
     inventory = Inventory(run.out / "dcc.sqlite")

@@ -161,6 +161,20 @@ def supplier_and_esme_keys() -> tuple[MemoryKeyStore, MemoryKeyStore]:
     return dcc_store, esme_store
 
 
+def ecs52(dcc_keys: MemoryKeyStore, counter: int = 1000) -> bytes:
+    """ECS52 (read firmware version) from the Supplier to the ESME, MAC'd by the ACB."""
+    read = AccessRequest(
+        invoke_id_for(counter),
+        (AccessRequestSpecification(AccessRequestKind.GET, FIRMWARE_VERSION),),
+        (Data.null(),),
+    )
+    code = MessageCode.ECS52_READ_ESME_COMMS_HUB_FIRMWARE_VERSION
+    apdu = GeneralSigning(
+        CRA.COMMAND, counter, SUPPLIER, ESME, OtherInformation(code), read.encode()
+    )
+    return protect(apdu, dcc_keys, ACB).encode()
+
+
 def content(message: bytes) -> bytes:
     decoded = decode_message(message)
     assert isinstance(decoded, GeneralCiphering)
@@ -176,20 +190,7 @@ async def test_the_esme_answers_ecs52_through_its_tunnel() -> None:
         return esmes[0].on_gbcs
 
     t = await link(meter=meter)
-    read = AccessRequest(
-        invoke_id_for(1000),
-        (AccessRequestSpecification(AccessRequestKind.GET, FIRMWARE_VERSION),),
-        (Data.null(),),
-    )
-    apdu = GeneralSigning(
-        CRA.COMMAND,
-        1000,
-        SUPPLIER,
-        ESME,
-        OtherInformation(MessageCode.ECS52_READ_ESME_COMMS_HUB_FIRMWARE_VERSION),
-        read.encode(),
-    )
-    command = protect(apdu, supplier_keys, ACB).encode()
+    command = ecs52(supplier_keys)
     assert content(command) == content(ECS52)  # the RTDS ECS52's DLMS GET, byte for byte
     await t.client.put(ESME, command)
     async with t.clock.timeout(30):
@@ -229,20 +230,7 @@ async def test_the_hub_routes_gbcs_between_the_wan_and_the_esme() -> None:
 
     loop = asyncio.get_running_loop()
     tasks = [loop.create_task(c) for c in (hub_han(), esme_han(), hub.serve(to_hub, from_hub))]
-    read = AccessRequest(
-        invoke_id_for(1000),
-        (AccessRequestSpecification(AccessRequestKind.GET, FIRMWARE_VERSION),),
-        (Data.null(),),
-    )
-    apdu = GeneralSigning(
-        CRA.COMMAND,
-        1000,
-        SUPPLIER,
-        ESME,
-        OtherInformation(MessageCode.ECS52_READ_ESME_COMMS_HUB_FIRMWARE_VERSION),
-        read.encode(),
-    )
-    to_hub.put_nowait(protect(apdu, dcc_keys, ACB).encode())  # as the DCC sends it
+    to_hub.put_nowait(ecs52(dcc_keys))  # as the DCC sends it
     async with clock.timeout(60):
         answer = await from_hub.get()
     assert analyse(answer, dcc_keys, ACB).mac is Verdict.VALID
