@@ -27,10 +27,10 @@ from ..codec.gbcs import KeyStore
 from ..codec.gbcs.dlms import (
     AccessRequest,
     AccessRequestKind,
-    CosemDescriptor,
     Data,
     DataAccessResult,
 )
+from ..codec.gbcs.firmware_version import FIRMWARE_VERSION
 from ..codec.zcl import frame as zcl
 from ..han.port import ApsMessage, DeliveryError, HanPort
 from ..han.stack.state import StateStore
@@ -69,8 +69,6 @@ class Registers:
         }
 
 
-FIRMWARE_VERSION = CosemDescriptor(1, bytes.fromhex("0000000201FF"), 2)
-"""Class 1 (Data) object 0-0:0.2.1.255, attribute 2 (value): what ECS52 reads."""
 DEFAULT_FIRMWARE_VERSION = bytes.fromhex("0123ABCD")  # as the RTDS ECS52 response reports
 
 

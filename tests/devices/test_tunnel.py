@@ -23,17 +23,11 @@ from emulator.codec.gbcs import (
     protect,
 )
 from emulator.codec.gbcs.device_log import HanDeviceType
-from emulator.codec.gbcs.dlms import (
-    AccessRequest,
-    AccessRequestKind,
-    AccessRequestSpecification,
-    Data,
-    invoke_id_for,
-)
+from emulator.codec.gbcs.firmware_version import ecs52_payload
 from emulator.codec.zcl import frame as zcl
 from emulator.codec.zcl.tunneling import ProtocolId, TransferDataStatus, TunnelStatus
 from emulator.devices.comms_hub import CommsHub
-from emulator.devices.esme import FIRMWARE_VERSION, Esme
+from emulator.devices.esme import Esme
 from emulator.devices.tunnel import TUNNELING, GbcsHandler, TunnelClient, TunnelServer
 from emulator.han.clock import VirtualClock
 from emulator.han.port import ApsMessage
@@ -163,14 +157,14 @@ def supplier_and_esme_keys() -> tuple[MemoryKeyStore, MemoryKeyStore]:
 
 def ecs52(dcc_keys: MemoryKeyStore, counter: int = 1000) -> bytes:
     """ECS52 (read firmware version) from the Supplier to the ESME, MAC'd by the ACB."""
-    read = AccessRequest(
-        invoke_id_for(counter),
-        (AccessRequestSpecification(AccessRequestKind.GET, FIRMWARE_VERSION),),
-        (Data.null(),),
-    )
     code = MessageCode.ECS52_READ_ESME_COMMS_HUB_FIRMWARE_VERSION
     apdu = GeneralSigning(
-        CRA.COMMAND, counter, SUPPLIER, ESME, OtherInformation(code), read.encode()
+        CRA.COMMAND,
+        counter,
+        SUPPLIER,
+        ESME,
+        OtherInformation(code),
+        ecs52_payload(counter).encode(),
     )
     return protect(apdu, dcc_keys, ACB).encode()
 
