@@ -6,6 +6,10 @@ remote party, its RequestID counter the supplementary remote party counter; the 
 counter is the ACB's own. The payload is a DLMS ACCESS request on the CHF Device Log (class 104
 "ZigBee network control", OBIS 0-0:30.3.0.255). The MAC is keyed ACB <-> CHF (KA keys, GBCS 4.3).
 Byte layout as the RTDS 4.5.0 CCS01/CCS02 commands show it.
+
+ECS52 (SRV 11.2) is the Supplier's own non-critical command: the Supplier is the originator and
+its RequestID counter the originator counter; the ACB only adds the MAC, keyed ACB <-> device
+(DOMAIN.md section 2), as the RTDS 4.5.0 ECS52 command shows.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from emulator.codec.gbcs import (
 )
 from emulator.codec.gbcs.device_log import HanDeviceType, ccs01_payload, ccs02_payload
 from emulator.codec.gbcs.dlms import AccessRequest
+from emulator.codec.gbcs.firmware_version import ecs52_payload
 
 from .requests import DeviceType
 
@@ -101,6 +106,17 @@ class AccessControlBroker:
             supplier_counter,
             ccs02_payload(counter, device),
         )
+
+    def ecs52(self, supplier: Eui64, supplier_counter: int, esme: Eui64) -> GeneralCiphering:
+        apdu = GeneralSigning(
+            CRA.COMMAND,
+            supplier_counter,
+            Eui64(supplier),
+            Eui64(esme),
+            OtherInformation(MessageCode.ECS52_READ_ESME_COMMS_HUB_FIRMWARE_VERSION),
+            ecs52_payload(supplier_counter).encode(),
+        )
+        return protect(apdu, self.keystore, self.eui)
 
     def mac_verdict(self, message: object) -> Verdict:
         """VALID only for a MAC'd message whose MAC checks out with the keystore's KA keys."""

@@ -5,9 +5,12 @@
 Device responses and alerts arrive later over the CH's ``WanLink`` (or through ``receive``) and come
 out of ``messages()`` as DUIS-shaped ``ServiceResponse`` / ``DeviceAlert`` / ``DccAlert``.
 
-SRVs: 12.2, 8.14.1, 8.14.2 (DCC only) and 8.11 Add / Remove (CCS01 / CCS02, built by the ACB role,
-``acb.py``). SMI transitions: see ``inventory.py``. A device command unanswered after
-``response_timeout`` (modelled seconds, through the ``Clock``) is answered E21.
+SRVs: 12.2, 8.14.1, 8.14.2 (DCC only), 8.11 Add / Remove (CCS01 / CCS02, built by the ACB role,
+``acb.py``) and 11.2 Read Firmware Version of an ESME (ECS52: the Supplier originates it with its
+own request counter, the ACB MACs it; the ESME answers the Supplier, so the DCC passes the
+response through without checking its MAC, which is keyed Supplier <-> ESME). SMI transitions:
+see ``inventory.py``. A device command unanswered after ``response_timeout`` (modelled seconds,
+through the ``Clock``) is answered E21.
 
 Validation order (each failure is the first applicable DUIS code): command variant (E12), target
 and body devices in the SMI (E19), device types for the SRV (E11), the body device's registered
@@ -108,10 +111,21 @@ _ALLOWED_CV: dict[r.ServiceReferenceVariant, tuple[r.CommandVariant, ...]] = {
     r.ServiceReferenceVariant.CH_STATUS_UPDATE_INSTALL_NO_SM_WAN: (r.CommandVariant.DCC_ONLY,),
     # [U] 8.11 is non-critical; local delivery (CV 2/3) is not modelled yet
     r.ServiceReferenceVariant.UPDATE_HAN_DEVICE_LOG: (r.CommandVariant.NON_CRITICAL_SR_TO_DEVICE,),
+    r.ServiceReferenceVariant.READ_FIRMWARE_VERSION: (r.CommandVariant.NON_CRITICAL_SR_TO_DEVICE,),
 }
 _CH_STATUSES_FOR_8_11 = (SmiStatus.COMMISSIONED, SmiStatus.INSTALLED_NOT_COMMISSIONED)
 _DEVICE_STATUSES_FOR_ADD = (SmiStatus.PENDING, SmiStatus.WHITELISTED)
 _DEVICE_STATUSES_FOR_REMOVE = (SmiStatus.WHITELISTED,)
+# [U] on the HAN: the DCC has no 8.1.1 yet, so a joined meter stays Whitelisted in the SMI
+_DEVICE_STATUSES_FOR_READ = (
+    SmiStatus.WHITELISTED,
+    SmiStatus.INSTALLED_NOT_COMMISSIONED,
+    SmiStatus.COMMISSIONED,
+)
+_DEVICE_LOG_CODES = (
+    MessageCode.CCS01_ADD_DEVICE_TO_CHF_DEVICE_LOG,
+    MessageCode.CCS02_REMOVE_DEVICE_FROM_CHF_DEVICE_LOG,
+)
 
 
 def _redact(value: object) -> object:
@@ -293,6 +307,8 @@ class Dcc:
                 return [self._prenotify(request, body)]
             if isinstance(body, r.CHFInstallSuccessSMWAN | r.CHFInstallSuccessNoSMWAN):
                 return [self._ch_status_update(request, body)]
+            if isinstance(body, r.ReadFirmwareVersion):
+                return [self._read_firmware_version(request)]
             return [self._update_han_device_log(request, body)]
         except _Rejected as e:
             log.info("%s rejected: %s %s", request.request_id, e.code.value, e)
@@ -434,22 +450,57 @@ class Dcc:
             message = self.acb.ccs02(
                 counter, ch.device_id, rid.originator, rid.counter, device.device_id
             )
+        self._dispatch(request, code, ch.device_id, ch.device_id, device.device_id, message, link)
+        return self._response(request, r.ACKNOWLEDGEMENT, note=note)
+
+    def _read_firmware_version(self, request: r.ServiceRequest) -> r.ServiceResponse:
+        """11.2: ECS52 to the target ESME, through the CH whose device log holds it."""
+        rid = request.request_id
+        device = self._device(rid.target)
+        if device.device_type is not r.DeviceType.ESME:
+            # [U] 11.2 also reads GSME / CHF versions (other use cases), not modelled yet
+            raise _Rejected(r.INVALID_DEVICE_TYPE_FOR_SRV, "11.2 is modelled for an ESME")
+        if device.registered_supplier != rid.originator:
+            raise _Rejected(r.NOT_AUTHORISED_FOR_DEVICE, "requester is not the device's supplier")
+        if device.status not in _DEVICE_STATUSES_FOR_READ or device.ch_id is None:
+            raise _Rejected(r.INVALID_DEVICE_STATUS, f"device is {device.status.value}")
+        link = self.link(device.ch_id)
+        if link is None and self.no_wan_policy is NoWanPolicy.FAIL:
+            raise _Rejected(r.UNABLE_TO_COMMUNICATE, "no SM WAN to the CH")
+        message = self.acb.ecs52(rid.originator, rid.counter, device.device_id)
+        code = MessageCode.ECS52_READ_ESME_COMMS_HUB_FIRMWARE_VERSION
+        self._dispatch(
+            request, code, device.ch_id, device.device_id, device.device_id, message, link
+        )
+        return self._response(request, r.ACKNOWLEDGEMENT)
+
+    def _dispatch(
+        self,
+        request: r.ServiceRequest,
+        code: MessageCode,
+        ch_id: Eui64,
+        responder: Eui64,
+        device_id: Eui64,
+        message: GeneralCiphering,
+        link: WanLink | None,
+    ) -> None:
+        """Journal ``message``, await ``responder``'s response to it, send it (or hold it)."""
+        apdu = message.apdu
         data = message.encode()
         self.inventory.journal_request(
             self._now(),
-            str(rid),
+            str(request.request_id),
             request.service_reference_variant,
             int(request.command_variant or 0),
             {"gbcs": code.name},
-            (int(code), counter, data),
+            (int(code), apdu.originator_counter, data),
         )
-        key = (int(ch.device_id), counter)
-        self._pending[key] = _Pending(request, code, device.device_id, data)
+        key = (int(responder), apdu.originator_counter)
+        self._pending[key] = _Pending(request, code, device_id, data)
         if link is None:
-            self._held.setdefault(int(ch.device_id), []).append(key)
+            self._held.setdefault(int(ch_id), []).append(key)
         else:
             self._send(link, key)
-        return self._response(request, r.ACKNOWLEDGEMENT, note=note)
 
     def _send(self, link: WanLink, key: tuple[int, int]) -> None:
         """Put a pending command on the link and start its response timer."""
@@ -506,10 +557,10 @@ class Dcc:
         if not isinstance(message, GeneralCiphering):
             return self._reject(data, "not a MAC'd GBCS message")
         apdu = message.apdu
-        if apdu.recipient != self.acb.eui:
-            return self._reject(data, f"addressed to {apdu.recipient}, not the ACB")
         if apdu.cra is CRA.RESPONSE:
             return self._on_response(message, data)
+        if apdu.recipient != self.acb.eui:
+            return self._reject(data, f"addressed to {apdu.recipient}, not the ACB")
         if apdu.cra is CRA.ALERT:
             return self._on_alert(ch_id, message, data)
         return self._reject(data, "a command from a device")
@@ -520,7 +571,11 @@ class Dcc:
         if pending is None or apdu.message_code != pending.message_code:
             return self._reject(data, "response to no outstanding command")
         request = pending.request
-        verdict = self.acb.mac_verdict(message)
+        if apdu.recipient not in (self.acb.eui, request.request_id.originator):
+            return self._reject(data, f"addressed to {apdu.recipient}, not the ACB or requester")
+        # a response to the ACB is the DCC's to verify; one to a Service User is theirs
+        to_acb = apdu.recipient == self.acb.eui
+        verdict = self.acb.mac_verdict(message) if to_acb else Verdict.VALID
         if verdict is not Verdict.VALID:
             # [U] The DCC closes the request: no SMI change, N24 to the requester.
             self._close((int(apdu.originator), apdu.originator_counter))
@@ -534,10 +589,12 @@ class Dcc:
         response_id = r.ResponseId(
             apdu.originator, request.request_id.originator, request.request_id.counter
         )
-        ok = _all_succeeded(apdu.content)
         out: list[r.DccMessage] = [
             self._response(request, r.SUCCESS, response_id=response_id, gbcs=data)
         ]
+        if pending.message_code not in _DEVICE_LOG_CODES:
+            return out
+        ok = _all_succeeded(apdu.content)
         if ok:
             try:
                 if pending.message_code is MessageCode.CCS01_ADD_DEVICE_TO_CHF_DEVICE_LOG:

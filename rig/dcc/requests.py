@@ -75,6 +75,7 @@ class ServiceReferenceVariant(enum.Enum):
     CH_STATUS_UPDATE_INSTALL_SUCCESS = "8.14.1"
     CH_STATUS_UPDATE_INSTALL_NO_SM_WAN = "8.14.2"
     UPDATE_HAN_DEVICE_LOG = "8.11"
+    READ_FIRMWARE_VERSION = "11.2"
 
     @property
     def service_reference(self) -> str:
@@ -84,7 +85,16 @@ class ServiceReferenceVariant(enum.Enum):
     @property
     def dcc_only(self) -> bool:
         """Served from the DCC's own data, no GBCS (command variant 8)."""
-        return self is not ServiceReferenceVariant.UPDATE_HAN_DEVICE_LOG
+        return self in _DCC_ONLY
+
+
+_DCC_ONLY = frozenset(
+    {
+        ServiceReferenceVariant.DEVICE_PRE_NOTIFICATION,
+        ServiceReferenceVariant.CH_STATUS_UPDATE_INSTALL_SUCCESS,
+        ServiceReferenceVariant.CH_STATUS_UPDATE_INSTALL_NO_SM_WAN,
+    }
+)
 
 
 class DeviceType(enum.Enum):
@@ -233,8 +243,17 @@ class UpdateHANDeviceLog:
             raise ValueError("AddDeviceToCHFWhitelist goes with RequestType Add, and only there")
 
 
+@dataclass(frozen=True, slots=True)
+class ReadFirmwareVersion:
+    """11.2 body: empty; the device read is the RequestID's target."""
+
+
 RequestBody = (
-    DevicePrenotification | CHFInstallSuccessSMWAN | CHFInstallSuccessNoSMWAN | (UpdateHANDeviceLog)
+    DevicePrenotification
+    | CHFInstallSuccessSMWAN
+    | CHFInstallSuccessNoSMWAN
+    | UpdateHANDeviceLog
+    | ReadFirmwareVersion
 )
 
 _BODY_FOR: dict[ServiceReferenceVariant, type] = {
@@ -242,6 +261,7 @@ _BODY_FOR: dict[ServiceReferenceVariant, type] = {
     ServiceReferenceVariant.CH_STATUS_UPDATE_INSTALL_SUCCESS: CHFInstallSuccessSMWAN,
     ServiceReferenceVariant.CH_STATUS_UPDATE_INSTALL_NO_SM_WAN: CHFInstallSuccessNoSMWAN,
     ServiceReferenceVariant.UPDATE_HAN_DEVICE_LOG: UpdateHANDeviceLog,
+    ServiceReferenceVariant.READ_FIRMWARE_VERSION: ReadFirmwareVersion,
 }
 
 

@@ -4,7 +4,7 @@
 as the RTDS CCS01 command (same counters, install code, join time), sent over the WAN link; the
 real RTDS response whitelists the ESME, a tampered one is refused with the DCC alert; the CS14
 alert comes through as a DeviceAlert; "no SM WAN" fails or holds; install codes stay out of logs
-and journal.
+and journal. 11.2 built byte-exact as the RTDS ECS52 command, its response passed through.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from rig.dcc import (
     DeviceType,
     Inventory,
     NoWanPolicy,
+    ReadFirmwareVersion,
     RequestId,
     RequestType,
     ResponseCode,
@@ -86,6 +87,9 @@ CCS01_ERROR_RESPONSE = rtds("CCS01_8.11_ERROR_RESPONSE_GBCS.HEX")
 CCS02_COMMAND = rtds("CCS02_8.11_SUCCESS_COMMAND_GBCS.HEX")
 CCS02_RESPONSE = rtds("CCS02_8.11_SUCCESS_RESPONSE_GBCS.HEX")
 CS14_ALERT = rtds("CS14_NA_8F12_ALERT_GBCS.HEX")
+ECS52_COMMAND = rtds("ECS52_11.2_SUCCESS_COMMAND_GBCS.HEX")
+ECS52_RESPONSE = rtds("ECS52_11.2_SUCCESS_RESPONSE_GBCS.HEX")
+RTDS_ECS52_COUNTER = 1000
 
 
 def prenotification(
@@ -512,3 +516,81 @@ async def test_install_code_never_logged_nor_journalled(
         assert s.lower() not in journal.lower()
         assert s.lower() not in caplog.text.lower()
     assert "<redacted>" in journal
+
+
+# ---- 11.2 Read Firmware Version ------------------------------------------------------------------
+
+
+def read_firmware_version(
+    target: Eui64 = ESME, counter: int = RTDS_ECS52_COUNTER, supplier: Eui64 = SUPPLIER
+) -> ServiceRequest:
+    return ServiceRequest(
+        RequestId(supplier, target, counter),
+        ServiceReferenceVariant.READ_FIRMWARE_VERSION,
+        ReadFirmwareVersion(),
+    )
+
+
+async def whitelist_esme(dcc: Dcc) -> None:
+    await dcc.submit(add_request())
+    link = dcc.link(CHF)
+    assert link is not None and link.to_hub.get_nowait() == CCS01_COMMAND
+    await dcc.receive(CHF, CCS01_RESPONSE)
+    dcc.pending_messages()
+
+
+async def test_11_2_sends_the_rtds_ecs52_and_passes_the_response_through(installed: Dcc) -> None:
+    dcc = installed
+    await whitelist_esme(dcc)
+    request = read_firmware_version()
+    assert request.command_variant is CommandVariant.NON_CRITICAL_SR_TO_DEVICE
+    assert code_of(await dcc.submit(request)) is ResponseCode.I99
+    link = dcc.link(CHF)
+    assert link is not None
+    assert link.to_hub.get_nowait() == ECS52_COMMAND  # the Supplier's counter, the ACB's MAC
+    assert await dcc.receive(CHF, ECS52_RESPONSE) != []
+    resp = only(dcc.pending_messages())
+    assert isinstance(resp, ServiceResponse) and resp.response_code is ResponseCode.I0
+    assert str(resp.response_id) == "00-DB-12-34-56-78-90-A0:90-B3-D5-1F-30-01-00-00:1000"
+    assert resp.gbcs_payload == ECS52_RESPONSE  # the Supplier verifies it, not the DCC
+    assert smi_status(dcc, ESME) is SmiStatus.WHITELISTED  # a read changes nothing
+    assert await dcc.receive(CHF, ECS52_RESPONSE) == []  # nothing outstanding any more
+
+
+async def test_11_2_validation_codes(installed: Dcc) -> None:
+    dcc = installed
+    assert code_of(await dcc.submit(read_firmware_version(counter=5))) is ResponseCode.E5
+    await whitelist_esme(dcc)
+    assert code_of(await dcc.submit(read_firmware_version(GSME, 6))) is ResponseCode.E19
+    assert code_of(await dcc.submit(read_firmware_version(CHF, 7))) is ResponseCode.E11
+    other = read_firmware_version(counter=8, supplier=OTHER_SUPPLIER)
+    assert code_of(await dcc.submit(other)) is ResponseCode.E4
+    dcc_only = ServiceRequest(
+        RequestId(SUPPLIER, ESME, 9),
+        ServiceReferenceVariant.READ_FIRMWARE_VERSION,
+        ReadFirmwareVersion(),
+        CommandVariant.DCC_ONLY,
+    )
+    assert code_of(await dcc.submit(dcc_only)) is ResponseCode.E12
+    assert dcc.link(CHF) is not None and dcc.link(CHF).to_hub.empty()  # type: ignore[union-attr]
+    # a response addressed to neither the ACB nor the requester is refused, and journalled
+    await dcc.submit(read_firmware_version())
+    supplier, other = bytes.fromhex("90B3D51F30010000"), bytes.fromhex("90B3D51F30020000")
+    assert ECS52_RESPONSE.count(supplier) == 1
+    misaddressed = ECS52_RESPONSE.replace(supplier, other)
+    assert await dcc.receive(CHF, misaddressed) == []
+    assert any(
+        "not the ACB or requester" in str(row["note"]) for row in dcc.inventory.journal("response")
+    )
+    assert await dcc.receive(CHF, ECS52_RESPONSE) != []  # still outstanding for the real one
+
+
+async def test_11_2_without_sm_wan_fails(inventory: Inventory) -> None:
+    dcc = Dcc(inventory, KEYSTORE, acb=ACB, acb_counter_floor=RTDS_ACB_COUNTER)
+    for i, (eui, cpl) in enumerate(((CHF, CHF_CPL), (ESME, ESME_CPL)), start=1):
+        await dcc.submit(prenotification(eui, cpl, i))
+    await dcc.submit(ch_install(3))
+    dcc.attach_link(CHF)
+    await whitelist_esme(dcc)
+    dcc.detach_link(CHF)
+    assert code_of(await dcc.submit(read_firmware_version())) is ResponseCode.E20
