@@ -62,6 +62,7 @@ from rig.scenarios.whitelist_and_join import (
     MEMBERS,
     METERS,
     SUPPLIER,
+    meter_applications,
     premises_keys,
     relay,
 )
@@ -316,6 +317,7 @@ async def virtual_premises(bench: Bench, out: Path, seed: int) -> AsyncIterator[
         stack.push_async_callback(han.stop)
         nodes = make_nodes(han, clock, seed, MEMBERS)
         hub = CommsHub(nodes[HUB.eui64].stack, hub_store, ACB, MemoryStateStore(), clock)
+        meter_applications(nodes, hub, keys)
         tasks: list[asyncio.Task[None]] = []
 
         async def stop_tasks() -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from emulator.codec.eui64 import Eui64
@@ -114,19 +114,24 @@ HEALTH = StepSpec(
 class Node:
     """A device of the run: its stack, its CBKE service and a minimal application.
 
-    The application hands Key Establishment frames to CBKE, answers Basic reads (meters) and
-    queues everything else for the scenario (the hub's read replies).
+    The application hands Key Establishment frames to CBKE, answers Basic reads (meters), hands
+    the clusters a device emulator registers in ``applications`` to it (the tunnels) and queues
+    everything else for the scenario (the hub's read replies).
     """
 
     def __init__(self, member: Member, stack: EmulatedStack, cbke: KeyEstablishmentService) -> None:
         self.member = member
         self.stack = stack
         self.cbke = cbke
+        self.applications: dict[int, Callable[[ApsMessage], Awaitable[None]]] = {}
         self.inbox: asyncio.Queue[ApsMessage] = asyncio.Queue()
 
     async def serve(self) -> None:
         async for msg in self.stack.messages():
-            if msg.cluster == KEY_ESTABLISHMENT_CLUSTER:
+            application = self.applications.get(msg.cluster)
+            if application is not None:
+                await application(msg)
+            elif msg.cluster == KEY_ESTABLISHMENT_CLUSTER:
                 self.cbke.handle(msg)
             elif msg.cluster == BASIC and self.member.role is not Role.COORDINATOR:
                 await self._answer_basic(msg)

@@ -5,9 +5,11 @@ WAN (8.14.1); for each meter it sends SRV 8.11 with the install code. The DCC's 
 CCS01, MAC'd for the CHF, over the WAN link; the hub checks it, adds the meter to its Device Log,
 opens its join window and answers, then raises the CS14 alert 0x8F12 (Device Log changed); the DCC
 sets the meter Whitelisted in the SMI and passes the alert to the Supplier. Each meter then
-joins the HAN with its install code and runs CBKE with the hub. Every GBCS message goes to
-``gbcs/`` (with ``--reveal-keys`` the ACB and CHF keys go to ``keystore/``, so outside tools verify
-the MACs) and the SMI to the record.
+joins the HAN with its install code and runs CBKE with the hub. Last, SRV 11.2 reads the ESME's
+firmware version: ECS52 (the Supplier's, MAC'd by the ACB) goes through the hub into the ESME's
+GB-HGRP tunnel, and the ESME's response comes back to the Supplier, who checks its MAC. Every
+GBCS message goes to ``gbcs/`` (with ``--reveal-keys`` the ACB, Supplier, CHF and ESME keys go
+to ``keystore/``, so outside tools verify the MACs) and the SMI to the record.
 
 It is the first half of ``commission-premises``: device-to-device joins (8.7), commissioning
 (8.1.1) and the PPMID come with the rest of the device emulators.
@@ -21,11 +23,14 @@ import random
 from dataclasses import dataclass
 
 from emulator.codec.eui64 import Eui64
-from emulator.codec.gbcs import GeneralCiphering, MemoryKeyStore, decode_message
+from emulator.codec.gbcs import GeneralCiphering, MemoryKeyStore, Verdict, analyse, decode_message
+from emulator.codec.gbcs.firmware_version import reported_version
 from emulator.devices.comms_hub import CommsHub
+from emulator.devices.esme import Esme
+from emulator.devices.tunnel import TUNNELING, TunnelServer
 from emulator.han.key_establishment import KeyEstablishmentFailed
 from emulator.han.port import DropReason
-from emulator.han.stack.node import JoinError, Role
+from emulator.han.stack.node import JoinError
 from emulator.han.stack.state import MemoryStateStore
 from emulator.han.virtual import VirtualHan
 from emulator.pki.smki import Credential, RemotePartyRole, TestSmki, memory_store
@@ -38,6 +43,7 @@ from rig.dcc import (
     DevicePrenotification,
     DeviceType,
     Inventory,
+    ReadFirmwareVersion,
     RequestId,
     RequestType,
     ResponseCode,
@@ -51,11 +57,10 @@ from rig.dcc import (
 
 from .context import ChartKind, RunContext, SmiRow
 from .framework import Measurement, StepSpec, scenario
-from .han_join import GSME, HUB, POLL_PERIOD, STEP_TIMEOUT, Member, Node, make_nodes, watch
+from .han_join import ESME, GSME, HUB, POLL_PERIOD, STEP_TIMEOUT, Node, make_nodes, watch
 
 ACB = Eui64("90-B3-D5-1F-30-00-00-02")
 SUPPLIER = Eui64("90-B3-D5-1F-30-01-00-00")
-ESME = Member("ESME", Eui64("00-DB-12-34-56-78-90-A0"), Role.ROUTER)
 METERS = (ESME, GSME)
 MEMBERS = (HUB, *METERS)
 PARTIES = ("supplier", "DCC")
@@ -96,6 +101,15 @@ JOIN = {
     )
     for m in METERS
 }
+READ_FIRMWARE = StepSpec(
+    "SRV 11.2 reads the ESME's firmware version through the hub's tunnel",
+    (
+        Measurement("srv_seconds", "s", low=0.0, high=60.0),
+        Measurement("response_mac_valid", "responses", low=1, high=1),
+        Measurement("firmware_version_matches", "responses", low=1, high=1),
+    ),
+    STEP_TIMEOUT,
+)
 HEALTH = StepSpec(
     "WAN and HAN health",
     (
@@ -108,37 +122,66 @@ HEALTH = StepSpec(
 
 @dataclass(frozen=True)
 class PremisesKeys:
-    """Test SMKI keys: the DCC holds the ACB's pair and the CHF's certificate, the hub the
-    reverse; ``credentials`` are all of them, for a run's ``keystore/`` when revealed."""
+    """Test SMKI keys, each party holding its own pairs and its peers' certificates: the DCC
+    (ACB), the Supplier, the hub (CHF) and the ESME. ``credentials`` are all of them, for a run's
+    ``keystore/`` when revealed."""
 
     dcc: MemoryKeyStore
+    supplier: MemoryKeyStore
     hub: MemoryKeyStore
+    esme: MemoryKeyStore
     credentials: tuple[Credential, ...]
 
 
 def premises_keys(seed: str) -> PremisesKeys:
     smki = TestSmki(seed=seed)
     acb = smki.issue_organisation_pair(ACB, RemotePartyRole.ACCESS_CONTROL_BROKER)
+    supplier = smki.issue_organisation_pair(SUPPLIER, RemotePartyRole.SUPPLIER)
     chf = smki.issue_device_pair(HUB.eui64)
-    dcc_store, hub_store = memory_store(acb), memory_store(chf)
-    for c in chf:
-        dcc_store.put_certificate(c.eui, c.usage, c.certificate)
-    for c in acb:
-        hub_store.put_certificate(c.eui, c.usage, c.certificate)
-    return PremisesKeys(dcc_store, hub_store, (*acb, *chf))
+    esme = smki.issue_device_pair(ESME.eui64)
+    peers = {  # whose certificates each party needs
+        "dcc": (acb, (*chf, *esme)),
+        "supplier": (supplier, esme),
+        "hub": (chf, acb),
+        "esme": (esme, (*acb, *supplier)),
+    }
+    stores = {}
+    for party, (own, others) in peers.items():
+        store = stores[party] = memory_store(own)
+        for c in others:
+            store.put_certificate(c.eui, c.usage, c.certificate)
+    return PremisesKeys(**stores, credentials=(*acb, *supplier, *chf, *esme))
 
 
 async def relay(run: RunContext, link: WanLink, hub: CommsHub) -> None:
-    """The WAN link, with every GBCS message recorded and charted as it leaves, and delivered
-    ``WAN_ONE_WAY_DELAY`` later."""
-    while True:
-        command = await link.to_hub.get()
-        _record(run, command, "DCC", "hub")
-        await run.clock.sleep(WAN_ONE_WAY_DELAY)
-        for reply in await hub.on_gbcs(command):
-            _record(run, reply, "hub", "DCC")
+    """The SM WAN between the DCC and the hub's WAN endpoint, each way: every GBCS message is
+    recorded and charted as it leaves and delivered ``WAN_ONE_WAY_DELAY`` later."""
+    to_endpoint: asyncio.Queue[bytes] = asyncio.Queue()
+    from_endpoint: asyncio.Queue[bytes] = asyncio.Queue()
+
+    async def carry(
+        source: asyncio.Queue[bytes], sink: asyncio.Queue[bytes], sender: str, receiver: str
+    ) -> None:
+        while True:
+            data = await source.get()
+            _record(run, data, sender, receiver)
             await run.clock.sleep(WAN_ONE_WAY_DELAY)
-            link.from_hub.put_nowait(reply)
+            sink.put_nowait(data)
+
+    async with asyncio.TaskGroup() as tg:
+        tg.create_task(hub.serve(to_endpoint, from_endpoint))
+        tg.create_task(carry(link.to_hub, to_endpoint, "DCC", "hub"))
+        tg.create_task(carry(from_endpoint, link.from_hub, "hub", "DCC"))
+
+
+def meter_applications(nodes: dict[Eui64, Node], hub: CommsHub, keys: PremisesKeys) -> Esme:
+    """The device emulators behind the HAN stacks: the hub's tunnel client and the ESME (its GBCS
+    through its tunnel server)."""
+    esme = Esme(nodes[ESME.eui64].stack, MemoryStateStore(), keys.esme, ACB)
+    tunnel = TunnelServer(nodes[ESME.eui64].stack, esme.on_gbcs)
+    nodes[ESME.eui64].applications[TUNNELING] = tunnel.handle
+    nodes[HUB.eui64].applications[TUNNELING] = hub.handle
+    return esme
 
 
 def _record(run: RunContext, data: bytes, source: str, destination: str) -> None:
@@ -163,8 +206,9 @@ def _record_smi(run: RunContext, dcc: Dcc) -> None:
 @scenario(
     "whitelist-and-join",
     "The supplier pre-notifies a hub and two meters; SRV 8.11 whitelists each meter on the hub "
-    "over the WAN (CCS01); each meter then joins the HAN with its install code and runs CBKE.",
-    steps=(SETUP, *WHITELIST.values(), *JOIN.values(), HEALTH),
+    "over the WAN (CCS01); each meter then joins the HAN with its install code and runs CBKE; "
+    "SRV 11.2 then reads the ESME's firmware version (ECS52) through the hub's tunnel.",
+    steps=(SETUP, *WHITELIST.values(), *JOIN.values(), READ_FIRMWARE, HEALTH),
 )
 async def whitelist_and_join(run: RunContext) -> None:
     clock = run.clock
@@ -187,6 +231,7 @@ async def whitelist_and_join(run: RunContext) -> None:
     run.reveal_han_keys(han.key_ring)
     nodes: dict[Eui64, Node] = make_nodes(han, clock, run.seed, MEMBERS)
     hub = CommsHub(nodes[HUB.eui64].stack, hub_store, ACB, MemoryStateStore(), clock)
+    esme = meter_applications(nodes, hub, keys)
     tasks: list[asyncio.Task[None]] = []
 
     async def stop_tasks() -> None:
@@ -308,6 +353,32 @@ async def whitelist_and_join(run: RunContext) -> None:
                 scope.measure("cbke_seconds", clock.now() - started)
                 await clock.sleep(POLL_PERIOD)  # the hub installs once the last frame lands
                 assert nodes[HUB.eui64].stack.link_key(m.eui64) == key
+
+        async with run.step(READ_FIRMWARE) as scope:
+            counter += 1
+            started = clock.now()
+            _srv(run, ServiceReferenceVariant.READ_FIRMWARE_VERSION, ESME.label)
+            sent = await submit(
+                ServiceRequest(
+                    RequestId(SUPPLIER, ESME.eui64, counter),
+                    ServiceReferenceVariant.READ_FIRMWARE_VERSION,
+                    ReadFirmwareVersion(),
+                )
+            )
+            assert sent is ResponseCode.I99, f"11.2 not sent: {sent.value}"
+            async with clock.timeout(120):
+                answer = await dcc.next_message()
+            assert isinstance(answer, ServiceResponse), f"unexpected {answer!r}"
+            assert answer.response_code is ResponseCode.I0, f"11.2 failed: {answer.response_code}"
+            assert answer.gbcs_payload is not None
+            run.chart(ChartKind.SRV, "DCC", "supplier", f"11.2 {answer.response_code.value}")
+            scope.measure("srv_seconds", clock.now() - started)
+            checked = analyse(answer.gbcs_payload, keys.supplier, ACB)  # the Supplier's check
+            scope.measure("response_mac_valid", int(checked.mac is Verdict.VALID))
+            scope.measure(
+                "firmware_version_matches",
+                int(reported_version(checked.payload) == esme.firmware_version),
+            )
 
         async with run.step(HEALTH) as scope:
             scope.measure("gbcs_rejected", sum(hub.rejected.values()))

@@ -25,7 +25,10 @@ def test_whitelisting_run_writes_verifiable_artefacts(tmp_path: Path, tshark) ->
         "0001-command.hex",
         "0001-response.hex",
         "0018-alert.hex",  # CCS01, then CS14
-    ] * 2
+    ] * 2 + ["0059-command.hex", "0059-response.hex"]  # ECS52 to the ESME and its answer
+    steps = {step["name"]: step for step in record["steps"]}
+    read = steps["SRV 11.2 reads the ESME's firmware version through the hub's tunnel"]
+    assert read["outcome"] == "pass"
     decoded = CliRunner().invoke(
         main,
         [

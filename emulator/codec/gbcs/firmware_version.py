@@ -11,6 +11,7 @@ from .dlms import (
     AccessRequest,
     AccessRequestKind,
     AccessRequestSpecification,
+    AccessResponse,
     CosemDescriptor,
     Data,
     invoke_id_for,
@@ -27,3 +28,11 @@ def ecs52_payload(counter: int) -> AccessRequest:
         (AccessRequestSpecification(AccessRequestKind.GET, FIRMWARE_VERSION),),
         (Data.null(),),
     )
+
+
+def reported_version(payload: object) -> bytes | None:
+    """The version an ECS52 response reports (its one octet string), or None if it is not one."""
+    if isinstance(payload, AccessResponse) and len(payload.data) == 1:
+        value = payload.data[0].value
+        return value if isinstance(value, bytes) else None
+    return None
