@@ -21,7 +21,6 @@ from emulator.han.clock import VirtualClock
 from emulator.han.stack.node import Role
 from emulator.han.stack.state import MemoryStateStore
 from emulator.han.virtual import VirtualHan
-from emulator.pki.smki import RemotePartyRole, TestSmki, memory_store
 from rig.dcc import (
     AddDeviceToCHFWhitelist,
     CHFInstallSuccessSMWAN,
@@ -40,11 +39,11 @@ from rig.dcc import (
     ServiceResponse,
     UpdateHANDeviceLog,
 )
+from rig.scenarios.han_join import ESME as ESME_MEMBER
+from rig.scenarios.han_join import HUB as HUB_MEMBER
+from rig.scenarios.whitelist_and_join import ACB, SUPPLIER, premises_keys
 
-ACB = Eui64("90-B3-D5-1F-30-00-00-02")
-SUPPLIER = Eui64("90-B3-D5-1F-30-01-00-00")
-HUB = Eui64("00-DB-12-34-56-78-90-A2")
-ESME = Eui64("00-DB-12-34-56-78-90-A0")
+HUB, ESME = HUB_MEMBER.eui64, ESME_MEMBER.eui64
 INSTALL_CODE = bytes.fromhex("83FED3407A939723A5C639B26916D505")
 CPL = {
     HUB: CplEntry("CH01", "HUB1", "1", "00010000", DeviceType.CHF, "CHTS V1.1"),
@@ -68,29 +67,17 @@ def content(message: bytes) -> bytes:
 async def test_supplier_reads_the_esme_firmware_version_through_dcc_and_hub(
     tmp_path: Path,
 ) -> None:
-    smki = TestSmki(seed="dcc-over-the-han")
-    acb = smki.issue_organisation_pair(ACB, RemotePartyRole.ACCESS_CONTROL_BROKER)
-    supplier = smki.issue_organisation_pair(SUPPLIER, RemotePartyRole.SUPPLIER)
-    hub_pair, esme_pair = smki.issue_device_pair(HUB), smki.issue_device_pair(ESME)
-    dcc_keys, supplier_keys = memory_store(acb), memory_store(supplier)
-    hub_keys, esme_keys = memory_store(hub_pair), memory_store(esme_pair)
-    for c in (*hub_pair, *esme_pair):
-        dcc_keys.put_certificate(c.eui, c.usage, c.certificate)
-        supplier_keys.put_certificate(c.eui, c.usage, c.certificate)
-    for c in (*acb, *supplier):
-        hub_keys.put_certificate(c.eui, c.usage, c.certificate)
-        esme_keys.put_certificate(c.eui, c.usage, c.certificate)
-
+    keys = premises_keys("dcc-over-the-han")  # each party's own keys, its peers' certificates
     clock = VirtualClock()
     han = VirtualHan(clock, seed=11)
     hub_stack, esme_stack = han.coordinator(HUB), han.node(ESME, Role.ROUTER)
-    hub = CommsHub(hub_stack, hub_keys, ACB, MemoryStateStore(), clock)
-    esme = Esme(esme_stack, MemoryStateStore(), esme_keys, ACB)
+    hub = CommsHub(hub_stack, keys.hub, ACB, MemoryStateStore(), clock)
+    esme = Esme(esme_stack, MemoryStateStore(), keys.esme, ACB)
     tunnel = TunnelServer(esme_stack, esme.on_gbcs)
     inventory = Inventory(tmp_path / "dcc.sqlite")
     for entry in CPL.values():
         inventory.add_cpl_entry(entry)
-    dcc = Dcc(inventory, dcc_keys, acb=ACB, clock=clock)
+    dcc = Dcc(inventory, keys.dcc, acb=ACB, clock=clock)
     await han.start()
 
     async def hub_han() -> None:
@@ -145,7 +132,7 @@ async def test_supplier_reads_the_esme_firmware_version_through_dcc_and_hub(
     assert isinstance(answer, ServiceResponse) and answer.response_code is ResponseCode.I0
     assert str(answer.response_id) == f"{ESME}:{SUPPLIER}:5"
     assert answer.gbcs_payload is not None
-    checked = analyse(answer.gbcs_payload, supplier_keys, ACB)
+    checked = analyse(answer.gbcs_payload, keys.supplier, ACB)
     assert checked.mac is Verdict.VALID and checked.apdu is not None
     assert checked.apdu.cra is CRA.RESPONSE and checked.apdu.originator == ESME
     # the ESME's firmware version as the RTDS ECS52 response carries it (01 23 AB CD); only the
