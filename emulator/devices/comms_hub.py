@@ -10,9 +10,10 @@ and supplementary fields).
 After a change to the Device Log the CHF also raises the CS14 alert 0x8F12 "CHF Device Log
 Changed" to the ACB, with the log's entries, laid out as the RTDS CS14 alert shows it.
 
-A command that fails its MAC or counter check is dropped and counted, never acted on.
-[U] GBCS has the device also raise an alert for those (0x8F1E / 0x8F3D); that, tunnels, the GPF
-and the Time server come with the rest of the hub (issue 6).
+A command that fails its checks is counted, never acted on, and answered with the generic alert
+the gate names (0x8F1E malformed, 0x8F3D MAC or replay; ``gbcs_gate.py``) to the ACB. GBCS for a
+device on the Device Log goes unjudged into that device's tunnel (GB-HGRP), and what the device
+sends back goes to the WAN. The GPF and the Time server come with the rest of the hub (issue 6).
 """
 
 from __future__ import annotations
@@ -23,13 +24,10 @@ import datetime
 from ..codec.errors import DecodeError
 from ..codec.eui64 import Eui64
 from ..codec.gbcs import (
-    CRA,
     AlertCode,
     GeneralCiphering,
-    GeneralSigning,
     KeyStore,
     MessageCode,
-    OtherInformation,
     decode_message,
 )
 from ..codec.gbcs.device_log import (
@@ -44,16 +42,14 @@ from ..codec.gbcs.dlms import (
     AccessRequestKind,
     Data,
     DataAccessResult,
-    DataNotification,
     DataType,
     date_time,
-    invoke_id_for,
 )
 from ..han.clock import Clock
 from ..han.port import ApsMessage, DeliveryError, HanPort
 from ..han.stack.state import StateStore
 from .chf_device_log import ChfDeviceLog, Registration
-from .gbcs_gate import GbcsGate
+from .gbcs_gate import GbcsGate, Rejected
 from .tunnel import TunnelClient
 
 DEFAULT_JOIN_TIMEOUT = 3600  # seconds; CCS01 sets it, JoinTimePeriod <= 3600 (DOMAIN.md §3)
@@ -79,7 +75,6 @@ class CommsHub:
         self._join_timeout = int(store.load("chf/join-timeout") or DEFAULT_JOIN_TIMEOUT)
         self._wan_out: asyncio.Queue[bytes] | None = None
         self.tunnels = TunnelClient(han, clock, self._to_wan) if clock is not None else None
-        self._counter = int(store.load("chf/originator-counter") or 0)
 
     @property
     def eui64(self) -> Eui64:
@@ -118,8 +113,9 @@ class CommsHub:
                 self.rejected["device unreachable"] += 1  # [U] GBCS has the CHF alert on this
             return []
         accepted = self.gate.check(data)
-        if accepted is None:
-            return []
+        if isinstance(accepted, Rejected):
+            alert = self.gate.rejection_alert(accepted, date_time(self._now()))
+            return [] if alert is None else [alert.encode()]
         apdu = accepted.apdu
         request = accepted.payload
         if not isinstance(request, AccessRequest):
@@ -189,11 +185,8 @@ class CommsHub:
             return DataAccessResult.SUCCESS
         return DataAccessResult.OBJECT_UNAVAILABLE
 
-    def _next_counter(self) -> int:
-        """The CHF's own originator counter for what it originates (alerts): strictly rising."""
-        self._counter += 1
-        self.store.save("chf/originator-counter", self._counter)
-        return self._counter
+    def _now(self) -> datetime.datetime:
+        return self.clock.datetime() if self.clock else datetime.datetime.now(datetime.UTC)
 
     def _device_log_changed(self) -> GeneralCiphering:
         """CS14: alert 0x8F12 with the Device Log's entries (EUI-64, install code).
@@ -202,14 +195,11 @@ class CommsHub:
         {EUI-64, install code}}}. [U] The 8-byte field's meaning is not in our sources (the RTDS
         alert carries 00 01 02 03 04 05 06 07); we send the HAN's extended PAN ID there.
         """
-        now = date_time(
-            self.clock.datetime() if self.clock else datetime.datetime.now(datetime.UTC)
-        )
+        now = date_time(self._now())
         entries = tuple(
             Data.structure(Data.octet_string(e.eui64.big()), Data.octet_string(e.install_code))
             for e in self.device_log
         )
-        counter = self._next_counter()
         body = Data.structure(
             Data(DataType.LONG_UNSIGNED, AlertCode.CHF_DEVICE_LOG_CHANGED),
             Data.octet_string(now),
@@ -219,15 +209,8 @@ class CommsHub:
                 Data.array(*entries),
             ),
         )
-        apdu = GeneralSigning(
-            CRA.ALERT,
-            counter,
-            self.eui64,
-            self.acb,
-            OtherInformation(MessageCode.CS14_DEVICE_ADDITION_TO_REMOVAL_FROM_HAN_WHITELIST_ALERTS),
-            DataNotification(invoke_id_for(counter), body).encode(),
-        )
-        return self.gate.protect(apdu)
+        code = MessageCode.CS14_DEVICE_ADDITION_TO_REMOVAL_FROM_HAN_WHITELIST_ALERTS
+        return self.gate.alert(code, body)
 
 
 def _recipient(data: bytes) -> Eui64 | None:

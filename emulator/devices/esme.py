@@ -34,7 +34,7 @@ from ..codec.gbcs.firmware_version import FIRMWARE_VERSION
 from ..codec.zcl import frame as zcl
 from ..han.port import ApsMessage, DeliveryError, HanPort
 from ..han.stack.state import StateStore
-from .gbcs_gate import GbcsGate
+from .gbcs_gate import GbcsGate, Rejected
 
 PREPAYMENT, METERING = 0x0705, 0x0702
 READ_ATTRIBUTES = foundation.GeneralCommand.Read_Attributes
@@ -95,9 +95,11 @@ class Esme:
 
     async def on_gbcs(self, data: bytes) -> list[bytes]:
         """A GBCS message from the tunnel; the meter's response, if any."""
-        accepted = self.gate.check(data) if self.gate is not None else None
-        if accepted is None or not isinstance(accepted.payload, AccessRequest):
+        if self.gate is None:
             return []
+        accepted = self.gate.check(data)
+        if isinstance(accepted, Rejected) or not isinstance(accepted.payload, AccessRequest):
+            return []  # no clock yet to time-stamp an alert: rejections are only counted
         request = accepted.payload
         served: list[Data] = []
         results: list[DataAccessResult] = []
@@ -108,7 +110,6 @@ class Esme:
             else:
                 served.append(Data.null())
                 results.append(DataAccessResult.OBJECT_UNAVAILABLE)
-        assert self.gate is not None
         return [self.gate.respond(accepted.apdu, request, served, results)]
 
     def set_registers(self, **changes: int) -> None:

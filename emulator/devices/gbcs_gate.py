@@ -2,7 +2,11 @@
 
 Decodes, checks it is a command for this device, that its MAC verifies with the keys the device
 holds, and that its originator counter rises strictly per originator (anti-replay, persisted so a
-power cycle does not reopen old counters). Rejections are counted by reason, never acted on.
+power cycle does not reopen old counters). Rejections are counted by reason and come back as a
+``Rejected`` naming the GBCS alert the device raises for it (``alert``): 0x8F1E when the command
+does not decode, 0x8F3D when its MAC fails or its counter does not rise [U] (DOMAIN.md names both
+for a command failing its checks, our sources do not map reasons to codes). A message that is not
+a command for this device raises nothing: it is not the device's to judge.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ from ..codec.errors import DecodeError
 from ..codec.eui64 import Eui64
 from ..codec.gbcs import (
     CRA,
+    AlertCode,
     GeneralCiphering,
     GeneralSigning,
     KeyStore,
+    MessageCode,
     OtherInformation,
     Verdict,
     analyse,
@@ -31,6 +37,9 @@ from ..codec.gbcs.dlms import (
     AccessResponseSpecification,
     Data,
     DataAccessResult,
+    DataNotification,
+    DataType,
+    invoke_id_for,
 )
 from ..codec.gbcs.payload import Payload
 from ..han.stack.state import StateStore
@@ -42,6 +51,19 @@ class Accepted:
     payload: Payload | None
 
 
+@dataclass(frozen=True)
+class Rejected:
+    reason: str
+    alert: AlertCode | None
+
+
+_ALERT_FOR = {
+    "malformed": AlertCode.INTEGRITY_CHECK_OF_CONTENT_OR_FORMAT_OF_COMMAND_FAILED,
+    "MAC": AlertCode.TRUSTED_SOURCE_AUTHENTICATION_FAILURE,
+    "replayed counter": AlertCode.TRUSTED_SOURCE_AUTHENTICATION_FAILURE,
+}
+
+
 class GbcsGate:
     def __init__(self, eui64: Eui64, keystore: KeyStore, acb: Eui64, store: StateStore) -> None:
         self.eui64 = eui64
@@ -50,26 +72,61 @@ class GbcsGate:
         self.store = store
         self.rejected: Counter[str] = Counter()
 
-    def check(self, data: bytes) -> Accepted | None:
+    def check(self, data: bytes) -> Accepted | Rejected:
         try:
             analysis = analyse(data, self.keystore, self.acb)
         except DecodeError:
-            self.rejected["malformed"] += 1
-            return None
+            return self._reject("malformed")
         apdu = analysis.apdu
         if apdu is None or apdu.cra is not CRA.COMMAND or apdu.recipient != self.eui64:
-            self.rejected["not a command for this device"] += 1
-            return None
+            return self._reject("not a command for this device")
         if analysis.mac is not Verdict.VALID:
-            self.rejected["MAC"] += 1
-            return None
+            return self._reject("MAC")
         key = f"gbcs/last-counter/{apdu.originator.hex}"
         last = self.store.load(key)
         if last is not None and apdu.originator_counter <= int(last):
-            self.rejected["replayed counter"] += 1
-            return None
+            return self._reject("replayed counter")
         self.store.save(key, apdu.originator_counter)
+        if analysis.payload_error is not None:
+            return self._reject("malformed")
         return Accepted(apdu, analysis.payload)
+
+    def _reject(self, reason: str) -> Rejected:
+        self.rejected[reason] += 1
+        return Rejected(reason, _ALERT_FOR.get(reason))
+
+    def next_counter(self) -> int:
+        """The device's own originator counter, for what it originates (alerts): strictly rising
+        and persisted."""
+        counter = int(self.store.load("gbcs/originator-counter") or 0) + 1
+        self.store.save("gbcs/originator-counter", counter)
+        return counter
+
+    def alert(
+        self, message_code: int, body: Data, recipient: Eui64 | None = None
+    ) -> GeneralCiphering:
+        """A MAC'd DLMS alert (data-notification) with the device's next counter, to the ACB
+        unless told otherwise."""
+        counter = self.next_counter()
+        apdu = GeneralSigning(
+            CRA.ALERT,
+            counter,
+            self.eui64,
+            self.acb if recipient is None else recipient,
+            OtherInformation(message_code),
+            DataNotification(invoke_id_for(counter), body).encode(),
+        )
+        return self.protect(apdu)
+
+    def rejection_alert(self, rejected: Rejected, time_stamp: bytes) -> GeneralCiphering | None:
+        """The generic alert for a rejected command, if the rejection raises one: {alert code,
+        time stamp} under message code 0x1001, generic non-critical alert [U]."""
+        if rejected.alert is None:
+            return None
+        body = Data.structure(
+            Data(DataType.LONG_UNSIGNED, rejected.alert), Data.octet_string(time_stamp)
+        )
+        return self.alert(MessageCode.GENERIC_NON_CRITICAL_ALERT, body)
 
     def protect(self, apdu: GeneralSigning) -> GeneralCiphering:
         """MAC what the device sends, keyed with the other party as GBCS says."""

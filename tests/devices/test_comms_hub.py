@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from emulator.codec.eui64 import Eui64
-from emulator.codec.gbcs import MemoryKeyStore, Verdict, analyse
+from emulator.codec.gbcs import CRA, AlertCode, MemoryKeyStore, Verdict, analyse
 from emulator.codec.gbcs.device_log import HanDeviceType
+from emulator.codec.gbcs.dlms import DataNotification
 from emulator.devices.comms_hub import CommsHub
 from emulator.han.clock import VirtualClock
 from emulator.han.stack.node import JoinError, Role
@@ -143,11 +144,27 @@ async def test_the_hub_answers_only_authentic_fresh_commands(tmp_path: Path) -> 
         cs14 = analyse(alert, dcc.acb.keystore, ACB)
         assert cs14.mac is Verdict.VALID and cs14.reencoded_equal
         assert cs14.apdu is not None and cs14.apdu.other_information.message_code == 0x0018
-        assert await hub.on_gbcs(command) == []  # the same counter again: a replay
+        # Each refused command gets the generic alert naming why, MAC'd for the ACB.
         tampered = bytearray(command)
         tampered[-20] ^= 0x01
-        assert await hub.on_gbcs(bytes(tampered)) == []
-        assert await hub.on_gbcs(b"\xdd\x00garbage") == []
+        refused = {
+            "replay": (command, AlertCode.TRUSTED_SOURCE_AUTHENTICATION_FAILURE),
+            "tampered": (bytes(tampered), AlertCode.TRUSTED_SOURCE_AUTHENTICATION_FAILURE),
+            "garbage": (
+                b"\xdd\x00garbage",
+                AlertCode.INTEGRITY_CHECK_OF_CONTENT_OR_FORMAT_OF_COMMAND_FAILED,
+            ),
+        }
+        counters = []
+        for what, (data, code) in refused.items():
+            [answer] = await hub.on_gbcs(data)
+            checked = analyse(answer, dcc.acb.keystore, ACB)
+            assert checked.mac is Verdict.VALID and checked.apdu is not None, what
+            assert checked.apdu.cra is CRA.ALERT and checked.apdu.message_code == 0x1001, what
+            assert isinstance(checked.payload, DataNotification), what
+            assert checked.payload.alert_code == code, what
+            counters.append(checked.apdu.originator_counter)
+        assert counters == sorted(set(counters)) and counters[0] > cs14.apdu.originator_counter
         assert hub.rejected == {"replayed counter": 1, "MAC": 1, "malformed": 1}
         assert len(hub.device_log) == 1  # only the authentic command took effect
     await han.stop()
