@@ -317,7 +317,7 @@ async def virtual_premises(bench: Bench, out: Path, seed: int) -> AsyncIterator[
         stack.push_async_callback(han.stop)
         nodes = make_nodes(han, clock, seed, MEMBERS)
         hub = CommsHub(nodes[HUB.eui64].stack, hub_store, ACB, MemoryStateStore(), clock)
-        meter_applications(nodes, hub, keys)
+        meter_applications(nodes, hub, keys, clock)
         tasks: list[asyncio.Task[None]] = []
 
         async def stop_tasks() -> None:

@@ -19,7 +19,6 @@ sends back goes to the WAN. The GPF and the Time server come with the rest of th
 from __future__ import annotations
 
 import asyncio
-import datetime
 
 from ..codec.errors import DecodeError
 from ..codec.eui64 import Eui64
@@ -70,7 +69,7 @@ class CommsHub:
         self.acb = Eui64(acb)
         self.store = store
         self.device_log = ChfDeviceLog(store)
-        self.gate = GbcsGate(han.eui64, keystore, self.acb, store)
+        self.gate = GbcsGate(han.eui64, keystore, self.acb, store, clock)
         self.rejected = self.gate.rejected
         self._join_timeout = int(store.load("chf/join-timeout") or DEFAULT_JOIN_TIMEOUT)
         self._wan_out: asyncio.Queue[bytes] | None = None
@@ -114,7 +113,7 @@ class CommsHub:
             return []
         accepted = self.gate.check(data)
         if isinstance(accepted, Rejected):
-            alert = self.gate.rejection_alert(accepted, date_time(self._now()))
+            alert = self.gate.rejection_alert(accepted)
             return [] if alert is None else [alert.encode()]
         apdu = accepted.apdu
         request = accepted.payload
@@ -185,9 +184,6 @@ class CommsHub:
             return DataAccessResult.SUCCESS
         return DataAccessResult.OBJECT_UNAVAILABLE
 
-    def _now(self) -> datetime.datetime:
-        return self.clock.datetime() if self.clock else datetime.datetime.now(datetime.UTC)
-
     def _device_log_changed(self) -> GeneralCiphering:
         """CS14: alert 0x8F12 with the Device Log's entries (EUI-64, install code).
 
@@ -195,7 +191,7 @@ class CommsHub:
         {EUI-64, install code}}}. [U] The 8-byte field's meaning is not in our sources (the RTDS
         alert carries 00 01 02 03 04 05 06 07); we send the HAN's extended PAN ID there.
         """
-        now = date_time(self._now())
+        now = date_time(self.gate.now())
         entries = tuple(
             Data.structure(Data.octet_string(e.eui64.big()), Data.octet_string(e.install_code))
             for e in self.device_log

@@ -32,6 +32,7 @@ from ..codec.gbcs.dlms import (
 )
 from ..codec.gbcs.firmware_version import FIRMWARE_VERSION
 from ..codec.zcl import frame as zcl
+from ..han.clock import Clock
 from ..han.port import ApsMessage, DeliveryError, HanPort
 from ..han.stack.state import StateStore
 from .gbcs_gate import GbcsGate, Rejected
@@ -79,6 +80,7 @@ class Esme:
         store: StateStore,
         keystore: KeyStore | None = None,
         acb: Eui64 | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.han = han
         self.store = store
@@ -88,7 +90,7 @@ class Esme:
             store.load("esme/firmware-version") or DEFAULT_FIRMWARE_VERSION.hex()
         )
         self.gate = (
-            GbcsGate(han.eui64, keystore, acb, store)
+            GbcsGate(han.eui64, keystore, acb, store, clock)
             if keystore is not None and acb is not None
             else None
         )
@@ -98,8 +100,11 @@ class Esme:
         if self.gate is None:
             return []
         accepted = self.gate.check(data)
-        if isinstance(accepted, Rejected) or not isinstance(accepted.payload, AccessRequest):
-            return []  # no clock yet to time-stamp an alert: rejections are only counted
+        if isinstance(accepted, Rejected):
+            alert = self.gate.rejection_alert(accepted)
+            return [] if alert is None else [alert.encode()]
+        if not isinstance(accepted.payload, AccessRequest):
+            return []
         request = accepted.payload
         served: list[Data] = []
         results: list[DataAccessResult] = []

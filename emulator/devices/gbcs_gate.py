@@ -11,6 +11,7 @@ a command for this device raises nothing: it is not the device's to judge.
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,9 +40,11 @@ from ..codec.gbcs.dlms import (
     DataAccessResult,
     DataNotification,
     DataType,
+    date_time,
     invoke_id_for,
 )
 from ..codec.gbcs.payload import Payload
+from ..han.clock import Clock
 from ..han.stack.state import StateStore
 
 
@@ -65,8 +68,16 @@ _ALERT_FOR = {
 
 
 class GbcsGate:
-    def __init__(self, eui64: Eui64, keystore: KeyStore, acb: Eui64, store: StateStore) -> None:
+    def __init__(
+        self,
+        eui64: Eui64,
+        keystore: KeyStore,
+        acb: Eui64,
+        store: StateStore,
+        clock: Clock | None = None,
+    ) -> None:
         self.eui64 = eui64
+        self.clock = clock
         self.keystore = keystore
         self.acb = acb
         self.store = store
@@ -118,13 +129,17 @@ class GbcsGate:
         )
         return self.protect(apdu)
 
-    def rejection_alert(self, rejected: Rejected, time_stamp: bytes) -> GeneralCiphering | None:
+    def now(self) -> datetime.datetime:
+        """The device's clock (modelled time when it has a ``Clock``, else the wall clock)."""
+        return self.clock.datetime() if self.clock else datetime.datetime.now(datetime.UTC)
+
+    def rejection_alert(self, rejected: Rejected) -> GeneralCiphering | None:
         """The generic alert for a rejected command, if the rejection raises one: {alert code,
         time stamp} under message code 0x1001, generic non-critical alert [U]."""
         if rejected.alert is None:
             return None
         body = Data.structure(
-            Data(DataType.LONG_UNSIGNED, rejected.alert), Data.octet_string(time_stamp)
+            Data(DataType.LONG_UNSIGNED, rejected.alert), Data.octet_string(date_time(self.now()))
         )
         return self.alert(MessageCode.GENERIC_NON_CRITICAL_ALERT, body)
 

@@ -28,6 +28,7 @@ from emulator.codec.gbcs.firmware_version import reported_version
 from emulator.devices.comms_hub import CommsHub
 from emulator.devices.esme import Esme
 from emulator.devices.tunnel import TUNNELING, TunnelServer
+from emulator.han.clock import Clock
 from emulator.han.key_establishment import KeyEstablishmentFailed
 from emulator.han.port import DropReason
 from emulator.han.stack.node import JoinError
@@ -174,10 +175,12 @@ async def relay(run: RunContext, link: WanLink, hub: CommsHub) -> None:
         tg.create_task(carry(from_endpoint, link.from_hub, "hub", "DCC"))
 
 
-def meter_applications(nodes: dict[Eui64, Node], hub: CommsHub, keys: PremisesKeys) -> Esme:
+def meter_applications(
+    nodes: dict[Eui64, Node], hub: CommsHub, keys: PremisesKeys, clock: Clock
+) -> Esme:
     """The device emulators behind the HAN stacks: the hub's tunnel client and the ESME (its GBCS
     through its tunnel server)."""
-    esme = Esme(nodes[ESME.eui64].stack, MemoryStateStore(), keys.esme, ACB)
+    esme = Esme(nodes[ESME.eui64].stack, MemoryStateStore(), keys.esme, ACB, clock)
     tunnel = TunnelServer(nodes[ESME.eui64].stack, esme.on_gbcs)
     nodes[ESME.eui64].applications[TUNNELING] = tunnel.handle
     nodes[HUB.eui64].applications[TUNNELING] = hub.handle
@@ -231,7 +234,7 @@ async def whitelist_and_join(run: RunContext) -> None:
     run.reveal_han_keys(han.key_ring)
     nodes: dict[Eui64, Node] = make_nodes(han, clock, run.seed, MEMBERS)
     hub = CommsHub(nodes[HUB.eui64].stack, hub_store, ACB, MemoryStateStore(), clock)
-    esme = meter_applications(nodes, hub, keys)
+    esme = meter_applications(nodes, hub, keys, clock)
     tasks: list[asyncio.Task[None]] = []
 
     async def stop_tasks() -> None:

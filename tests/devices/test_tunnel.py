@@ -12,6 +12,7 @@ from typing import Any
 from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import (
     CRA,
+    AlertCode,
     GeneralCiphering,
     GeneralSigning,
     MemoryKeyStore,
@@ -23,6 +24,7 @@ from emulator.codec.gbcs import (
     protect,
 )
 from emulator.codec.gbcs.device_log import HanDeviceType
+from emulator.codec.gbcs.dlms import DataNotification
 from emulator.codec.gbcs.firmware_version import ecs52_payload
 from emulator.codec.zcl import frame as zcl
 from emulator.codec.zcl.tunneling import ProtocolId, TransferDataStatus, TunnelStatus
@@ -193,10 +195,14 @@ async def test_the_esme_answers_ecs52_through_its_tunnel() -> None:
     assert checked.mac is Verdict.VALID and checked.apdu is not None
     assert checked.apdu.cra is CRA.RESPONSE and checked.apdu.originator_counter == 1000
     assert content(answer) == content(ECS52_RESPONSE)  # firmware 01 23 AB CD, as RTDS answers
-    await t.client.put(ESME, command)  # the same counter again
-    await t.clock.sleep(10)
-    assert t.client.received[ESME].empty() and esmes[0].gate is not None
-    assert esmes[0].gate.rejected == {"replayed counter": 1}
+    await t.client.put(ESME, command)  # the same counter again: refused, with the alert
+    async with t.clock.timeout(30):
+        alert = analyse(await t.client.received[ESME].get(), supplier_keys, ACB)
+    assert alert.mac is Verdict.VALID and alert.apdu is not None
+    assert alert.apdu.cra is CRA.ALERT and alert.apdu.recipient == ACB
+    assert isinstance(alert.payload, DataNotification)
+    assert alert.payload.alert_code == AlertCode.TRUSTED_SOURCE_AUTHENTICATION_FAILURE
+    assert esmes[0].gate is not None and esmes[0].gate.rejected == {"replayed counter": 1}
     await t.han.stop()
 
 

@@ -72,7 +72,7 @@ async def test_supplier_reads_the_esme_firmware_version_through_dcc_and_hub(
     han = VirtualHan(clock, seed=11)
     hub_stack, esme_stack = han.coordinator(HUB), han.node(ESME, Role.ROUTER)
     hub = CommsHub(hub_stack, keys.hub, ACB, MemoryStateStore(), clock)
-    esme = Esme(esme_stack, MemoryStateStore(), keys.esme, ACB)
+    esme = Esme(esme_stack, MemoryStateStore(), keys.esme, ACB, clock)
     tunnel = TunnelServer(esme_stack, esme.on_gbcs)
     inventory = Inventory(tmp_path / "dcc.sqlite")
     for entry in CPL.values():
