@@ -384,6 +384,8 @@ async def whitelist_and_join(run: RunContext) -> None:
             )
 
         async with run.step(HEALTH) as scope:
-            scope.measure("gbcs_rejected", sum(hub.rejected.values()))
+            assert esme.gate is not None
+            rejected = [*hub.rejected.values(), *esme.gate.rejected.values()]
+            scope.measure("gbcs_rejected", sum(rejected))
             scope.measure("dropped_replays", sum(n.drops[DropReason.REPLAY] for n in han.nodes))
             scope.measure("mic_failures", sum(n.drops[DropReason.WRONG_KEY] for n in han.nodes))
