@@ -28,7 +28,7 @@ from emulator.codec.gbcs import (
 )
 from emulator.codec.gbcs.device_log import HanDeviceType, ccs01_payload, ccs02_payload
 from emulator.codec.gbcs.dlms import AccessRequest
-from emulator.codec.gbcs.firmware_version import ecs52_payload
+from emulator.codec.gbcs.firmware_version import ecs52_command
 
 from .requests import DeviceType
 
@@ -108,15 +108,7 @@ class AccessControlBroker:
         )
 
     def ecs52(self, supplier: Eui64, supplier_counter: int, esme: Eui64) -> GeneralCiphering:
-        apdu = GeneralSigning(
-            CRA.COMMAND,
-            supplier_counter,
-            Eui64(supplier),
-            Eui64(esme),
-            OtherInformation(MessageCode.ECS52_READ_ESME_COMMS_HUB_FIRMWARE_VERSION),
-            ecs52_payload(supplier_counter).encode(),
-        )
-        return protect(apdu, self.keystore, self.eui)
+        return ecs52_command(supplier, supplier_counter, esme, self.keystore, self.eui)
 
     def mac_verdict(self, message: object) -> Verdict:
         """VALID only for a MAC'd message whose MAC checks out with the keystore's KA keys."""

@@ -7,17 +7,13 @@ from pathlib import Path
 
 from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import (
-    CRA,
     AlertCode,
-    GeneralSigning,
     MessageCode,
-    OtherInformation,
     Verdict,
     analyse,
-    protect,
 )
 from emulator.codec.gbcs.dlms import Data
-from emulator.codec.gbcs.firmware_version import ecs52_payload
+from emulator.codec.gbcs.firmware_version import ecs52_command
 from emulator.devices.gbcs_gate import Accepted, GbcsGate, Rejected
 from emulator.han.clock import VirtualClock
 from emulator.han.stack.state import SqliteStateStore
@@ -39,15 +35,7 @@ async def test_anti_replay_and_own_counter_survive_a_power_cycle(tmp_path: Path)
         esme_keys.put_certificate(c.eui, c.usage, c.certificate)
 
     def ecs52(counter: int) -> bytes:
-        apdu = GeneralSigning(
-            CRA.COMMAND,
-            counter,
-            SUPPLIER,
-            ESME,
-            OtherInformation(MessageCode.ECS52_READ_ESME_COMMS_HUB_FIRMWARE_VERSION),
-            ecs52_payload(counter).encode(),
-        )
-        return protect(apdu, dcc_keys, ACB).encode()
+        return ecs52_command(SUPPLIER, counter, ESME, dcc_keys, ACB).encode()
 
     clock = VirtualClock()
 

@@ -14,18 +14,14 @@ from emulator.codec.gbcs import (
     CRA,
     AlertCode,
     GeneralCiphering,
-    GeneralSigning,
     MemoryKeyStore,
-    MessageCode,
-    OtherInformation,
     Verdict,
     analyse,
     decode_message,
-    protect,
 )
 from emulator.codec.gbcs.device_log import HanDeviceType
 from emulator.codec.gbcs.dlms import DataNotification
-from emulator.codec.gbcs.firmware_version import ecs52_payload
+from emulator.codec.gbcs.firmware_version import ecs52_command
 from emulator.codec.zcl import frame as zcl
 from emulator.codec.zcl.tunneling import ProtocolId, TransferDataStatus, TunnelStatus
 from emulator.devices.comms_hub import CommsHub
@@ -159,16 +155,7 @@ def supplier_and_esme_keys() -> tuple[MemoryKeyStore, MemoryKeyStore]:
 
 def ecs52(dcc_keys: MemoryKeyStore, counter: int = 1000) -> bytes:
     """ECS52 (read firmware version) from the Supplier to the ESME, MAC'd by the ACB."""
-    code = MessageCode.ECS52_READ_ESME_COMMS_HUB_FIRMWARE_VERSION
-    apdu = GeneralSigning(
-        CRA.COMMAND,
-        counter,
-        SUPPLIER,
-        ESME,
-        OtherInformation(code),
-        ecs52_payload(counter).encode(),
-    )
-    return protect(apdu, dcc_keys, ACB).encode()
+    return ecs52_command(SUPPLIER, counter, ESME, dcc_keys, ACB).encode()
 
 
 def content(message: bytes) -> bytes:
