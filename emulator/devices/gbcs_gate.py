@@ -113,17 +113,14 @@ class GbcsGate:
         self.store.save("gbcs/originator-counter", counter)
         return counter
 
-    def alert(
-        self, message_code: int, body: Data, recipient: Eui64 | None = None
-    ) -> GeneralCiphering:
-        """A MAC'd DLMS alert (data-notification) with the device's next counter, to the ACB
-        unless told otherwise."""
+    def alert(self, message_code: int, body: Data) -> GeneralCiphering:
+        """A MAC'd DLMS alert (data-notification) to the ACB with the device's next counter."""
         counter = self.next_counter()
         apdu = GeneralSigning(
             CRA.ALERT,
             counter,
             self.eui64,
-            self.acb if recipient is None else recipient,
+            self.acb,
             OtherInformation(message_code),
             DataNotification(invoke_id_for(counter), body).encode(),
         )
