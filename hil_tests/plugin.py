@@ -41,7 +41,6 @@ from rig.dcc import (
     DccAlert,
     DccMessage,
     DeviceAlert,
-    DevicePrenotification,
     Inventory,
     RequestId,
     RequestType,
@@ -214,15 +213,7 @@ class Supplier:
 
     async def prenotify(self, member: Member) -> ResponseCode:
         """SRV 12.2 for ``member``, with its CPL identity."""
-        cpl = CPL[member.eui64]
-        body = DevicePrenotification(
-            member.eui64,
-            cpl.manufacturer,
-            cpl.model,
-            cpl.device_type,
-            cpl.smets_chts_version,
-            cpl.firmware_version,
-        )
+        body = CPL[member.eui64].prenotification(member.eui64)
         srv = ServiceReferenceVariant.DEVICE_PRE_NOTIFICATION
         return (await self.submit(ACB, srv, body)).response_code
 

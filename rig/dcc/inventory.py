@@ -36,7 +36,7 @@ from pathlib import Path
 
 from emulator.codec.eui64 import Eui64
 
-from .requests import DeviceType, ServiceReferenceVariant
+from .requests import DevicePrenotification, DeviceType, ServiceReferenceVariant
 
 
 class SmiStatus(enum.Enum):
@@ -91,6 +91,17 @@ class CplEntry:
     @property
     def smets_version(self) -> SmetsVersion:
         return SmetsVersion.of(self.smets_chts_version)
+
+    def prenotification(self, device_id: Eui64) -> DevicePrenotification:
+        """The 12.2 body for a device of this model."""
+        return DevicePrenotification(
+            device_id,
+            self.manufacturer,
+            self.model,
+            self.device_type,
+            self.smets_chts_version,
+            self.firmware_version,
+        )
 
 
 @dataclass(frozen=True, slots=True)

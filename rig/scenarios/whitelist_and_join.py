@@ -41,7 +41,6 @@ from rig.dcc import (
     CplEntry,
     Dcc,
     DeviceAlert,
-    DevicePrenotification,
     DeviceType,
     Inventory,
     ReadFirmwareVersion,
@@ -262,22 +261,13 @@ async def whitelist_and_join(run: RunContext) -> None:
             ok = 0
             for m in MEMBERS:
                 counter += 1
-                cpl = CPL[m.eui64]
                 _srv(run, ServiceReferenceVariant.DEVICE_PRE_NOTIFICATION, f"{m.label}")
-                body = DevicePrenotification(
-                    m.eui64,
-                    cpl.manufacturer,
-                    cpl.model,
-                    cpl.device_type,
-                    cpl.smets_chts_version,
-                    cpl.firmware_version,
-                )
                 ok += (
                     await submit(
                         ServiceRequest(
                             RequestId(SUPPLIER, ACB, counter),
                             ServiceReferenceVariant.DEVICE_PRE_NOTIFICATION,
-                            body,
+                            CPL[m.eui64].prenotification(m.eui64),
                         )
                     )
                     is ResponseCode.I0

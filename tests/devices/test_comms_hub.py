@@ -24,7 +24,6 @@ from rig.dcc import (
     CplEntry,
     Dcc,
     DeviceAlert,
-    DevicePrenotification,
     DeviceType,
     Inventory,
     RequestId,
@@ -66,14 +65,7 @@ def request(
 
 
 def prenotify(counter: int, eui: Eui64, cpl: CplEntry) -> ServiceRequest:
-    body = DevicePrenotification(
-        eui,
-        cpl.manufacturer,
-        cpl.model,
-        cpl.device_type,
-        cpl.smets_chts_version,
-        cpl.firmware_version,
-    )
+    body = cpl.prenotification(eui)
     return request(counter, ACB, ServiceReferenceVariant.DEVICE_PRE_NOTIFICATION, body)
 
 

@@ -8,7 +8,22 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
+from emulator.codec.gbcs import GeneralCiphering, decode_message
 from rig.cli import main
+
+RTDS_ECS52_RESPONSE = next(
+    m["hex"]
+    for m in json.loads(
+        (Path(__file__).parents[1] / "data" / "gbcs" / "rtds-4.5.0.json").read_text()
+    )["messages"]
+    if m["name"] == "ECS52_11.2_SUCCESS_RESPONSE_GBCS.HEX"
+)
+
+
+def content(hex_text: str) -> bytes:
+    message = decode_message(bytes.fromhex(hex_text.strip()))
+    assert isinstance(message, GeneralCiphering)
+    return message.apdu.content
 
 
 def test_whitelisting_run_writes_verifiable_artefacts(tmp_path: Path, tshark) -> None:  # type: ignore[no-untyped-def]
@@ -29,6 +44,11 @@ def test_whitelisting_run_writes_verifiable_artefacts(tmp_path: Path, tshark) ->
     steps = {step["name"]: step for step in record["steps"]}
     read = steps["SRV 11.2 reads the ESME's firmware version through the hub's tunnel"]
     assert read["outcome"] == "pass"
+    assert read["measurements"]["response_mac_valid"]["value"] == 1
+    # The ESME answered what the RTDS ECS52 response carries (firmware 01 23 AB CD); only the
+    # invoke-id differs, as it follows the request counter.
+    ours, rtds = content(files[-1].read_text()), content(RTDS_ECS52_RESPONSE)
+    assert ours[:2] == rtds[:2] and ours[6:] == rtds[6:] and ours[2:6] != rtds[2:6]
     decoded = CliRunner().invoke(
         main,
         [

@@ -39,7 +39,6 @@ from rig.dcc import (
     DccAlertCode,
     DccMessage,
     DeviceAlert,
-    DevicePrenotification,
     DeviceType,
     Inventory,
     NoWanPolicy,
@@ -98,14 +97,7 @@ def prenotification(
     return ServiceRequest(
         RequestId(supplier, ACB, counter),
         ServiceReferenceVariant.DEVICE_PRE_NOTIFICATION,
-        DevicePrenotification(
-            eui,
-            entry.manufacturer,
-            entry.model,
-            entry.device_type,
-            entry.smets_chts_version,
-            entry.firmware_version,
-        ),
+        entry.prenotification(eui),
     )
 
 

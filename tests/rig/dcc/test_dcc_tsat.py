@@ -289,14 +289,7 @@ def prenotification(eui: Eui64, entry: CplEntry, counter: int) -> ServiceRequest
     return ServiceRequest(
         RequestId(SUPPLIER, ACB, counter),
         ServiceReferenceVariant.DEVICE_PRE_NOTIFICATION,
-        DevicePrenotification(
-            eui,
-            entry.manufacturer,
-            entry.model,
-            entry.device_type,
-            entry.smets_chts_version,
-            entry.firmware_version,
-        ),
+        entry.prenotification(eui),
     )
 
 
