@@ -32,7 +32,6 @@ import pytest
 from emulator.codec.eui64 import Eui64
 from emulator.devices.comms_hub import CommsHub
 from emulator.han.clock import Clock, VirtualClock
-from emulator.han.stack.state import MemoryStateStore
 from emulator.han.virtual import VirtualHan
 from rig.dcc import (
     AddDeviceToCHFWhitelist,
@@ -41,7 +40,6 @@ from rig.dcc import (
     DccAlert,
     DccMessage,
     DeviceAlert,
-    Inventory,
     RequestId,
     RequestType,
     ResponseCode,
@@ -53,7 +51,7 @@ from rig.dcc import (
 )
 from rig.dcc.requests import RequestBody
 from rig.scenarios.context import EVENTS_FILE, EventLog, RunContext
-from rig.scenarios.han_join import HUB, Member, Node, make_nodes, watch
+from rig.scenarios.han_join import HUB, Member, Node
 from rig.scenarios.whitelist_and_join import (
     ACB,
     CPL,
@@ -61,9 +59,8 @@ from rig.scenarios.whitelist_and_join import (
     MEMBERS,
     METERS,
     SUPPLIER,
-    meter_applications,
     premises_keys,
-    relay,
+    wire_premises,
 )
 
 DEFAULT_BENCH = "virtual"
@@ -298,47 +295,28 @@ async def virtual_premises(bench: Bench, out: Path, seed: int) -> AsyncIterator[
         rng = random.Random(f"hil/install-codes/{seed}")
         codes = {m.label.lower(): rng.randbytes(16) for m in METERS}
         keys = premises_keys(f"hil/{seed}")
-        dcc_store, hub_store = keys.dcc, keys.hub
-        inventory = Inventory(out / "dcc.sqlite")
-        stack.callback(inventory.close)
-        for entry in CPL.values():
-            inventory.add_cpl_entry(entry)
-        dcc = Dcc(inventory, dcc_store, acb=ACB, clock=clock)
-        han = VirtualHan(clock, seed=seed, capture_dir=out)
-        stack.push_async_callback(han.stop)
-        nodes = make_nodes(han, clock, seed, MEMBERS)
-        hub = CommsHub(nodes[HUB.eui64].stack, hub_store, ACB, MemoryStateStore(), clock)
-        meter_applications(nodes, hub, keys, clock)
-        tasks: list[asyncio.Task[None]] = []
-
-        async def stop_tasks() -> None:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-        stack.push_async_callback(stop_tasks)
-        await han.start()
-        loop = asyncio.get_running_loop()
-        for node in nodes.values():
-            tasks += [loop.create_task(node.serve()), loop.create_task(watch(run, node, MEMBERS))]
-        link = dcc.attach_link(HUB.eui64)
-        tasks.append(loop.create_task(relay(run, link, hub)))
+        wired = await stack.enter_async_context(wire_premises(run, keys))
         # The DCC's task group lives in a task of its own: fixture setup and teardown may run in
         # different tasks, and a task group must be left by the task that entered it.
         dcc_ready = asyncio.Event()
-        tasks.append(loop.create_task(_serve_dcc(dcc, dcc_ready)))
+        serving = asyncio.get_running_loop().create_task(_serve_dcc(wired.dcc, dcc_ready))
+
+        async def stop_serving() -> None:
+            serving.cancel()
+            await asyncio.gather(serving, return_exceptions=True)
+
+        stack.push_async_callback(stop_serving)
         await dcc_ready.wait()
-        await clock.sleep(0)  # the watchers subscribe before anything happens
         yield Premises(
             bench,
             run,
             clock,
-            dcc,
-            Supplier(dcc, clock),
-            hub,
-            han,
-            link,
-            {m.label.lower(): nodes[m.eui64] for m in MEMBERS},
+            wired.dcc,
+            Supplier(wired.dcc, clock),
+            wired.hub,
+            wired.han,
+            wired.link,
+            {m.label.lower(): wired.nodes[m.eui64] for m in MEMBERS},
             codes,
         )
 

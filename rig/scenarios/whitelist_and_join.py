@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from emulator.codec.eui64 import Eui64
@@ -205,6 +206,56 @@ def _record_smi(run: RunContext, dcc: Dcc) -> None:
             run.record_smi(SmiRow(str(m.eui64), rec.device_type.value, rec.status.value, version))
 
 
+@dataclass(frozen=True)
+class Wired:
+    """The emulated premises and its DCC, wired and running (the DCC's task group aside)."""
+
+    dcc: Dcc
+    hub: CommsHub
+    han: VirtualHan
+    nodes: dict[Eui64, Node]
+    esme: Esme
+    link: WanLink
+
+
+@contextlib.asynccontextmanager
+async def wire_premises(run: RunContext, keys: PremisesKeys) -> AsyncIterator[Wired]:
+    """A fresh DCC (SQLite in ``run.out``) with the CPL, the hub and meters on a virtual HAN
+    captured into ``run.out``, the device emulators behind their stacks, every node served and
+    watched, and the WAN relay; all stopped on exit. ``whitelist-and-join`` and the HIL plugin's
+    virtual premises are this."""
+    clock = run.clock
+    for stale in run.out.glob("dcc.sqlite*"):  # each run starts from an empty DCC
+        stale.unlink()
+    async with contextlib.AsyncExitStack() as stack:
+        inventory = Inventory(run.out / "dcc.sqlite")
+        stack.callback(inventory.close)
+        for cpl_entry in CPL.values():
+            inventory.add_cpl_entry(cpl_entry)
+        dcc = Dcc(inventory, keys.dcc, acb=ACB, clock=clock)
+        han = VirtualHan(clock, seed=run.seed, capture_dir=run.out)
+        stack.push_async_callback(han.stop)
+        nodes = make_nodes(han, clock, run.seed, MEMBERS)
+        hub = CommsHub(nodes[HUB.eui64].stack, keys.hub, ACB, MemoryStateStore(), clock)
+        esme = meter_applications(nodes, hub, keys, clock)
+        tasks: list[asyncio.Task[None]] = []
+
+        async def stop_tasks() -> None:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        stack.push_async_callback(stop_tasks)
+        await han.start()
+        loop = asyncio.get_running_loop()
+        for node in nodes.values():
+            tasks += [loop.create_task(node.serve()), loop.create_task(watch(run, node, MEMBERS))]
+        link = dcc.attach_link(HUB.eui64)
+        tasks.append(loop.create_task(relay(run, link, hub)))
+        await clock.sleep(0)  # the watchers subscribe before anything happens
+        yield Wired(dcc, hub, han, nodes, esme, link)
+
+
 @scenario(
     "whitelist-and-join",
     "The supplier pre-notifies a hub and two meters; SRV 8.11 whitelists each meter on the hub "
@@ -220,35 +271,9 @@ async def whitelist_and_join(run: RunContext) -> None:
     keys = premises_keys(f"whitelist-and-join/{run.seed}")
     for c in keys.credentials:
         run.reveal_gbcs_key(c.eui, c.usage, c.certificate, c.private_key)
-    dcc_store, hub_store = keys.dcc, keys.hub
-    for stale in run.out.glob("dcc.sqlite*"):  # each run starts from an empty DCC
-        stale.unlink()
-    inventory = Inventory(run.out / "dcc.sqlite")
-    run.cleanup.callback(inventory.close)
-    for cpl_entry in CPL.values():
-        inventory.add_cpl_entry(cpl_entry)
-    dcc = Dcc(inventory, dcc_store, acb=ACB, clock=clock)
-    han = VirtualHan(clock, seed=run.seed, capture_dir=run.out)
-    run.cleanup.push_async_callback(han.stop)
+    wired = await run.cleanup.enter_async_context(wire_premises(run, keys))
+    dcc, hub, han, nodes, esme = wired.dcc, wired.hub, wired.han, wired.nodes, wired.esme
     run.reveal_han_keys(han.key_ring)
-    nodes: dict[Eui64, Node] = make_nodes(han, clock, run.seed, MEMBERS)
-    hub = CommsHub(nodes[HUB.eui64].stack, hub_store, ACB, MemoryStateStore(), clock)
-    esme = meter_applications(nodes, hub, keys, clock)
-    tasks: list[asyncio.Task[None]] = []
-
-    async def stop_tasks() -> None:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-    run.cleanup.push_async_callback(stop_tasks)
-    await han.start()
-    loop = asyncio.get_running_loop()
-    for node in nodes.values():
-        tasks += [loop.create_task(node.serve()), loop.create_task(watch(run, node, MEMBERS))]
-    link = dcc.attach_link(HUB.eui64)
-    tasks.append(loop.create_task(relay(run, link, hub)))
-    await clock.sleep(0)
     counter = 1000
 
     async def submit(request: ServiceRequest) -> ResponseCode:
