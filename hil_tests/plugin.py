@@ -174,37 +174,37 @@ class Supplier:
         assert isinstance(reply, ServiceResponse), f"unexpected {reply!r}"
         return reply
 
-    async def answer(self, timeout: float = DCC_ANSWER_TIMEOUT) -> DccMessage:
-        """The next DUIS message the DCC sends later (a device's response, an alert)."""
-        async with self.clock.timeout(timeout):
-            return await self.dcc.next_message()
-
     async def response_to(
         self, request_id: RequestId, timeout: float = DCC_ANSWER_TIMEOUT
     ) -> ServiceResponse | DccAlert:
-        """The device's response to ``request_id`` (or the DCC alert that closes it); alerts
-        arriving meanwhile are kept in ``alerts``."""
-        async with self.clock.timeout(timeout):
-            while True:
-                message = await self.dcc.next_message()
-                if isinstance(message, ServiceResponse) and message.request_id == request_id:
-                    return message
-                if isinstance(message, DccAlert) and message.request_id == request_id:
-                    return message
-                self.alerts.append(message)
+        """The device's response to ``request_id`` (or the DCC alert that closes it)."""
+
+        def closes(m: DccMessage) -> bool:
+            return isinstance(m, ServiceResponse | DccAlert) and m.request_id == request_id
+
+        message = await self._take(closes, timeout)
+        assert isinstance(message, ServiceResponse | DccAlert)
+        return message
 
     async def alert(self, *codes: int, timeout: float = DCC_ANSWER_TIMEOUT) -> DeviceAlert:
-        """The first device alert with one of the GBCS alert ``codes``, kept or yet to come
-        (taken from ``alerts``); ``TimeoutError`` if none comes within ``timeout`` modelled
-        seconds."""
+        """The first device alert with one of the GBCS alert ``codes``."""
+        message = await self._take(
+            lambda m: isinstance(m, DeviceAlert) and m.alert_code in codes, timeout
+        )
+        assert isinstance(message, DeviceAlert)
+        return message
+
+    async def _take(self, wanted: Callable[[DccMessage], bool], timeout: float) -> DccMessage:
+        """The first message ``wanted`` picks, kept in ``alerts`` or yet to come (``TimeoutError``
+        if none comes within ``timeout`` modelled seconds); the others stay kept."""
         for message in self.alerts:
-            if isinstance(message, DeviceAlert) and message.alert_code in codes:
+            if wanted(message):
                 self.alerts.remove(message)
                 return message
         async with self.clock.timeout(timeout):
             while True:
                 message = await self.dcc.next_message()
-                if isinstance(message, DeviceAlert) and message.alert_code in codes:
+                if wanted(message):
                     return message
                 self.alerts.append(message)
 

@@ -113,8 +113,7 @@ class CommsHub:
             return []
         accepted = self.gate.check(data)
         if isinstance(accepted, Rejected):
-            alert = self.gate.rejection_alert(accepted)
-            return [] if alert is None else [alert.encode()]
+            return self.gate.rejection_replies(accepted)
         apdu = accepted.apdu
         request = accepted.payload
         if not isinstance(request, AccessRequest):

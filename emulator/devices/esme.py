@@ -101,8 +101,7 @@ class Esme:
             return []
         accepted = self.gate.check(data)
         if isinstance(accepted, Rejected):
-            alert = self.gate.rejection_alert(accepted)
-            return [] if alert is None else [alert.encode()]
+            return self.gate.rejection_replies(accepted)
         if not isinstance(accepted.payload, AccessRequest):
             return []
         request = accepted.payload

@@ -130,6 +130,11 @@ class GbcsGate:
         """The device's clock (modelled time when it has a ``Clock``, else the wall clock)."""
         return self.clock.datetime() if self.clock else datetime.datetime.now(datetime.UTC)
 
+    def rejection_replies(self, rejected: Rejected) -> list[bytes]:
+        """What the device sends back for a rejected command: its alert, if it raises one."""
+        alert = self.rejection_alert(rejected)
+        return [] if alert is None else [alert.encode()]
+
     def rejection_alert(self, rejected: Rejected) -> GeneralCiphering | None:
         """The generic alert for a rejected command, if the rejection raises one: {alert code,
         time stamp} under message code 0x1001, generic non-critical alert [U]."""

@@ -3,7 +3,7 @@
 ``Dcc.submit(request)`` validates a ``ServiceRequest`` as DUIS 5.4 would and answers at once
 (``I0`` for DCC-only SRVs, ``I99`` once a device command is on its way, an E-code otherwise).
 Device responses and alerts arrive later over the CH's ``WanLink`` (or through ``receive``) and come
-out of ``messages()`` as DUIS-shaped ``ServiceResponse`` / ``DeviceAlert`` / ``DccAlert``.
+out of ``next_message()`` as DUIS-shaped ``ServiceResponse`` / ``DeviceAlert`` / ``DccAlert``.
 
 SRVs: 12.2, 8.14.1, 8.14.2 (DCC only), 8.11 Add / Remove (CCS01 / CCS02, built by the ACB role,
 ``acb.py``) and 11.2 Read Firmware Version of an ESME (ECS52: the Supplier originates it with its
@@ -40,7 +40,6 @@ import asyncio
 import contextlib
 import enum
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
 from types import TracebackType
@@ -229,19 +228,10 @@ class Dcc:
     def link(self, ch_id: Eui64) -> WanLink | None:
         return self._links.get(int(ch_id))
 
-    # ---- CPL ----------------------------------------------------------------------------------
-
-    def add_cpl_entry(self, entry: CplEntry) -> None:
-        self.inventory.add_cpl_entry(entry)
-
     # ---- output -------------------------------------------------------------------------------
 
-    async def messages(self) -> AsyncIterator[r.DccMessage]:
-        """Responses and alerts that arrive after ``submit`` returned, in order, for ever."""
-        while True:
-            yield await self._outbox.get()
-
     async def next_message(self) -> r.DccMessage:
+        """The next response or alert that arrived after ``submit`` returned, in order."""
         return await self._outbox.get()
 
     def pending_messages(self) -> list[r.DccMessage]:
@@ -428,9 +418,7 @@ class Dcc:
         note = ""
         if body.add is not None and device.status is SmiStatus.PENDING:
             note = self._check_tsat(self._cpl_rows(device), r.INVALID_DEVICE_STATUS)
-        link = self.link(ch.device_id)
-        if link is None and self.no_wan_policy is NoWanPolicy.FAIL:
-            raise _Rejected(r.UNABLE_TO_COMMUNICATE, "no SM WAN to the CH")
+        link = self._link_or_reject(ch.device_id)
 
         counter = self.inventory.next_counter(floor=self.acb_counter_floor)
         if body.add is not None:
@@ -464,15 +452,20 @@ class Dcc:
             raise _Rejected(r.NOT_AUTHORISED_FOR_DEVICE, "requester is not the device's supplier")
         if device.status not in _DEVICE_STATUSES_FOR_READ or device.ch_id is None:
             raise _Rejected(r.INVALID_DEVICE_STATUS, f"device is {device.status.value}")
-        link = self.link(device.ch_id)
-        if link is None and self.no_wan_policy is NoWanPolicy.FAIL:
-            raise _Rejected(r.UNABLE_TO_COMMUNICATE, "no SM WAN to the CH")
+        link = self._link_or_reject(device.ch_id)
         message = self.acb.ecs52(rid.originator, rid.counter, device.device_id)
         code = MessageCode.ECS52_READ_ESME_COMMS_HUB_FIRMWARE_VERSION
         self._dispatch(
             request, code, device.ch_id, device.device_id, device.device_id, message, link
         )
         return self._response(request, r.ACKNOWLEDGEMENT)
+
+    def _link_or_reject(self, ch_id: Eui64) -> WanLink | None:
+        """The CH's SM WAN; without one, E20 under ``NoWanPolicy.FAIL`` (``None``: hold)."""
+        link = self.link(ch_id)
+        if link is None and self.no_wan_policy is NoWanPolicy.FAIL:
+            raise _Rejected(r.UNABLE_TO_COMMUNICATE, "no SM WAN to the CH")
+        return link
 
     def _dispatch(
         self,
@@ -536,7 +529,7 @@ class Dcc:
 
     async def receive(self, ch_id: Eui64, data: bytes) -> list[r.DccMessage]:
         """Process GBCS bytes from CH ``ch_id``'s WAN link; the DUIS messages they give are
-        returned and also put on the ``messages()`` stream."""
+        returned and also queued for ``next_message()``."""
         out = self._receive(Eui64(ch_id), data)
         for m in out:
             self._outbox.put_nowait(m)
@@ -567,7 +560,8 @@ class Dcc:
 
     def _on_response(self, message: GeneralCiphering, data: bytes) -> list[r.DccMessage]:
         apdu = message.apdu
-        pending = self._pending.get((int(apdu.originator), apdu.originator_counter))
+        key = (int(apdu.originator), apdu.originator_counter)
+        pending = self._pending.get(key)
         if pending is None or apdu.message_code != pending.message_code:
             return self._reject(data, "response to no outstanding command")
         request = pending.request
@@ -576,16 +570,15 @@ class Dcc:
         # a response to the ACB is the DCC's to verify; one to a Service User is theirs
         to_acb = apdu.recipient == self.acb.eui
         verdict = self.acb.mac_verdict(message) if to_acb else Verdict.VALID
+        self._close(key)
         if verdict is not Verdict.VALID:
             # [U] The DCC closes the request: no SMI change, N24 to the requester.
-            self._close((int(apdu.originator), apdu.originator_counter))
             self._reject(data, f"response MAC {verdict.value}")
             return [
                 self._dcc_alert(
                     r.UPDATE_HAN_DEVICE_LOG_FAILED, request, f"response MAC {verdict.value}"
                 )
             ]
-        self._close((int(apdu.originator), apdu.originator_counter))
         response_id = r.ResponseId(
             apdu.originator, request.request_id.originator, request.request_id.counter
         )

@@ -26,7 +26,17 @@ Output = Callable[[RunRecord, Path], Path]
 """An output: writes one artefact for a finished run into the directory, returns its path."""
 
 OUTPUTS: tuple[Output, ...] = (record.write, junit.write, html.write)
-STALE = ("keys.json", "zigbee_pc_keys", "han-2g4.pcap", "han-subghz.pcap", GBCS_DIR, KEYSTORE_DIR)
+STALE = (
+    "keys.json",
+    "zigbee_pc_keys",
+    "han-2g4.pcap",
+    "han-subghz.pcap",
+    GBCS_DIR,
+    KEYSTORE_DIR,
+    "dcc.sqlite",
+    "dcc.sqlite-wal",
+    "dcc.sqlite-shm",
+)
 """Artefacts an earlier run may have left in the directory: removed, so that the directory
 describes this run alone (above all: no keys from a ``--reveal-keys`` run survive one without)."""
 

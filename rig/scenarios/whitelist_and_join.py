@@ -64,7 +64,6 @@ ACB = Eui64("90-B3-D5-1F-30-00-00-02")
 SUPPLIER = Eui64("90-B3-D5-1F-30-01-00-00")
 METERS = (ESME, GSME)
 MEMBERS = (HUB, *METERS)
-PARTIES = ("supplier", "DCC")
 JOIN_TIME_PERIOD = 3600  # seconds: the longest DUIS allows
 WAN_ONE_WAY_DELAY = 2.0
 """[I] Modelled SM WAN transit, DCC to hub or back, in seconds: cellular or long-range radio
@@ -220,13 +219,11 @@ class Wired:
 
 @contextlib.asynccontextmanager
 async def wire_premises(run: RunContext, keys: PremisesKeys) -> AsyncIterator[Wired]:
-    """A fresh DCC (SQLite in ``run.out``) with the CPL, the hub and meters on a virtual HAN
-    captured into ``run.out``, the device emulators behind their stacks, every node served and
-    watched, and the WAN relay; all stopped on exit. ``whitelist-and-join`` and the HIL plugin's
-    virtual premises are this."""
+    """A DCC (SQLite in ``run.out``; the runner clears an earlier run's) with the CPL, the hub
+    and meters on a virtual HAN captured into ``run.out``, the device emulators behind their
+    stacks, every node served and watched, and the WAN relay; all stopped on exit.
+    ``whitelist-and-join`` and the HIL plugin's virtual premises are this."""
     clock = run.clock
-    for stale in run.out.glob("dcc.sqlite*"):  # each run starts from an empty DCC
-        stale.unlink()
     async with contextlib.AsyncExitStack() as stack:
         inventory = Inventory(run.out / "dcc.sqlite")
         stack.callback(inventory.close)

@@ -540,8 +540,8 @@ async def test_11_2_sends_the_rtds_ecs52_and_passes_the_response_through(install
     link = dcc.link(CHF)
     assert link is not None
     assert link.to_hub.get_nowait() == ECS52_COMMAND  # the Supplier's counter, the ACB's MAC
-    assert await dcc.receive(CHF, ECS52_RESPONSE) != []
-    resp = only(dcc.pending_messages())
+    resp = only(await dcc.receive(CHF, ECS52_RESPONSE))
+    assert dcc.pending_messages() == [resp]  # also on the stream, once
     assert isinstance(resp, ServiceResponse) and resp.response_code is ResponseCode.I0
     assert str(resp.response_id) == "00-DB-12-34-56-78-90-A0:90-B3-D5-1F-30-01-00-00:1000"
     assert resp.gbcs_payload == ECS52_RESPONSE  # the Supplier verifies it, not the DCC
@@ -566,15 +566,15 @@ async def test_11_2_validation_codes(installed: Dcc) -> None:
     assert code_of(await dcc.submit(dcc_only)) is ResponseCode.E12
     assert dcc.link(CHF) is not None and dcc.link(CHF).to_hub.empty()  # type: ignore[union-attr]
     # a response addressed to neither the ACB nor the requester is refused, and journalled
-    await dcc.submit(read_firmware_version())
+    assert code_of(await dcc.submit(read_firmware_version())) is ResponseCode.I99
     supplier, other = bytes.fromhex("90B3D51F30010000"), bytes.fromhex("90B3D51F30020000")
     assert ECS52_RESPONSE.count(supplier) == 1
     misaddressed = ECS52_RESPONSE.replace(supplier, other)
     assert await dcc.receive(CHF, misaddressed) == []
-    assert any(
-        "not the ACB or requester" in str(row["note"]) for row in dcc.inventory.journal("response")
-    )
-    assert await dcc.receive(CHF, ECS52_RESPONSE) != []  # still outstanding for the real one
+    assert "not the ACB or requester" in str(dcc.inventory.journal("response")[-1]["note"])
+    answer = only(await dcc.receive(CHF, ECS52_RESPONSE))  # still outstanding for the real one
+    assert isinstance(answer, ServiceResponse) and answer.response_code is ResponseCode.I0
+    assert answer.gbcs_payload == ECS52_RESPONSE
 
 
 async def test_11_2_without_sm_wan_fails(inventory: Inventory) -> None:
