@@ -21,9 +21,10 @@ from types import TracebackType
 from scapy.utils import PcapWriter
 
 from ..codec.eui64 import Eui64
+from .clock import DEFAULT_EPOCH as _CLOCK_EPOCH
 
 LINKTYPE_IEEE802_15_4_WITHFCS = 195
-DEFAULT_EPOCH = 1_767_225_600.0  # 2026-01-01T00:00:00Z: modelled time zero in captures
+DEFAULT_EPOCH = _CLOCK_EPOCH.timestamp()  # POSIX seconds of the clock's default modelled time zero
 
 
 class PcapCapture:

@@ -26,7 +26,7 @@ from ..codec import ieee802154 as mac
 from ..codec.errors import DecodeError
 from ..codec.eui64 import Eui64
 from .clock import Clock
-from .radio import Band, ChannelAccess, CsmaCa, DutyCycleMeter, RadioModel, ack_airtime, airtime
+from .radio import Band, ChannelAccess, RadioModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +99,7 @@ class Radio:
         """When set, receptions are handed over at once, as a radio's interrupt would."""
         self.transmitting: _Transmission | None = None
         self.last_tx_end = -1e9
-        self.duty_cycle = DutyCycleMeter()
+        self.duty_cycle = medium.model.duty_cycle_meter()
         self._awaiting_ack: tuple[int, asyncio.Future[bool]] | None = None
         self._tx_queue = asyncio.Lock()
 
@@ -167,12 +167,11 @@ class VirtualMedium:
         clock: Clock,
         model: RadioModel | None = None,
         seed: int = 0,
-        captures: dict[Band, list[FrameSink]] | None = None,
     ) -> None:
         self.clock = clock
         self.model = model or RadioModel()
         self.rng = random.Random(seed)
-        self.captures = captures or {}
+        self.captures: dict[Band, list[FrameSink]] = {}
         self.radios: list[Radio] = []
         self._on_air: list[_Transmission] = []
         self._by_eui: dict[Eui64, Radio] = {}
@@ -268,7 +267,7 @@ class VirtualMedium:
                 if not self.busy(radio.channel, self.clock.now()):
                     return True
             return False
-        csma = CsmaCa(self.model.phy(band))
+        csma = self.model.csma_ca(band)
         while True:
             await self.clock.sleep(csma.next_backoff(self.rng))
             await self.clock.sleep(self.model.phy(band).cca_duration)
@@ -286,7 +285,8 @@ class VirtualMedium:
             await self.clock.sleep(radio.transmitting.end - self.clock.now())
         now = self.clock.now()
         band = radio.channel.band
-        duration = ack_airtime(band) if is_ack else airtime(band, len(psdu))
+        phy = self.model.phy(band)
+        duration = phy.ack_airtime() if is_ack else phy.airtime(len(psdu))
         tx = _Transmission(radio, radio.channel, psdu, now, now + duration, is_ack=is_ack)
         if is_ack:
             tx.seq = psdu[2]

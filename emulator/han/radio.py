@@ -1,7 +1,8 @@
-"""The radio model: airtime, channel access, link fate, collisions and duty cycle, as decisions.
+"""The radio model: airtime, channel access, link loss and duty cycle, as decisions.
 
 The medium (``emulator.han.medium``) is the one authority that orders transmissions in modelled
-time (DESIGN.md rule 4); it asks this module every question about timing and fate. Nothing here
+time (DESIGN.md rule 4); it asks this module about timing, channel access, link loss and duty
+cycle, and applies its own collision and half-duplex rule to frames that overlap. Nothing here
 waits, reads a clock or keeps global state: each answer is a function of its arguments and of a
 ``random.Random`` the caller seeds, so a run is identical for the same seed (the OTNS radio-model
 idea, STYLE.md). Times are seconds, lengths are bytes (octets).
@@ -17,11 +18,10 @@ from __future__ import annotations
 import math
 import random
 from bisect import bisect_left
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum, IntEnum, StrEnum
 from types import MappingProxyType
-from typing import Generic, TypeVar
 
 __all__ = [
     "ACK_PSDU_BYTES",
@@ -39,10 +39,8 @@ __all__ = [
     "ListenBeforeTalk",
     "PhyParameters",
     "RadioModel",
-    "Transmission",
     "ack_airtime",
     "airtime",
-    "destroyed_receptions",
 ]
 
 ACK_PSDU_BYTES = 5
@@ -312,8 +310,6 @@ class ListenBeforeTalk:
 
 # -- fate of a frame ----------------------------------------------------------------------------
 
-Node = TypeVar("Node", bound=Hashable)
-
 
 @dataclass(frozen=True)
 class LinkModel:
@@ -351,50 +347,6 @@ class LinkModel:
         if symmetric:
             losses[(dst, src)] = p
         return replace(self, losses=losses)
-
-
-@dataclass(frozen=True, slots=True)
-class Transmission(Generic[Node]):
-    """One frame on one channel: it occupies [start, end) at every node that hears ``sender``."""
-
-    start: float
-    end: float
-    sender: Node
-
-
-def destroyed_receptions(
-    transmissions: Sequence[Transmission[Node]],
-    receivers: Iterable[Node],
-    hears: Callable[[Node, Node], bool] = lambda _src, _dst: True,
-) -> frozenset[tuple[int, Node]]:
-    """The (transmission index, receiver) pairs that do not arrive, before any link loss.
-
-    All ``transmissions`` share one channel. A receiver loses a frame it hears when another
-    frame it also hears overlaps it in time (both are lost there: no capture effect), and when
-    it is itself transmitting during any part of it (half duplex). Receivers that hear only one
-    of two overlapping frames receive that one. Intervals are half-open, so back-to-back frames
-    do not collide. Frames a receiver does not hear, or sent by itself, are not listed.
-    """
-    nodes = list(receivers)
-    order = sorted(range(len(transmissions)), key=lambda i: transmissions[i].start)
-    destroyed: set[tuple[int, Node]] = set()
-    active: list[int] = []
-    for i in order:
-        tx = transmissions[i]
-        active = [j for j in active if transmissions[j].end > tx.start]
-        for j in active:
-            other = transmissions[j]
-            for node in nodes:
-                if node == tx.sender or node == other.sender:
-                    # Half duplex: the sender of one cannot receive the other.
-                    rx, ry = (j, other) if node == tx.sender else (i, tx)
-                    if node != ry.sender and hears(ry.sender, node):
-                        destroyed.add((rx, node))
-                elif hears(tx.sender, node) and hears(other.sender, node):
-                    destroyed.add((i, node))
-                    destroyed.add((j, node))
-        active.append(i)
-    return frozenset(destroyed)
 
 
 # -- duty cycle ---------------------------------------------------------------------------------

@@ -42,12 +42,14 @@ class VirtualHan:
         self.medium = VirtualMedium(clock, model, seed)
         self.captures: list[PcapCapture] = []
         if capture_dir is not None:
-            capture = PcapCapture(capture_dir / CAPTURE_FILES[channel.band])
+            capture = PcapCapture(
+                capture_dir / CAPTURE_FILES[channel.band], epoch=clock.epoch.timestamp()
+            )
             self.captures.append(capture)
             self.medium.add_capture(channel.band, capture)
         self.zep = None
         if zep is not None:  # a live view for Wireshark: `wireshark -k -i udp` on that port
-            self.zep = ZepStream(*zep, channel=channel.number)
+            self.zep = ZepStream(*zep, channel=channel.number, epoch=clock.epoch.timestamp())
             self.medium.add_capture(channel.band, self.zep)
         self.nodes: list[EmulatedStack] = []
         self.hub: EmulatedStack | None = None

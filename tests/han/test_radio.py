@@ -1,4 +1,4 @@
-"""RadioModel: airtime and MAC timing numbers, channel access, link fate, collisions, duty cycle."""
+"""RadioModel: airtime and MAC timing numbers, channel access, link fate, duty cycle."""
 
 from __future__ import annotations
 
@@ -20,10 +20,8 @@ from emulator.han.radio import (
     LinkModel,
     ListenBeforeTalk,
     RadioModel,
-    Transmission,
     ack_airtime,
     airtime,
-    destroyed_receptions,
 )
 
 US = 1e-6
@@ -194,46 +192,6 @@ def test_an_override_does_not_shift_other_links_decisions() -> None:
     for _ in range(200):
         plain.lost(1, 3, a), tweaked.lost(1, 3, b)
         assert plain.lost(1, 2, a) == tweaked.lost(1, 2, b)
-
-
-# -- collisions and half duplex --------------------------------------------------------------------
-
-
-def test_overlapping_frames_are_lost_where_both_are_heard() -> None:
-    txs = [Transmission(0.0, 1.0, "a"), Transmission(0.5, 1.5, "b")]
-    lost = destroyed_receptions(txs, ["a", "b", "c"])
-    # c hears both: loses both. a and b are transmitting during each other's frame.
-    assert lost == {(0, "c"), (1, "c"), (0, "b"), (1, "a")}
-
-
-def test_hidden_sender_only_destroys_where_heard() -> None:
-    txs = [Transmission(0.0, 1.0, "a"), Transmission(0.5, 1.5, "b")]
-    heard = {("a", "c"), ("b", "c"), ("a", "d")}  # d hears only a; a and b hear nobody
-    lost = destroyed_receptions(txs, "abcd", lambda s, r: (s, r) in heard)
-    assert lost == {(0, "c"), (1, "c")}  # d receives a's frame intact
-
-
-def test_back_to_back_frames_do_not_collide() -> None:
-    txs = [Transmission(0.0, 1.0, "a"), Transmission(1.0, 2.0, "b")]
-    assert destroyed_receptions(txs, "abc") == frozenset()
-
-
-def test_half_duplex_a_transmitting_node_misses_what_overlaps() -> None:
-    # b starts transmitting (e.g. an ACK to someone else) while a's frame is on air.
-    txs = [Transmission(0.0, 4.0, "a"), Transmission(3.9, 4.1, "b")]
-    lost = destroyed_receptions(txs, "ab", lambda s, r: s == "a")  # b's frame is heard by nobody
-    assert lost == {(0, "b")}
-
-
-def test_collisions_with_many_frames_in_any_order() -> None:
-    txs = [
-        Transmission(5.0, 6.0, 3),
-        Transmission(0.0, 10.0, 1),
-        Transmission(20.0, 21.0, 2),
-    ]
-    lost = destroyed_receptions(txs, [1, 2, 3, 4])
-    assert (2, 4) not in lost and (2, 1) not in lost  # the late frame is clean
-    assert {(0, 4), (1, 4), (0, 1), (1, 3), (0, 2), (1, 2)} <= lost
 
 
 # -- duty cycle -----------------------------------------------------------------------------------

@@ -123,7 +123,6 @@ class EmulatedStack:
         self.rng = random.Random(f"{radio.eui64.hex}/{seed}")
         self.mac = MacService(radio, clock, self.rng.randrange(256))
         self.drops: Counter[DropReason] = Counter()
-        self.mac_duplicates = 0
         self._last_seq: dict[int | Eui64, int] = {}
         self._nwk_out = OutgoingCounter(store, "nwk/out")
         self._aps_out = OutgoingCounter(store, "aps/out")
@@ -287,7 +286,6 @@ class EmulatedStack:
         if frame.ack_request and frame.src is not None:
             # A retransmission whose ACK was lost: the MAC discards it (802.15.4-2011 §5.1.6.2).
             if self._last_seq.get(frame.src) == frame.seq:
-                self.mac_duplicates += 1
                 return
             self._last_seq[frame.src] = frame.seq
         if frame.frame_type == mac.FrameType.BEACON:
@@ -380,8 +378,8 @@ class EmulatedStack:
             status = 0 if child is not None else mac.AssociationStatus.PAN_ACCESS_DENIED
             short = child.short if child is not None else 0xFFFF
             self._spawn(self._send_nwk_command(frame.src, nwk.RejoinResponse(short, status)))
-        elif isinstance(command, nwk.RejoinResponse) and "rejoin" in self._waiters:
-            self._waiters.pop("rejoin").set_result(command)
+        elif isinstance(command, nwk.RejoinResponse):
+            self._resolve("rejoin", command)
 
     def _on_aps(self, nwk_frame: nwk.NwkFrame, data: bytes, time: float, nwk_secured: bool) -> None:
         frame = aps.decode_aps(data)
@@ -489,9 +487,7 @@ class EmulatedStack:
             self._spawn(self._send_zdo(sender, answer))
         elif isinstance(message, zdo.NwkAddrRsp) and message.status == zdo.ZdoStatus.SUCCESS:
             self._learn_address(message.nwk_addr_remote_dev, message.ieee_addr_remote_dev)
-            waiter = self._waiters.pop(f"nwk-addr-{message.ieee_addr_remote_dev.hex}", None)
-            if waiter is not None and not waiter.done():
-                waiter.set_result(message)
+            self._resolve(f"nwk-addr-{message.ieee_addr_remote_dev.hex}", message)
 
     async def _send_zdo(self, dst: int, message: zdo.ZdoMessage) -> None:
         await self.send(
@@ -554,17 +550,11 @@ class EmulatedStack:
             self._aps_in.forget(command.partner)
             self._save()
             self._emit(KeyEstablished(command.partner, "application-link-key"))
-            waiter = self._waiters.pop(f"partner-{command.partner.hex}", None)
-            if waiter is not None and not waiter.done():
-                waiter.set_result(command)
+            self._resolve(f"partner-{command.partner.hex}", command)
         elif isinstance(command, aps.TransportKey):
-            waiter = self._waiters.pop(f"transport-{int(command.key_type)}", None)
-            if waiter is not None and not waiter.done():
-                waiter.set_result(command)
+            self._resolve(f"transport-{int(command.key_type)}", command)
         elif isinstance(command, aps.ConfirmKey):
-            waiter = self._waiters.pop("confirm", None)
-            if waiter is not None and not waiter.done():
-                waiter.set_result(command)
+            self._resolve("confirm", command)
         elif self.config.role == Role.COORDINATOR and source is not None:
             child = self._children.get(source)
             if child is None:
@@ -841,16 +831,7 @@ class EmulatedStack:
         announce = zdo.DeviceAnnce(
             self.rng.randrange(256), self.radio.short, self.eui64, zdo.MacCapability(capability)
         )
-        await self.send(
-            nwk.BROADCAST_RX_ON_WHEN_IDLE,
-            cluster=zdo.ZdoCluster.DEVICE_ANNCE,
-            payload=announce.encode(),
-            profile=aps.PROFILE_ZDP,
-            src_endpoint=0,
-            dst_endpoint=0,
-            aps_security=False,
-            ack=False,
-        )
+        await self._send_zdo(nwk.BROADCAST_RX_ON_WHEN_IDLE, announce)
         await self._update_tc_link_key(parent)
         self._emit(Joined(self.eui64, self.radio.short, self.trust_center))
         if self.config.role == Role.END_DEVICE:
@@ -927,6 +908,12 @@ class EmulatedStack:
         waiter: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._waiters[name] = waiter
         return waiter
+
+    def _resolve(self, name: str, value: object) -> None:
+        """Hand ``value`` to whoever waits under ``name``, if anyone still does."""
+        waiter = self._waiters.pop(name, None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(value)
 
     async def _await_answer(
         self, name: str, poll_parent: int, waiter: asyncio.Future[Any] | None = None

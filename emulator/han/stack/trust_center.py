@@ -32,11 +32,6 @@ class TrustCenterPolicy:
         entry = self._admissions.get(eui64)
         return entry if entry is not None and now <= entry.until else None
 
-    def preconfigured_key(self, eui64: Eui64) -> bytes | None:
-        """The install-code key, even after the window closed (to recognise a late joiner)."""
-        entry = self._admissions.get(eui64)
-        return None if entry is None else entry.link_key
-
     def preconfigured_keys(self) -> list[tuple[Eui64, bytes]]:
         return [(e, a.link_key) for e, a in self._admissions.items()]
 
