@@ -111,9 +111,6 @@ class OtaSubElement:
     tag: int
     data: bytes
 
-    def encode(self) -> bytes:
-        return _subelement_bytes(self.tag, self.data)
-
 
 @dataclass(frozen=True)
 class GbOtaImage:
@@ -171,10 +168,6 @@ class GbOtaImage:
 
     def encode(self) -> bytes:
         return self.header_bytes + self.manufacturer_image + self.trailer
-
-
-def _subelement_bytes(tag: int, data: bytes) -> bytes:
-    return tag.to_bytes(2, "little") + len(data).to_bytes(4, "little") + data
 
 
 def manufacturer_image_from_payload(payload: bytes) -> bytes:

@@ -31,9 +31,6 @@ class Reader:
     def u16(self, what: str = "field") -> int:
         return int.from_bytes(self.take(2, what), "little")
 
-    def u32(self, what: str = "field") -> int:
-        return int.from_bytes(self.take(4, what), "little")
-
     def u64(self, what: str = "field") -> int:
         return int.from_bytes(self.take(8, what), "little")
 

@@ -12,6 +12,7 @@ from ..reader import Reader
 from .errors import GbcsDecodeError
 
 MAX_LENGTH_OCTETS = 4
+DATE_TIME_LENGTH = 12  # DLMS date-time octet-string
 
 
 def read_length(r: Reader, what: str = "length") -> int:
@@ -40,7 +41,21 @@ def encode_length(n: int) -> bytes:
     return bytes([0x80 | len(body)]) + body
 
 
-def take_counted(r: Reader, what: str) -> bytes:
-    """A length-prefixed octet string: its length, then exactly that many bytes."""
-    n = read_length(r, f"{what} length")
-    return r.take(n, what)
+def read_date_time(r: Reader) -> bytes | None:
+    """An optional DLMS date-time: a zero length (absent) or 12 then the 12-byte octet-string."""
+    at = r.pos
+    n = r.u8("date-time length")
+    if n == 0:
+        return None
+    if n != DATE_TIME_LENGTH:
+        raise GbcsDecodeError(f"wrong date-time length {n} (expected 0 or 12)", at)
+    return r.take(n, "date-time")
+
+
+def encode_date_time(date_time: bytes | None) -> bytes:
+    """The inverse of :func:`read_date_time`; a present date-time must be 12 bytes."""
+    if date_time is None:
+        return b"\x00"
+    if len(date_time) != DATE_TIME_LENGTH:
+        raise ValueError("a GBCS date-time is 12 bytes")
+    return bytes([DATE_TIME_LENGTH]) + date_time

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TypeAlias
 
 from ..reader import Reader
-from .ber import encode_length, read_length
+from .ber import encode_date_time, encode_length, read_date_time, read_length
 from .errors import GbcsDecodeError
 
 ACCESS_REQUEST = 0xD9
@@ -309,20 +309,6 @@ def decode_data(data: bytes) -> Data:
     return d
 
 
-def _read_date_time(r: Reader) -> bytes | None:
-    at = r.pos
-    n = r.u8("date-time length")
-    if n == 0:
-        return None
-    if n != 12:
-        raise GbcsDecodeError(f"wrong date-time length {n} (expected 0 or 12)", at)
-    return r.take(12, "date-time")
-
-
-def _encode_date_time(v: bytes | None) -> bytes:
-    return b"\x00" if v is None else bytes([len(v)]) + v
-
-
 UNSPECIFIED_DEVIATION = 0x8000
 """Deviation 0x8000: not specified (Blue Book date-time). GBCS alerts as the RTDS shows them carry
 it with day-of-week and clock status 0xFF, hundredths 0."""
@@ -446,7 +432,7 @@ class AccessRequest:
             (
                 bytes([ACCESS_REQUEST]),
                 self.invoke_id.to_bytes(4, "big"),
-                _encode_date_time(self.date_time),
+                encode_date_time(self.date_time),
                 encode_length(len(self.specifications)),
                 *(s.encode() for s in self.specifications),
                 encode_length(len(self.data)),
@@ -478,7 +464,7 @@ class AccessResponse:
             (
                 bytes([ACCESS_RESPONSE]),
                 self.invoke_id.to_bytes(4, "big"),
-                _encode_date_time(self.date_time),
+                encode_date_time(self.date_time),
                 b"\x00",  # access-request-specification: absent
                 encode_length(len(self.data)),
                 *(d.encode() for d in self.data),
@@ -500,7 +486,7 @@ class DataNotification:
         return (
             bytes([DATA_NOTIFICATION])
             + self.invoke_id.to_bytes(4, "big")
-            + _encode_date_time(self.date_time)
+            + encode_date_time(self.date_time)
             + self.body.encode()
         )
 
@@ -555,7 +541,7 @@ def decode_dlms(data: bytes) -> DlmsApdu:
     r = Reader(data, GbcsDecodeError)
     tag = r.u8("xDLMS tag")
     invoke_id = int.from_bytes(r.take(4, "long-invoke-id-and-priority"), "big")
-    date_time = _read_date_time(r)
+    date_time = read_date_time(r)
     result: DlmsApdu
     if tag == ACCESS_REQUEST:
         specs = tuple(_read_request_spec(r) for _ in range(_count(r, "specification count")))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ..eui64 import Eui64
 from ..reader import Reader
-from .ber import encode_length, read_length
+from .ber import encode_date_time, encode_length, read_date_time, read_length
 from .codes import CRA
 from .errors import GbcsDecodeError
 
@@ -20,7 +20,6 @@ GENERAL_SIGNING = 0xDF
 
 TRANSACTION_ID_LENGTH = 9  # CRA flag + 8-byte originator counter
 SYSTEM_TITLE_LENGTH = 8
-DATE_TIME_LENGTH = 12  # DLMS date-time octet-string
 MAC_LENGTH = 12
 SIGNATURE_LENGTH = 64  # ECDSA P-256 r||s
 SECURITY_HEADER_LENGTH = 5  # security control byte + 4-byte invocation counter
@@ -57,24 +56,6 @@ def _read_cra(r: Reader) -> CRA:
         return CRA(flag)
     except ValueError:
         raise GbcsDecodeError(f"unknown CRA flag 0x{flag:02X}", at) from None
-
-
-def _read_date_time(r: Reader) -> bytes | None:
-    at = r.pos
-    n = r.u8("date-time length")
-    if n == 0:
-        return None
-    if n != DATE_TIME_LENGTH:
-        raise GbcsDecodeError(f"wrong date-time length {n} (expected 0 or 12)", at)
-    return r.take(n, "date-time")
-
-
-def _encode_date_time(date_time: bytes | None) -> bytes:
-    if date_time is None:
-        return b"\x00"
-    if len(date_time) != DATE_TIME_LENGTH:
-        raise ValueError("a GBCS date-time is 12 bytes")
-    return bytes([DATE_TIME_LENGTH]) + date_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +157,7 @@ class GeneralSigning:
                 self.originator.big(),
                 bytes([SYSTEM_TITLE_LENGTH]),
                 self.recipient.big(),
-                _encode_date_time(self.date_time),
+                encode_date_time(self.date_time),
                 encode_length(len(other)),
                 other,
                 encode_length(len(self.content)),
@@ -209,7 +190,7 @@ class GeneralSigning:
         originator = Eui64(r.take(8, "originator system title"))
         _expect_length(r, SYSTEM_TITLE_LENGTH, "recipient system title")
         recipient = Eui64(r.take(8, "recipient system title"))
-        date_time = _read_date_time(r)
+        date_time = read_date_time(r)
         other_len = read_length(r, "other-information length")
         other_at = r.pos
         other = OtherInformation.decode(r.take(other_len, "other-information"), other_at)

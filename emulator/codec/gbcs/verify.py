@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import enum
 
+from cryptography.hazmat.primitives.asymmetric import ec
+
 from ..eui64 import Eui64
 from . import crypto
 from .codes import CRA
@@ -33,18 +35,27 @@ def mac_parties(apdu: GeneralSigning, acb: Eui64 | None) -> tuple[Eui64, Eui64] 
     return apdu.originator, apdu.recipient
 
 
+def _ka_pair(
+    keystore: KeyStore, a: Eui64, b: Eui64
+) -> tuple[ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey] | None:
+    """Our private KA key and their public one: ``a``'s private and ``b``'s public, else the
+    reverse; ``None`` if the keystore holds neither combination."""
+    for mine, theirs in ((a, b), (b, a)):
+        private = keystore.private_key(mine, KA)
+        public = public_key(keystore, theirs, KA)
+        if private is not None and public is not None:
+            return private, public
+    return None
+
+
 def mac_key(apdu: GeneralSigning, keystore: KeyStore, acb: Eui64 | None) -> bytes | None:
     """The MAC key of ``apdu``, if the keystore holds one private and the other public KA key."""
     parties = mac_parties(apdu, acb)
     if parties is None:
         return None
     a, b = parties
-    for mine, theirs in ((b, a), (a, b)):
-        private = keystore.private_key(mine, KA)
-        public = public_key(keystore, theirs, KA)
-        if private is not None and public is not None:
-            return crypto.message_mac_key(apdu, private, public)
-    return None
+    pair = _ka_pair(keystore, b, a)
+    return None if pair is None else crypto.message_mac_key(apdu, *pair)
 
 
 def mac_verdict(message: object, keystore: KeyStore | None, acb: Eui64 | None) -> Verdict:
@@ -70,12 +81,8 @@ def payload_key(apdu: GeneralSigning, keystore: KeyStore) -> bytes | None:
     """The payload-encryption key (KDF type 04) between the originator and the remote party."""
     other = apdu.other_information.supplementary_remote_party_id
     party = apdu.recipient if other is None else other
-    for mine, theirs in ((party, apdu.originator), (apdu.originator, party)):
-        private = keystore.private_key(mine, KA)
-        public = public_key(keystore, theirs, KA)
-        if private is not None and public is not None:
-            return crypto.payload_encryption_key(apdu, private, public)
-    return None
+    pair = _ka_pair(keystore, party, apdu.originator)
+    return None if pair is None else crypto.payload_encryption_key(apdu, *pair)
 
 
 def protect(apdu: GeneralSigning, keystore: KeyStore, acb: Eui64 | None) -> GeneralCiphering:

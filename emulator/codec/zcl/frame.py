@@ -102,7 +102,9 @@ class ZclFrame:
             raise ValueError(f"ZCL transaction sequence number out of range: {self.tsn}")
         if not 0 <= self.command_id <= 0xFF:
             raise ValueError(f"ZCL command identifier out of range: {self.command_id}")
-        fc = int(self.frame_type) | int(self.direction) << 3
+        fc = int(self.frame_type)
+        if self.direction == Direction.SERVER_TO_CLIENT:
+            fc |= _FC_DIRECTION
         if self.disable_default_response:
             fc |= _FC_DISABLE_DEFAULT_RESPONSE
         if self.manufacturer is None:
@@ -134,7 +136,7 @@ def decode_zcl(data: bytes) -> ZclFrame:
             raise ZclDecodeError(f"truncated manufacturer-specific ZCL header: {n} bytes", n)
         return ZclFrame(
             _FRAME_TYPES[frame_type],
-            _DIRECTIONS[(fc >> 3) & 1],
+            _DIRECTIONS[1 if fc & _FC_DIRECTION else 0],
             data[3],
             data[4],
             bytes(data[5:]),
@@ -143,7 +145,7 @@ def decode_zcl(data: bytes) -> ZclFrame:
         )
     return ZclFrame(
         _FRAME_TYPES[frame_type],
-        _DIRECTIONS[(fc >> 3) & 1],
+        _DIRECTIONS[1 if fc & _FC_DIRECTION else 0],
         data[1],
         data[2],
         bytes(data[3:]),

@@ -5,8 +5,9 @@
   same field values, and zigpy's serialisation of those values is our bytes.
 * scapy 2.8 (``ZDPDeviceAnnce``, ``ZDPActiveEPReq``, the only ZDP layers it has; plus the
   sequence number of every ZDP frame through ``ZigbeeDeviceProfile``): both ways.
-* tshark (Wireshark's ZDP dissector), when installed: random frames of every cluster dissect with
-  no malformed or left-over bytes and show our field values.
+* tshark (Wireshark's ZDP dissector), through the ``tshark_bin`` fixture (skips locally, fails
+  in CI when tshark is missing): random frames of every cluster dissect with no malformed or
+  left-over bytes and show our field values.
 
 Known disagreements, both with Wireshark 4.0 and both where we follow R22 (as zigpy does):
 a status-only Mgmt_Lqi_rsp (R22 §2.4.4.4.2: the fields after Status are omitted on error) is
@@ -16,7 +17,6 @@ StartIndex (R22 Table 2.93) leaves one byte Wireshark does not dissect.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -424,8 +424,6 @@ def test_scapy_finds_our_sequence_number_in_every_zdp_frame(msg: ZdoMessage) -> 
 
 # --- tshark (Wireshark's ZDP dissector) ------------------------------------------------------
 
-TSHARK = shutil.which("tshark")
-
 
 def _wireshark_disagrees(msg: ZdoMessage) -> bool:
     """The two R22 forms Wireshark 4.0 reads differently (see the module docstring)."""
@@ -565,18 +563,19 @@ def _frame(i: int, msg: ZdoMessage) -> Dot15d4FCS:
 
 
 @pytest.mark.tshark
-@pytest.mark.skipif(TSHARK is None, reason="tshark not installed")
 @settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     batch=st.lists(messages.filter(lambda m: not _wireshark_disagrees(m)), min_size=60, max_size=60)
 )
-def test_wireshark_dissects_our_payloads_cleanly(tmp_path_factory: Any, batch: list[Any]) -> None:
+def test_wireshark_dissects_our_payloads_cleanly(
+    tshark_bin: str, tmp_path_factory: Any, batch: list[Any]
+) -> None:
     path = Path(tmp_path_factory.mktemp("zdo")) / "zdo.pcap"
     with PcapWriter(str(path), linktype=195, sync=True) as w:
         for i, msg in enumerate(batch):
             w.write(_frame(i, msg))
     names = sorted({name for m in batch for name in _expected_fields(m)})
-    cmd = [str(TSHARK), "-n", "-r", str(path), "-T", "fields", "-E", "occurrence=a"]
+    cmd = [tshark_bin, "-n", "-r", str(path), "-T", "fields", "-E", "occurrence=a"]
     cmd += ["-E", "aggregator=,", "-E", "separator=\t", "-e", "frame.protocols", "-e"]
     cmd += ["_ws.expert.message"] + [arg for name in names for arg in ("-e", name)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=120).stdout
@@ -592,8 +591,9 @@ def test_wireshark_dissects_our_payloads_cleanly(tmp_path_factory: Any, batch: l
 
 
 @pytest.mark.tshark
-@pytest.mark.skipif(TSHARK is None, reason="tshark not installed")
-def test_wireshark_still_reads_the_two_r22_short_forms_differently(tmp_path: Path) -> None:
+def test_wireshark_still_reads_the_two_r22_short_forms_differently(
+    tshark_bin: str, tmp_path: Path
+) -> None:
     """Pins the disagreements the module docstring names; if this fails, Wireshark has caught up
     and ``_wireshark_disagrees`` can go."""
     eui = Eui64("00-0D-6F-00-0A-BC-DE-F0")
@@ -603,7 +603,7 @@ def test_wireshark_still_reads_the_two_r22_short_forms_differently(tmp_path: Pat
     with PcapWriter(str(path), linktype=195, sync=True) as w:
         for i, msg in enumerate(batch):
             w.write(_frame(i, msg))
-    cmd = [str(TSHARK), "-n", "-r", str(path), "-T", "fields", "-e", "frame.protocols"]
+    cmd = [tshark_bin, "-n", "-r", str(path), "-T", "fields", "-e", "frame.protocols"]
     cmd += ["-e", "_ws.malformed"]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, timeout=60).stdout
     lqi, addr = (row.split("\t") for row in out.rstrip("\n").split("\n"))

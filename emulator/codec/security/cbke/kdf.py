@@ -5,7 +5,8 @@
   ``aes_mmo_hash`` implements it (the same function derives install-code link keys), so it is
   used rather than rewritten.
 * MAC is the ZigBee keyed hash (05-3474 B.1.4), HMAC built on H with a 16-byte block:
-  MAC_K(M) = H((K xor opad) || H((K xor ipad) || M)), opad = 0x5C.., ipad = 0x36...
+  MAC_K(M) = H((K xor opad) || H((K xor ipad) || M)), opad = 0x5C.., ipad = 0x36... It is
+  :func:`emulator.codec.security.keys.hmac_mmo`, imported here as ``keyed_hash``.
 * KDF (ZSE Annex C.4.2.4.3 / C.5.3.2): MacKey = H(Z || 00000001), KeyData = H(Z || 00000002);
   KeyData becomes the APS link key.
 * Key confirmation (C.4.2.4.4, Table C-14): MACU = MAC_MacKey(02 || IDU || IDV || QEU || QEV),
@@ -21,10 +22,7 @@ from dataclasses import dataclass, field
 from zigpy.util import aes_mmo_hash
 
 from ...eui64 import Eui64
-
-_BLOCK = 16
-_IPAD = bytes([0x36] * _BLOCK)
-_OPAD = bytes([0x5C] * _BLOCK)
+from ..keys import hmac_mmo as keyed_hash
 
 #: The one-byte message prefixes of MACU and MACV (C.4.2.4.4).
 MACU_PREFIX = 0x02
@@ -34,15 +32,6 @@ MACV_PREFIX = 0x03
 def mmo_hash(data: bytes) -> bytes:
     """H(data): the 16-byte ZigBee AES-MMO hash (05-3474 B.6)."""
     return bytes(aes_mmo_hash(bytes(data)))
-
-
-def keyed_hash(key: bytes, message: bytes) -> bytes:
-    """The ZigBee keyed-hash MAC (05-3474 B.1.4), HMAC over AES-MMO with a 16-byte key."""
-    if len(key) != _BLOCK:
-        raise ValueError(f"MAC key is {_BLOCK} bytes, got {len(key)}")
-    inner_key = bytes(k ^ p for k, p in zip(key, _IPAD, strict=True))
-    outer_key = bytes(k ^ p for k, p in zip(key, _OPAD, strict=True))
-    return mmo_hash(outer_key + mmo_hash(inner_key + message))
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,44 +39,27 @@ class KeyEstablishmentStatus(enum.IntEnum):
 
 @dataclass(frozen=True, slots=True)
 class SuiteParams:
-    """What differs between the suites: curve, certificate size, where the point sits in it."""
+    """What differs between the suites: the curve and the certificate size."""
 
     suite: KeyEstablishmentSuite
     curve: Curve
     certificate_length: int
-    #: Offset of the 22/37-byte PublicReconstrKey inside the certificate.
-    reconstruction_offset: int
-    #: Offset of the 8-byte Issuer inside the certificate.
-    issuer_offset: int
-    #: Offset of the 8-byte Subject (EUI-64, big-endian) inside the certificate.
-    subject_offset: int
 
     @property
     def point_length(self) -> int:
         """A compressed point: 02/03 || x (22 bytes on sect163k1, 37 on sect283k1)."""
         return self.curve.point_length
 
-    @property
-    def private_key_length(self) -> int:
-        """Private keys travel as 21 (suite 1) or 36 (suite 2) big-endian bytes."""
-        return self.curve.field_length
-
 
 SUITE_1 = SuiteParams(
     suite=KeyEstablishmentSuite.CRYPTO_SUITE_1,
     curve=SECT163K1,
     certificate_length=48,
-    reconstruction_offset=0,
-    issuer_offset=30,
-    subject_offset=22,
 )
 SUITE_2 = SuiteParams(
     suite=KeyEstablishmentSuite.CRYPTO_SUITE_2,
     curve=SECT283K1,
     certificate_length=74,
-    reconstruction_offset=37,
-    issuer_offset=11,
-    subject_offset=28,
 )
 
 SUITES: dict[KeyEstablishmentSuite, SuiteParams] = {
