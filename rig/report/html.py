@@ -61,7 +61,7 @@ def _steps_table(steps: tuple[StepRecord, ...]) -> str:
         for i, v in enumerate(s.measurements):
             m = v.measurement
             value = "—" if v.value is None else f"{v.value:.6g}"
-            verdict = v.to_json()["outcome"]
+            verdict = v.verdict
             cells = (
                 f"<td>{escape(m.name)}</td><td class='num'>{escape(value)} {escape(m.units)}</td>"
                 f"<td>{escape(m.limits_text())}</td><td>{escape(verdict)}</td>"

@@ -49,8 +49,8 @@ def to_xml(run: RunRecord) -> ET.Element:
             ET.SubElement(case, "skipped", message=s.message)
         if s.measurements:
             lines = [
-                f"{v.measurement.name} = {v.to_json()['value']} {v.measurement.units}".rstrip()
-                + f" (limits {v.measurement.limits_text()}): {v.to_json()['outcome']}"
+                f"{v.measurement.name} = {v.shown_value} {v.measurement.units}".rstrip()
+                + f" (limits {v.measurement.limits_text()}): {v.verdict}"
                 for v in s.measurements
             ]
             ET.SubElement(case, "system-out").text = "\n".join(lines)

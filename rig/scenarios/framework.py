@@ -86,15 +86,24 @@ class MeasuredValue:
             return Outcome.FAIL
         return Outcome.PASS
 
+    @property
+    def verdict(self) -> str:
+        """The outcome as reports print it: ``unset`` when the step never measured it."""
+        return "unset" if self.value is None else self.outcome.value
+
+    @property
+    def shown_value(self) -> float | None:
+        value = self.value
+        return round(value, 9) if isinstance(value, float) else value
+
     def to_json(self) -> dict[str, Any]:
         m = self.measurement
-        value = self.value
         return {
-            "value": round(value, 9) if isinstance(value, float) else value,
+            "value": self.shown_value,
             "units": m.units,
             "low": m.low,
             "high": m.high,
-            "outcome": "unset" if self.value is None else self.outcome.value,
+            "outcome": self.verdict,
         }
 
 

@@ -68,14 +68,17 @@ class Analysis:
         return self.message.routing if isinstance(self.message, GbtBlock) else None
 
     @property
+    def _header(self) -> RoutingHeader | GeneralSigning:
+        """The routing header of a GBT block, else the APDU: both name the same fields."""
+        return self._routing or self._apdu()
+
+    @property
     def cra(self) -> CRA:
-        r = self._routing
-        return r.cra if r is not None else self._apdu().cra
+        return self._header.cra
 
     @property
     def message_code(self) -> int:
-        r = self._routing
-        return r.message_code if r is not None else self._apdu().message_code
+        return self._header.message_code
 
     @property
     def use_case(self) -> str:
@@ -83,19 +86,16 @@ class Analysis:
 
     @property
     def originator(self) -> Eui64:
-        r = self._routing
-        return r.originator if r is not None else self._apdu().originator
+        return self._header.originator
 
     @property
     def recipient(self) -> Eui64:
-        r = self._routing
-        return r.recipient if r is not None else self._apdu().recipient
+        return self._header.recipient
 
     @property
     def counter(self) -> int:
         """The originator counter (the transaction's identity with the originator)."""
-        r = self._routing
-        return r.originator_counter if r is not None else self._apdu().originator_counter
+        return self._header.originator_counter
 
     def _apdu(self) -> GeneralSigning:
         apdu = self.apdu
