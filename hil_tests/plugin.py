@@ -11,9 +11,9 @@ Only the ``virtual`` backend exists: every node emulated on one ``VirtualHan`` o
 wired as ``rig.scenarios.whitelist_and_join`` wires it (its relay of the WAN link, its members,
 CPL and ACB). A bench file naming a dongle is a usage error until issue 11 brings those benches.
 
-Bench files are read by a line scanner, not a YAML parser (PyYAML is not a dependency yet): the
-top-level ``name`` and ``backend`` scalars, the ``features`` list, and every ``radio:`` line. Errors
-name the file and line (DESIGN.md rule 9).
+Bench files are read by ``rig.bench.read_bench`` (the reader ``hil-rig run --bench`` uses too), a
+line scanner, not a YAML parser; its errors name the file and line (DESIGN.md rule 9) and become
+``pytest.UsageError`` here.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -33,6 +32,8 @@ from emulator.codec.eui64 import Eui64
 from emulator.devices.comms_hub import CommsHub
 from emulator.han.clock import Clock, VirtualClock
 from emulator.han.virtual import VirtualHan
+from rig.bench import Bench, BenchError
+from rig.bench import read_bench as read_bench_file
 from rig.dcc import (
     AddDeviceToCHFWhitelist,
     CHFInstallSuccessSMWAN,
@@ -80,74 +81,16 @@ VIRTUAL_FEATURES = frozenset({"modelled-time", "emulated-hub", "wan-injection", 
 # ---- bench files --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Bench:
-    """A bench as its file describes it: which backend builds it, what it can do, its radios."""
-
-    name: str
-    backend: str
-    features: frozenset[str]
-    radios: dict[str, str] = field(default_factory=dict)
-    """Radio by node, as the file names them."""
-    path: Path | None = None
-
-
 VIRTUAL_BENCH = Bench(DEFAULT_BENCH, "virtual", VIRTUAL_FEATURES)
-
-_TOP = re.compile(r"^(\w[\w-]*)\s*:\s*(.*)$")
-_ITEM = re.compile(r"^\s+-\s*(.+)$")
-_NODE = re.compile(r"^  (\w[\w-]*)\s*:\s*$")
-_RADIO = re.compile(r"^\s*-?\s*radio\s*:\s*(.+)$")
-
-
-def _scalar(text: str) -> str:
-    text = re.sub(r"\s+#.*$", "", text).strip()
-    return text.strip("'\"")
 
 
 def read_bench(path: Path) -> Bench:
-    """Read a bench file; ``pytest.UsageError`` (naming the line) for what this rig cannot run."""
+    """Read a bench file (``rig.bench.read_bench`` against ``BACKENDS``); ``pytest.UsageError``
+    (naming the line) for what this rig cannot run."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise pytest.UsageError(f"--bench {path}: {exc.strerror or exc}") from None
-    top: dict[str, tuple[str, int]] = {}
-    features: set[str] = set()
-    radios: dict[str, tuple[str, int]] = {}
-    section, node = "", ""
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip() or raw.lstrip().startswith("#"):
-            continue
-        if m := _TOP.match(raw):
-            section, value = m.group(1), _scalar(m.group(2))
-            if value:
-                top[section] = (value, number)
-            continue
-        if m := _RADIO.match(raw):
-            radios[node or f"line {number}"] = (_scalar(m.group(1)), number)
-        elif section == "features" and (m := _ITEM.match(raw)):
-            features.add(_scalar(m.group(1)))
-        elif section == "nodes" and (m := _NODE.match(raw)):
-            node = m.group(1)
-    for name, (radio, number) in radios.items():
-        if radio != "virtual":
-            raise pytest.UsageError(
-                f"{path}:{number}: node {name} has radio {radio!r}; only the virtual bench "
-                "exists so far: dongle benches (ezsp:, rfc2217://) come with issue 11"
-            )
-    if "backend" not in top:
-        raise pytest.UsageError(
-            f"{path}: no 'backend:' line; a bench names the backend that builds it (known: "
-            f"{', '.join(sorted(BACKENDS))}; dongle benches come with issue 11)"
-        )
-    backend, number = top["backend"]
-    if backend not in BACKENDS:
-        raise pytest.UsageError(
-            f"{path}:{number}: unknown backend {backend!r} (known: {', '.join(sorted(BACKENDS))}); "
-            "dongle benches come with issue 11"
-        )
-    name = top.get("name", (path.stem, 0))[0]
-    return Bench(name, backend, frozenset(features), {n: r for n, (r, _) in radios.items()}, path)
+        return read_bench_file(path, BACKENDS)
+    except BenchError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 # ---- the premises -------------------------------------------------------------------------------

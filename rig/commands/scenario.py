@@ -7,7 +7,6 @@ stdout gets the verdict and where the artefacts are. Exit status: 0 pass, 1 fail
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import click
@@ -15,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from rig.bench import Bench, BenchError, read_bench
 from rig.scenarios.framework import Outcome, StepRecord
 
 EXIT_CODES = {Outcome.PASS: 0, Outcome.FAIL: 1, Outcome.ERROR: 3}
@@ -24,22 +24,16 @@ _MARKS = {
     Outcome.ERROR: "[magenta]! error[/]",
     Outcome.SKIPPED: "[dim]- skipped[/]",
 }
-_RADIO = re.compile(r"^\s*-?\s*radio\s*:\s*['\"]?([^'\"#\s]+)", re.MULTILINE)
-_HARDWARE = re.compile(r"ezsp:|rfc2217://|/dev/", re.IGNORECASE)
 
 
-def check_bench(path: Path) -> None:
-    """Only the virtual bench exists so far: a bench file naming any radio but ``virtual`` is a
-    usage error. (A line scan, not a YAML parse: bench files get their loader with the dongle
-    issue.)"""
-    text = path.read_text(encoding="utf-8", errors="replace")
-    hardware = sorted({r for r in _RADIO.findall(text) if r != "virtual"})
-    if hardware or _HARDWARE.search(text):
-        named = ", ".join(hardware) or "a hardware radio"
-        raise click.UsageError(
-            f"bench file {path} names hardware ({named}); only the virtual bench exists so far: "
-            "hardware benches come with the dongle issue."
-        )
+def check_bench(path: Path) -> Bench:
+    """The bench ``--bench`` names, read by ``rig.bench.read_bench`` (the HIL plugin's reader):
+    only the virtual bench exists so far, so a hardware radio, a missing or unknown backend is a
+    usage error naming the file and line."""
+    try:
+        return read_bench(path)
+    except BenchError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 @click.command("list")

@@ -12,6 +12,8 @@ from click.testing import CliRunner, Result
 from rig.commands.scenario import list_, run
 from rig.scenarios import han_join
 
+HARDWARE = Path(__file__).resolve().parents[2] / "hardware"
+
 MEASUREMENTS = {
     "ESME joins with its install code": {"join_seconds"},
     "GSME joins with its install code": {"join_seconds"},
@@ -86,15 +88,37 @@ def test_a_hardware_bench_is_a_usage_error(tmp_path: Path) -> None:
         run, ["han-join", "--out", str(tmp_path / "o"), "--bench", str(bench)]
     )
     assert result.exit_code == 2
-    assert "hardware benches come with the dongle issue" in result.output
+    assert "dongle benches (ezsp:, rfc2217://) come with issue 11" in result.output
     assert not (tmp_path / "o").exists()
 
 
 def test_a_virtual_bench_runs(tmp_path: Path) -> None:
     bench = tmp_path / "bench.yaml"
-    bench.write_text("nodes:\n  hub:\n    radio: virtual\n  esme:\n    radio: 'virtual'\n")
+    bench.write_text(
+        "backend: virtual\nnodes:\n  hub:\n    radio: virtual\n  esme:\n    radio: 'virtual'\n"
+    )
     _, record = invoke(tmp_path / "o", "--bench", str(bench))
     assert record["outcome"] == "pass"
+
+
+def test_the_hardware_bench_files_as_the_cli_reads_them(tmp_path: Path) -> None:
+    """The CLI reads bench files as the HIL plugin does (``rig.bench.read_bench``)."""
+    _, record = invoke(tmp_path / "v", "--bench", str(HARDWARE / "virtual.yaml"))
+    assert record["outcome"] == "pass"
+    dongle = str(HARDWARE / "example-dongle.yaml")
+    result = CliRunner().invoke(run, ["han-join", "--out", str(tmp_path / "d"), "--bench", dongle])
+    assert result.exit_code == 2
+    assert "no 'backend:' line" in result.output and "issue 11" in result.output
+    assert not (tmp_path / "d").exists()
+
+
+def test_a_bench_without_a_backend_is_a_usage_error(tmp_path: Path) -> None:
+    bench = tmp_path / "bench.yaml"
+    bench.write_text("nodes:\n  hub:\n    radio: virtual\n")
+    result = CliRunner().invoke(
+        run, ["han-join", "--out", str(tmp_path / "o"), "--bench", str(bench)]
+    )
+    assert result.exit_code == 2 and "no 'backend:' line" in result.output
 
 
 def test_an_unknown_scenario_is_a_usage_error(tmp_path: Path) -> None:
