@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from support.rtds import rtds_bytes
 
 from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import (
@@ -36,14 +37,8 @@ from emulator.pki.smki import RemotePartyRole, TestSmki, memory_store
 
 HUB = Eui64("00-DB-12-34-56-78-90-A2")
 ESME = Eui64("00-DB-12-34-56-78-90-A0")
-RTDS = {
-    m["name"]: bytes.fromhex(m["hex"])
-    for m in json.loads(
-        (Path(__file__).parents[1] / "data" / "gbcs" / "rtds-4.5.0.json").read_text()
-    )["messages"]
-}
-CCS01 = RTDS["CCS01_8.11_SUCCESS_COMMAND_GBCS.HEX"]
-CCS01_RESPONSE = RTDS["CCS01_8.11_SUCCESS_RESPONSE_GBCS.HEX"]
+CCS01 = rtds_bytes("CCS01_8.11_SUCCESS_COMMAND_GBCS.HEX")
+CCS01_RESPONSE = rtds_bytes("CCS01_8.11_SUCCESS_RESPONSE_GBCS.HEX")
 
 
 @dataclass
@@ -134,8 +129,8 @@ async def test_other_protocols_and_unknown_tunnels_are_refused() -> None:
 
 ACB = Eui64("90-B3-D5-1F-30-00-00-02")
 SUPPLIER = Eui64("90-B3-D5-1F-30-01-00-00")
-ECS52 = RTDS["ECS52_11.2_SUCCESS_COMMAND_GBCS.HEX"]
-ECS52_RESPONSE = RTDS["ECS52_11.2_SUCCESS_RESPONSE_GBCS.HEX"]
+ECS52 = rtds_bytes("ECS52_11.2_SUCCESS_COMMAND_GBCS.HEX")
+ECS52_RESPONSE = rtds_bytes("ECS52_11.2_SUCCESS_RESPONSE_GBCS.HEX")
 
 
 def supplier_and_esme_keys() -> tuple[MemoryKeyStore, MemoryKeyStore]:

@@ -7,14 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner
+from support.rtds import RTDS_KEYSTORE, RTDS_MESSAGES
 
 from rig.commands.gbcs import gbcs
 
-DATA = Path(__file__).parents[1] / "data"
-KEYSTORE = str(DATA / "keystore")
-MESSAGES: list[dict[str, Any]] = json.loads((DATA / "gbcs" / "rtds-4.5.0.json").read_text())[
-    "messages"
-]
+KEYSTORE = str(RTDS_KEYSTORE.root)
+MESSAGES = RTDS_MESSAGES
 ACB = "90B3D51F30000002"
 FIELDS = [
     "ok",

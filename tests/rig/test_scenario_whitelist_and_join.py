@@ -7,17 +7,12 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from support.rtds import RTDS
 
 from emulator.codec.gbcs import GeneralCiphering, decode_message
 from rig.cli import main
 
-RTDS_ECS52_RESPONSE = next(
-    m["hex"]
-    for m in json.loads(
-        (Path(__file__).parents[1] / "data" / "gbcs" / "rtds-4.5.0.json").read_text()
-    )["messages"]
-    if m["name"] == "ECS52_11.2_SUCCESS_RESPONSE_GBCS.HEX"
-)
+RTDS_ECS52_RESPONSE = RTDS["ECS52_11.2_SUCCESS_RESPONSE_GBCS.HEX"]["hex"]
 
 
 def content(hex_text: str) -> bytes:

@@ -3,11 +3,10 @@ built by our encoder with our test PKI verifying end to end."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
+from support.rtds import RTDS, RTDS_KEYSTORE
 
 from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import (
@@ -37,14 +36,10 @@ from emulator.codec.gbcs.dlms import (
 from emulator.codec.gbcs.gbz import GbzComponent, GbzPayload
 from emulator.codec.gbcs.keystore import public_key
 from emulator.codec.gbcs.verify import mac_key, payload_key
-from emulator.pki.keystore import DirectoryKeyStore
 from emulator.pki.smki import RemotePartyRole, TestSmki, memory_store
 
-DATA = Path(__file__).parents[2] / "data"
-MESSAGES = {
-    m["name"]: m for m in json.loads((DATA / "gbcs" / "rtds-4.5.0.json").read_text())["messages"]
-}
-KEYSTORE = DirectoryKeyStore(DATA / "keystore")
+MESSAGES = RTDS
+KEYSTORE = RTDS_KEYSTORE
 ACB = Eui64("90B3D51F30000002")
 SUPPLIER = Eui64("90B3D51F30010000")
 ESME = Eui64("00DB1234567890A0")

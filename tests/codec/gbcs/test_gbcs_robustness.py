@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from support.rtds import RTDS_KEYSTORE, RTDS_MESSAGES
 
 from emulator.codec.errors import DecodeError
 from emulator.codec.eui64 import Eui64
@@ -27,14 +26,10 @@ from emulator.codec.gbcs.describe import describe
 from emulator.codec.gbcs.dlms import decode_data, decode_dlms
 from emulator.codec.gbcs.gbz import decode_gbz
 from emulator.codec.gbcs.payload import RawPayload, decode_payload
-from emulator.pki.keystore import DirectoryKeyStore
 
-DATA = Path(__file__).parents[2] / "data"
-MESSAGES: list[dict[str, Any]] = json.loads((DATA / "gbcs" / "rtds-4.5.0.json").read_text())[
-    "messages"
-]
+MESSAGES = RTDS_MESSAGES
 ACB = Eui64("90B3D51F30000002")
-KEYSTORE = DirectoryKeyStore(DATA / "keystore")
+KEYSTORE = RTDS_KEYSTORE
 PROTECTED = [
     m
     for m in MESSAGES

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.rtds import RTDS_KEYSTORE, RTDS_MESSAGES
 
 from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import (
@@ -24,11 +24,9 @@ from emulator.codec.gbcs.payload import Asn1Payload, RawPayload
 from emulator.pki.keystore import DirectoryKeyStore
 
 DATA = Path(__file__).parents[2] / "data"
-MESSAGES: list[dict[str, Any]] = json.loads((DATA / "gbcs" / "rtds-4.5.0.json").read_text())[
-    "messages"
-]
+MESSAGES = RTDS_MESSAGES
 ACB = Eui64("90B3D51F30000002")
-KEYSTORE = DirectoryKeyStore(DATA / "keystore")
+KEYSTORE = RTDS_KEYSTORE
 
 
 def by_name(m: dict[str, Any]) -> str:

@@ -12,10 +12,25 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from support.dcc import (
+    ACB,
+    CHF,
+    ESME,
+    INSTALL_CODE,
+    PPMID,
+    RTDS_REQUEST_COUNTER,
+    SUPPLIER,
+    add_request,
+    ch_install,
+    code_of,
+    only,
+    prenotification,
+)
+from support.rtds import RTDS_KEYSTORE, rtds_bytes
 
 from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import (
@@ -27,17 +42,14 @@ from emulator.codec.gbcs import (
     decode_message,
 )
 from emulator.codec.gbcs.dlms import AccessRequest
-from emulator.pki.keystore import DirectoryKeyStore
 from rig.dcc import (
     AddDeviceToCHFWhitelist,
-    CHFInstallSuccessNoSMWAN,
     CHFInstallSuccessSMWAN,
     CommandVariant,
     CplEntry,
     Dcc,
     DccAlert,
     DccAlertCode,
-    DccMessage,
     DeviceAlert,
     DeviceType,
     Inventory,
@@ -54,21 +66,10 @@ from rig.dcc import (
     UpdateHANDeviceLog,
 )
 
-DATA = Path(__file__).parents[2] / "data"
-RTDS = {
-    m["name"]: m for m in json.loads((DATA / "gbcs" / "rtds-4.5.0.json").read_text())["messages"]
-}
-KEYSTORE = DirectoryKeyStore(DATA / "keystore")
-ACB = Eui64("90B3D51F30000002")
-SUPPLIER = Eui64("90B3D51F30010000")
+KEYSTORE = RTDS_KEYSTORE
 OTHER_SUPPLIER = Eui64("90B3D51F30020000")
-ESME = Eui64("00DB1234567890A0")
 GSME = Eui64("00DB1234567890A1")
-CHF = Eui64("00DB1234567890A2")
-PPMID = Eui64("00DB1234567890A4")
-INSTALL_CODE = b"0123456789ABCDEF"  # the RTDS CCS01's install code (ASCII, 16 bytes)
 RTDS_ACB_COUNTER = 1302
-RTDS_REQUEST_COUNTER = 1002
 
 ESME_CPL = CplEntry("AB01", "010A030B", "1", "0002012F", DeviceType.ESME, "SMETS2 V4.1")
 CHF_CPL = CplEntry("CH01", "HUB1", "1", "00010000", DeviceType.CHF, "CHTS V1.1")
@@ -76,57 +77,15 @@ PPMID_CPL_S1 = CplEntry("PP01", "DualMode", "1", "01020304", DeviceType.PPMID, "
 PPMID_CPL_S2 = CplEntry("PP01", "DualMode", "1", "01020304", DeviceType.PPMID, "SMETS2 V4.1")
 
 
-def rtds(name: str) -> bytes:
-    return bytes.fromhex(RTDS[name]["hex"])
-
-
-CCS01_COMMAND = rtds("CCS01_8.11_SUCCESS_COMMAND_GBCS.HEX")
-CCS01_RESPONSE = rtds("CCS01_8.11_SUCCESS_RESPONSE_GBCS.HEX")
-CCS01_ERROR_RESPONSE = rtds("CCS01_8.11_ERROR_RESPONSE_GBCS.HEX")
-CCS02_COMMAND = rtds("CCS02_8.11_SUCCESS_COMMAND_GBCS.HEX")
-CCS02_RESPONSE = rtds("CCS02_8.11_SUCCESS_RESPONSE_GBCS.HEX")
-CS14_ALERT = rtds("CS14_NA_8F12_ALERT_GBCS.HEX")
-ECS52_COMMAND = rtds("ECS52_11.2_SUCCESS_COMMAND_GBCS.HEX")
-ECS52_RESPONSE = rtds("ECS52_11.2_SUCCESS_RESPONSE_GBCS.HEX")
+CCS01_COMMAND = rtds_bytes("CCS01_8.11_SUCCESS_COMMAND_GBCS.HEX")
+CCS01_RESPONSE = rtds_bytes("CCS01_8.11_SUCCESS_RESPONSE_GBCS.HEX")
+CCS01_ERROR_RESPONSE = rtds_bytes("CCS01_8.11_ERROR_RESPONSE_GBCS.HEX")
+CCS02_COMMAND = rtds_bytes("CCS02_8.11_SUCCESS_COMMAND_GBCS.HEX")
+CCS02_RESPONSE = rtds_bytes("CCS02_8.11_SUCCESS_RESPONSE_GBCS.HEX")
+CS14_ALERT = rtds_bytes("CS14_NA_8F12_ALERT_GBCS.HEX")
+ECS52_COMMAND = rtds_bytes("ECS52_11.2_SUCCESS_COMMAND_GBCS.HEX")
+ECS52_RESPONSE = rtds_bytes("ECS52_11.2_SUCCESS_RESPONSE_GBCS.HEX")
 RTDS_ECS52_COUNTER = 1000
-
-
-def prenotification(
-    eui: Eui64, entry: CplEntry, counter: int, supplier: Eui64 = SUPPLIER
-) -> ServiceRequest:
-    return ServiceRequest(
-        RequestId(supplier, ACB, counter),
-        ServiceReferenceVariant.DEVICE_PRE_NOTIFICATION,
-        entry.prenotification(eui),
-    )
-
-
-def ch_install(counter: int, wan: bool = True) -> ServiceRequest:
-    if wan:
-        return ServiceRequest(
-            RequestId(SUPPLIER, ACB, counter),
-            ServiceReferenceVariant.CH_STATUS_UPDATE_INSTALL_SUCCESS,
-            CHFInstallSuccessSMWAN(CHF),
-        )
-    return ServiceRequest(
-        RequestId(SUPPLIER, ACB, counter),
-        ServiceReferenceVariant.CH_STATUS_UPDATE_INSTALL_NO_SM_WAN,
-        CHFInstallSuccessNoSMWAN(CHF),
-    )
-
-
-def add_request(
-    device: Eui64 = ESME,
-    counter: int = RTDS_REQUEST_COUNTER,
-    supplier: Eui64 = SUPPLIER,
-    install_code: bytes = INSTALL_CODE,
-) -> ServiceRequest:
-    """The RTDS / duis-templates CCS01_8.11 request."""
-    return ServiceRequest(
-        RequestId(supplier, CHF, counter),
-        ServiceReferenceVariant.UPDATE_HAN_DEVICE_LOG,
-        UpdateHANDeviceLog(device, RequestType.ADD, AddDeviceToCHFWhitelist(90, install_code)),
-    )
 
 
 def remove_request(counter: int = RTDS_REQUEST_COUNTER) -> ServiceRequest:
@@ -135,17 +94,6 @@ def remove_request(counter: int = RTDS_REQUEST_COUNTER) -> ServiceRequest:
         ServiceReferenceVariant.UPDATE_HAN_DEVICE_LOG,
         UpdateHANDeviceLog(ESME, RequestType.REMOVE),
     )
-
-
-def only(messages: Sequence[DccMessage]) -> DccMessage:
-    assert len(messages) == 1, messages
-    return messages[0]
-
-
-def code_of(messages: Sequence[DccMessage]) -> ResponseCode:
-    m = only(messages)
-    assert isinstance(m, ServiceResponse)
-    return m.response_code
 
 
 @pytest.fixture
@@ -567,9 +515,9 @@ async def test_11_2_validation_codes(installed: Dcc) -> None:
     assert dcc.link(CHF) is not None and dcc.link(CHF).to_hub.empty()  # type: ignore[union-attr]
     # a response addressed to neither the ACB nor the requester is refused, and journalled
     assert code_of(await dcc.submit(read_firmware_version())) is ResponseCode.I99
-    supplier, other = bytes.fromhex("90B3D51F30010000"), bytes.fromhex("90B3D51F30020000")
+    supplier, stranger = bytes.fromhex("90B3D51F30010000"), bytes.fromhex("90B3D51F30020000")
     assert ECS52_RESPONSE.count(supplier) == 1
-    misaddressed = ECS52_RESPONSE.replace(supplier, other)
+    misaddressed = ECS52_RESPONSE.replace(supplier, stranger)
     assert await dcc.receive(CHF, misaddressed) == []
     assert "not the ACB or requester" in str(dcc.inventory.journal("response")[-1]["note"])
     answer = only(await dcc.receive(CHF, ECS52_RESPONSE))  # still outstanding for the real one

@@ -15,44 +15,43 @@ from pathlib import Path
 from typing import cast
 
 import pytest
+from support.dcc import (
+    ACB,
+    CHF,
+    ESME,
+    PPMID,
+    SUPPLIER,
+    add_request,
+    ch_install,
+    code_of,
+    prenotification,
+)
+from support.rtds import RTDS_KEYSTORE
 
 from emulator.codec.eui64 import Eui64
 from emulator.han.clock import Clock
-from emulator.pki.keystore import DirectoryKeyStore
 from rig.dcc import (
     RELEASE_2_TSAT,
-    AddDeviceToCHFWhitelist,
-    CHFInstallSuccessNoSMWAN,
-    CHFInstallSuccessSMWAN,
     CplEntry,
     Dcc,
-    DccMessage,
     DevicePrenotification,
     DeviceType,
     Inventory,
     RequestId,
-    RequestType,
     ResponseCode,
     ServiceReferenceVariant,
     ServiceRequest,
-    ServiceResponse,
     SmiStatus,
     TsatOutcome,
     TsatSpec,
     TsatUnlisted,
-    UpdateHANDeviceLog,
     check_installation,
     check_maintenance,
 )
 from rig.dcc.tsat import GbcsApplicability, Period, check_version_text, parse_version
 
-KEYSTORE = DirectoryKeyStore(Path(__file__).parents[2] / "data" / "keystore")
-ACB = Eui64("90B3D51F30000002")
-SUPPLIER = Eui64("90B3D51F30010000")
-ESME = Eui64("00DB1234567890A0")
-CHF = Eui64("00DB1234567890A2")
+KEYSTORE = RTDS_KEYSTORE
 ESME_R2 = Eui64("00DB1234567890A3")
-PPMID = Eui64("00DB1234567890A4")
 
 CH_V10 = CplEntry("CH01", "HUB-OLD", "1", "00010000", DeviceType.CHF, "CHTS V1.0")
 CH_V11 = CplEntry("CH01", "HUB1", "1", "00010000", DeviceType.CHF, "CHTS V1.1")
@@ -285,42 +284,6 @@ def dcc(inventory: Inventory, clock: DateClock) -> Dcc:
     return Dcc(inventory, KEYSTORE, acb=ACB, clock=cast(Clock, clock))
 
 
-def prenotification(eui: Eui64, entry: CplEntry, counter: int) -> ServiceRequest:
-    return ServiceRequest(
-        RequestId(SUPPLIER, ACB, counter),
-        ServiceReferenceVariant.DEVICE_PRE_NOTIFICATION,
-        entry.prenotification(eui),
-    )
-
-
-def ch_install(counter: int, wan: bool = True) -> ServiceRequest:
-    if wan:
-        return ServiceRequest(
-            RequestId(SUPPLIER, ACB, counter),
-            ServiceReferenceVariant.CH_STATUS_UPDATE_INSTALL_SUCCESS,
-            CHFInstallSuccessSMWAN(CHF),
-        )
-    return ServiceRequest(
-        RequestId(SUPPLIER, ACB, counter),
-        ServiceReferenceVariant.CH_STATUS_UPDATE_INSTALL_NO_SM_WAN,
-        CHFInstallSuccessNoSMWAN(CHF),
-    )
-
-
-def add_request(device: Eui64, counter: int) -> ServiceRequest:
-    return ServiceRequest(
-        RequestId(SUPPLIER, CHF, counter),
-        ServiceReferenceVariant.UPDATE_HAN_DEVICE_LOG,
-        UpdateHANDeviceLog(device, RequestType.ADD, AddDeviceToCHFWhitelist(90, bytes(16))),
-    )
-
-
-def code_of(messages: list[DccMessage]) -> ResponseCode:
-    [m] = messages
-    assert isinstance(m, ServiceResponse)
-    return m.response_code
-
-
 def last_note(dcc: Dcc) -> str:
     return str(dcc.inventory.journal("response")[-1]["note"])
 
@@ -400,12 +363,17 @@ async def test_meter_whitelisted_after_its_installation_window_is_refused(
     assert code_of(await dcc.submit(ch_install(2))) is ResponseCode.I0
     assert code_of(await dcc.submit(prenotification(ESME, ESME_V20, 3))) is ResponseCode.I0
     clock.day = INSTALLATION_END + timedelta(days=1)
-    assert code_of(await dcc.submit(add_request(ESME, 4))) is ResponseCode.E5
+    assert (
+        code_of(await dcc.submit(add_request(ESME, 4, install_code=bytes(16)))) is ResponseCode.E5
+    )
     assert status(dcc, ESME) is SmiStatus.PENDING
     assert "TSAT: SMETS2 v2.0" in last_note(dcc)
     # a Release 2 meter gets past the TSAT (and fails on the missing SM WAN instead)
     assert code_of(await dcc.submit(prenotification(ESME_R2, ESME_V30, 5))) is ResponseCode.I0
-    assert code_of(await dcc.submit(add_request(ESME_R2, 6))) is ResponseCode.E20
+    assert (
+        code_of(await dcc.submit(add_request(ESME_R2, 6, install_code=bytes(16))))
+        is ResponseCode.E20
+    )
 
 
 async def test_dual_mode_ppmid_with_a_smets1_row_is_allowed(dcc: Dcc, clock: DateClock) -> None:
