@@ -7,6 +7,12 @@ power cycle does not reopen old counters). Rejections are counted by reason and 
 does not decode, 0x8F3D when its MAC fails or its counter does not rise [U] (DOMAIN.md names both
 for a command failing its checks, our sources do not map reasons to codes). A message that is not
 a command for this device raises nothing: it is not the device's to judge.
+
+A critical command (``CRITICAL_COMMANDS``) must also carry a valid signature by a party whose
+Digital Signing certificate the device holds (its Supplier's, placed in its trust store when the
+keys were issued): a missing or bad signature is 0x8F3D, a signer the device does not know 0x8F30
+"source does not have authority for command" [U]. The response to a critical command is signed
+with the device's own DS key and not MAC'd; every other response is MAC'd (RTDS 4.5.0).
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from ..codec.errors import DecodeError
 from ..codec.eui64 import Eui64
 from ..codec.gbcs import (
     CRA,
+    CRITICAL_COMMANDS,
+    DS,
     AlertCode,
     GeneralCiphering,
     GeneralSigning,
@@ -30,6 +38,7 @@ from ..codec.gbcs import (
     analyse,
     protect,
 )
+from ..codec.gbcs.crypto import sign_message
 from ..codec.gbcs.dlms import (
     AccessRequest,
     AccessRequestKind,
@@ -64,6 +73,8 @@ _ALERT_FOR = {
     "malformed": AlertCode.INTEGRITY_CHECK_OF_CONTENT_OR_FORMAT_OF_COMMAND_FAILED,
     "MAC": AlertCode.TRUSTED_SOURCE_AUTHENTICATION_FAILURE,
     "replayed counter": AlertCode.TRUSTED_SOURCE_AUTHENTICATION_FAILURE,
+    "signature": AlertCode.TRUSTED_SOURCE_AUTHENTICATION_FAILURE,
+    "unknown signer": AlertCode.SOURCE_DOES_NOT_HAVE_AUTHORITY_FOR_COMMAND,
 }
 
 
@@ -97,6 +108,11 @@ class GbcsGate:
         last = self.store.load(key)
         if last is not None and apdu.originator_counter <= int(last):
             return self._reject("replayed counter")
+        if apdu.message_code in CRITICAL_COMMANDS:
+            if analysis.signature is Verdict.UNKNOWN_KEY:
+                return self._reject("unknown signer")
+            if analysis.signature is not Verdict.VALID:
+                return self._reject("signature")
         self.store.save(key, apdu.originator_counter)
         if analysis.payload_error is not None:
             return self._reject("malformed")
@@ -166,6 +182,11 @@ class GbcsGate:
                 for spec, result in zip(request.specifications, results, strict=True)
             ),
         )
+        return self.reply(command, response.encode())
+
+    def reply(self, command: GeneralSigning, content: bytes) -> bytes:
+        """The response to ``command`` carrying ``content``: its counter and other-information;
+        signed with the device's DS key for a critical command, MAC'd otherwise."""
         other = command.other_information
         apdu = GeneralSigning(
             CRA.RESPONSE,
@@ -177,9 +198,14 @@ class GbcsGate:
                 other.supplementary_remote_party_id,
                 other.supplementary_remote_party_counter,
             ),
-            response.encode(),
+            content,
         )
-        return self.protect(apdu).encode()
+        if command.message_code not in CRITICAL_COMMANDS:
+            return self.protect(apdu).encode()
+        signer = self.keystore.private_key(self.eui64, DS)
+        if signer is None:
+            raise ValueError(f"{self.eui64} holds no Digital Signing key for a critical response")
+        return sign_message(apdu, signer).encode()
 
 
 _RESPONSE_KIND = {

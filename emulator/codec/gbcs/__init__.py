@@ -9,6 +9,7 @@ from __future__ import annotations
 from .codes import (
     ALERT_CODE_NAMES,
     CRA,
+    CRITICAL_COMMANDS,
     MESSAGE_CODE_NAMES,
     AlertCode,
     MessageCode,
@@ -27,6 +28,7 @@ from .verify import Verdict, mac_verdict, protect, signature_verdict
 __all__ = [
     "ALERT_CODE_NAMES",
     "CRA",
+    "CRITICAL_COMMANDS",
     "DS",
     "KA",
     "MESSAGE_CODE_NAMES",

@@ -256,6 +256,22 @@ class MessageCode(enum.IntEnum):
     GENERIC_NON_CRITICAL_ALERT = 0x1001
 
 
+CRITICAL_COMMANDS = frozenset(
+    {
+        MessageCode.CS03A1_METHOD_A_JOIN_METER,
+        MessageCode.CS03A2_METHOD_A_JOIN_NON_METER,
+        MessageCode.CS03C_METHOD_C_JOIN,
+        MessageCode.CS04AC_METHOD_A_OR_C_UNJOIN,
+        MessageCode.CS06_ACTIVATE_FIRMWARE,
+        MessageCode.ECS70_SET_CLOCK_ON_ESME,
+        MessageCode.GCS28_SET_CLOCK_ON_GSME,
+    }
+)
+"""The critical commands the rig sends: the Supplier signs them as Pre-Commands, the device
+checks that signature as well as the ACB's MAC and answers with a signed, un-MAC'd response (as
+the RTDS 4.5.0 messages of these use cases are). [U] GBCS marks more use cases critical; these
+are the ones modelled."""
+
 MESSAGE_CODE_NAMES: dict[int, str] = {
     0x0001: "CCS01 Add Device to CHF device log",
     0x0002: "CCS02 Remove device from CHF device log",
