@@ -20,12 +20,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from emulator.codec.eui64 import Eui64
-from emulator.codec.gbcs import GeneralCiphering, MemoryKeyStore, Verdict, analyse, decode_message
+from emulator.codec.gbcs import MemoryKeyStore, Verdict, analyse, decode_message
 from emulator.codec.gbcs.firmware_version import reported_version
+from emulator.codec.gbcs.message import apdu_of
 from emulator.devices.comms_hub import CommsHub
 from emulator.devices.esme import Esme
 from emulator.devices.tunnel import TUNNELING, TunnelServer
@@ -123,34 +124,44 @@ HEALTH = StepSpec(
 @dataclass(frozen=True)
 class PremisesKeys:
     """Test SMKI keys, each party holding its own pairs and its peers' certificates: the DCC
-    (ACB), the Supplier, the hub (CHF) and the ESME. ``credentials`` are all of them, for a run's
-    ``keystore/`` when revealed."""
+    (ACB) and the Supplier hold every device's certificates, each device (``devices``, by EUI-64)
+    the ACB's and the Supplier's. ``credentials`` are all of them, for a run's ``keystore/`` when
+    revealed."""
 
     dcc: MemoryKeyStore
     supplier: MemoryKeyStore
-    hub: MemoryKeyStore
-    esme: MemoryKeyStore
+    devices: dict[Eui64, MemoryKeyStore]
     credentials: tuple[Credential, ...]
 
+    @property
+    def hub(self) -> MemoryKeyStore:
+        return self.devices[HUB.eui64]
 
-def premises_keys(seed: str) -> PremisesKeys:
+    @property
+    def esme(self) -> MemoryKeyStore:
+        return self.devices[ESME.eui64]
+
+
+def premises_keys(seed: str, devices: Sequence[Eui64] = (HUB.eui64, ESME.eui64)) -> PremisesKeys:
+    """Keys for the ACB, the Supplier and ``devices`` (each device's KA and DS pairs)."""
     smki = TestSmki(seed=seed)
     acb = smki.issue_organisation_pair(ACB, RemotePartyRole.ACCESS_CONTROL_BROKER)
     supplier = smki.issue_organisation_pair(SUPPLIER, RemotePartyRole.SUPPLIER)
-    chf = smki.issue_device_pair(HUB.eui64)
-    esme = smki.issue_device_pair(ESME.eui64)
-    peers = {  # whose certificates each party needs
-        "dcc": (acb, (*chf, *esme)),
-        "supplier": (supplier, esme),
-        "hub": (chf, acb),
-        "esme": (esme, (*acb, *supplier)),
-    }
-    stores = {}
-    for party, (own, others) in peers.items():
-        store = stores[party] = memory_store(own)
+    issued = {eui: smki.issue_device_pair(eui) for eui in devices}
+    every_device = [c for pair in issued.values() for c in pair]
+
+    def holding(own: Sequence[Credential], others: Sequence[Credential]) -> MemoryKeyStore:
+        store = memory_store(own)
         for c in others:
             store.put_certificate(c.eui, c.usage, c.certificate)
-    return PremisesKeys(**stores, credentials=(*acb, *supplier, *chf, *esme))
+        return store
+
+    return PremisesKeys(
+        dcc=holding(acb, every_device),
+        supplier=holding(supplier, every_device),
+        devices={eui: holding(pair, (*acb, *supplier)) for eui, pair in issued.items()},
+        credentials=(*acb, *supplier, *every_device),
+    )
 
 
 async def relay(run: RunContext, link: WanLink, hub: CommsHub) -> None:
@@ -187,10 +198,9 @@ def meter_applications(
 
 
 def _record(run: RunContext, data: bytes, source: str, destination: str) -> None:
-    message = decode_message(data)
-    if isinstance(message, GeneralCiphering):
-        apdu = message.apdu
-        run.record_gbcs(data, apdu.other_information.message_code, apdu.cra, source, destination)
+    apdu = apdu_of(decode_message(data))  # MAC'd, or signed only (critical responses)
+    if apdu is not None:
+        run.record_gbcs(data, apdu.message_code, apdu.cra, source, destination)
 
 
 def _srv(run: RunContext, srv: ServiceReferenceVariant, label: str) -> None:
