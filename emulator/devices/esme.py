@@ -54,7 +54,7 @@ from ..han.stack.state import StateStore
 from .gbcs_gate import Accepted, GbcsGate, Rejected
 from .join_log import JoinResponse, Partner
 from .meter_clock import MeterClock, is_clock
-from .partners import Partners
+from .partners import Partners, asn1_value
 from .top_up import DEFAULT_LIMITS, TopUpLedger, TopUpLimits
 from .tunnel_push import GbcsSender
 
@@ -192,7 +192,7 @@ class Esme:
     async def _join_use_case(self, accepted: Accepted) -> list[bytes]:
         assert self.gate is not None
         command = accepted.apdu
-        content, partner = self.join_log.command(command.message_code, accepted.payload)
+        content, partner = self.join_log.command(command.message_code, asn1_value(accepted.payload))
         if command.message_code == MessageCode.CS04AC_METHOD_A_OR_C_UNJOIN and partner:
             await self.partners.forget_key(partner.eui64)
         if command.message_code != MessageCode.CS03A1_METHOD_A_JOIN_METER or partner is None:

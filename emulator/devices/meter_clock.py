@@ -10,8 +10,9 @@ The meter's time is the modelled clock plus a persisted offset, so it survives a
 and moves with modelled time. [U] decisions, each a named setting below:
 
 - The RTDS ECS70 carries an all-unspecified preset_time ("NEVER") and a 60-second validity
-  interval centred on midnight: we read an unspecified preset as "the middle of the validity
-  interval" (``UNSPECIFIED_PRESET``).
+  interval (2014-12-31 23:59:10 to 2015-01-01 00:00:10): we read an unspecified preset as "the
+  middle of the validity interval" (``UNSPECIFIED_PRESET``), 23:59:40 there. An interval with an
+  unspecified bound, or ending before it starts, fails like a preset outside it.
 - A specified preset outside its own validity interval fails the preset (and so the adjustment)
   with ``PRESET_OUTSIDE_VALIDITY``; adjusting with no preset held fails with ``NO_PRESET_HELD``.
   Blue Book's other check (the meter's *current* time must lie in the interval) is not applied:

@@ -13,9 +13,10 @@ cases, ``JoinLog``). This policy is shared by the ESME and the PPMID:
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from ..codec.eui64 import Eui64
+from ..codec.gbcs.payload import Asn1Payload, Payload
 from ..han.port import ApsMessage, HanPort
 from ..han.stack.state import StateStore
 from .join_log import JoinLog
@@ -52,3 +53,8 @@ class Partners:
             await self.han.remove_link_key(partner)
             return True
         return False
+
+
+def asn1_value(payload: Payload | None) -> Any:
+    """The decoded ASN.1 value of a join use case's payload, as ``JoinLog.command`` takes it."""
+    return payload.value if isinstance(payload, Asn1Payload) else None

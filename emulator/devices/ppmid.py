@@ -36,7 +36,7 @@ from ..han.port import ApsMessage, HanPort
 from ..han.stack.state import MemoryStateStore, StateStore
 from .esme import PREPAYMENT
 from .gbcs_gate import GbcsGate, Rejected
-from .partners import Partners
+from .partners import Partners, asn1_value
 
 READ_TIMEOUT = 30.0  # modelled seconds for the meter's answer
 DEFAULT_FIRMWARE_VERSION = bytes.fromhex("0123ABCD")  # as the RTDS CS08 response reports
@@ -115,7 +115,9 @@ class Ppmid:
             return self.gate.rejection_replies(accepted)
         command = accepted.apdu
         if command.message_code in JOIN_USE_CASES:
-            content, partner = self.join_log.command(command.message_code, accepted.payload)
+            content, partner = self.join_log.command(
+                command.message_code, asn1_value(accepted.payload)
+            )
             if command.message_code == MessageCode.CS04AC_METHOD_A_OR_C_UNJOIN and partner:
                 await self.partners.forget_key(partner.eui64)
             return [self.gate.reply(command, content)]

@@ -11,8 +11,8 @@ import pytest
 from zigpy.zcl import foundation
 
 from emulator.codec.eui64 import Eui64
-from emulator.codec.zcl import frame as zcl
 from emulator.codec.gbcs.asn1 import DeviceType, JoinMethodAndRole
+from emulator.codec.zcl import frame as zcl
 from emulator.devices.esme import PREPAYMENT, Esme
 from emulator.devices.join_log import Partner
 from emulator.devices.ppmid import Credit, MeterRefused, Ppmid
