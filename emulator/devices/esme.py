@@ -8,22 +8,36 @@ the meter does not implement UNSUP_CLUSTER_COMMAND / UNSUP_GENERAL_COMMAND (ZCL 
 attribute it does not hold reads UNSUPPORTED_ATTRIBUTE.
 
 GBCS reaches the meter through its tunnel (``emulator.devices.tunnel``); after the gate's checks
-it answers ECS52 (read firmware version: a DLMS GET of class 1, 0-0:0.2.1.255, value). Objects
-it does not serve answer OBJECT_UNAVAILABLE. The other ESME use cases, the other SE servers and
-the device log for Method A joins come with the rest of issue 6.
+it answers ECS52 (read firmware version: a DLMS GET of class 1, 0-0:0.2.1.255, value), ECS70 (set
+clock: the Clock object of ``meter_clock``) and the join use cases on its own Device Log
+(``JoinLog``): CS03A1 makes the named device a partner and then runs CBKE with it as initiator
+(Method A) for their application link key; the signed response goes out when CBKE ends, through
+``send_gbcs`` (the tunnel's push), so the meter's message loop never waits for it. A failed CBKE
+answers FAILURE and the partner is dropped again [U]. CS04AC removes a partner, CS07 reads the
+log. Objects it does not serve answer OBJECT_UNAVAILABLE.
+
+Only partners in the Device Log, over APS security, may read the Prepayment and Metering servers
+or top up [U]; anyone else gets Default Response NOT_AUTHORIZED. A top-up (Consumer Top Up) is
+checked by ``TopUpLedger`` and answered with Consumer Top Up Response. The meter's CBKE responder
+accepts only its partners and its Trust Centre.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
+from collections.abc import Coroutine
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from zigpy.zcl import foundation
 
+from ..codec import utrn
 from ..codec.errors import DecodeError
 from ..codec.eui64 import Eui64
-from ..codec.gbcs import KeyStore
+from ..codec.gbcs import KeyStore, MessageCode
+from ..codec.gbcs.asn1 import encode_asn1
 from ..codec.gbcs.dlms import (
     AccessRequest,
     AccessRequestKind,
@@ -31,11 +45,20 @@ from ..codec.gbcs.dlms import (
     DataAccessResult,
 )
 from ..codec.gbcs.firmware_version import FIRMWARE_VERSION
+from ..codec.gbcs.headers import GeneralSigning
 from ..codec.zcl import frame as zcl
 from ..han.clock import Clock
+from ..han.key_establishment import KeyEstablishmentFailed, KeyEstablishmentService
 from ..han.port import ApsMessage, DeliveryError, HanPort
 from ..han.stack.state import StateStore
-from .gbcs_gate import GbcsGate, Rejected
+from .gbcs_gate import Accepted, GbcsGate, Rejected
+from .join_log import JoinResponse, Partner
+from .meter_clock import MeterClock, is_clock
+from .partners import Partners, asn1_value
+from .top_up import DEFAULT_LIMITS, TopUpLedger, TopUpLimits
+from .tunnel_push import GbcsSender
+
+log = logging.getLogger(__name__)
 
 PREPAYMENT, METERING = 0x0705, 0x0702
 READ_ATTRIBUTES = foundation.GeneralCommand.Read_Attributes
@@ -73,7 +96,27 @@ class Registers:
 DEFAULT_FIRMWARE_VERSION = bytes.fromhex("0123ABCD")  # as the RTDS ECS52 response reports
 
 
+PARTNER_CBKE_TIMEOUT = 120.0
+"""[I] Modelled seconds a CS03A1's CBKE with the new partner may take before the ESME answers
+FAILURE: the exchange's own timeouts (generate times plus margins) end well before."""
+JOIN_USE_CASES = frozenset(
+    {
+        MessageCode.CS03A1_METHOD_A_JOIN_METER,
+        MessageCode.CS04AC_METHOD_A_OR_C_UNJOIN,
+        MessageCode.CS07_READ_DEVICE_JOIN_DETAILS,
+    }
+)
+"""The join use cases an ESME answers; [U] other join codes (for other device types) get no
+response."""
+CONSUMER_TOP_UP = 0x04
+NOT_AUTHORIZED = foundation.Status.NOT_AUTHORIZED
+
+
 class Esme:
+    """The ESME actor. ``cbke`` is the node's Key Establishment service (the ESME installs its
+    partner policy on it and initiates CS03A1's CBKE through it); ``send_gbcs`` is where deferred
+    GBCS responses go (``PushingTunnelServer.push``), set once the tunnel server exists."""
+
     def __init__(
         self,
         han: HanPort,
@@ -81,6 +124,11 @@ class Esme:
         keystore: KeyStore | None = None,
         acb: Eui64 | None = None,
         clock: Clock | None = None,
+        *,
+        cbke: KeyEstablishmentService | None = None,
+        trust_centre: Eui64 | None = None,
+        utrn_key: bytes | None = None,
+        limits: TopUpLimits = DEFAULT_LIMITS,
     ) -> None:
         self.han = han
         self.store = store
@@ -94,27 +142,99 @@ class Esme:
             if keystore is not None and acb is not None
             else None
         )
+        self.partners = Partners(han, store, "esme/join-log", trust_centre)
+        self.join_log = self.partners.log
+        self.meter_clock = MeterClock(store, clock, "esme/clock")
+        self.top_ups = TopUpLedger(
+            store,
+            han.eui64,
+            utrn_key if utrn_key is not None else utrn.meter_test_key(han.eui64),
+            limits,
+            "esme/top-up/used-sequences",
+        )
+        self.cbke = cbke
+        if cbke is not None:
+            cbke.authorise = self.partners.may_establish_key
+        self.send_gbcs: GbcsSender | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def on_gbcs(self, data: bytes) -> list[bytes]:
-        """A GBCS message from the tunnel; the meter's response, if any."""
+        """A GBCS message from the tunnel; the meter's response, if any (CS03A1's comes later,
+        through ``send_gbcs``)."""
         if self.gate is None:
             return []
         accepted = self.gate.check(data)
         if isinstance(accepted, Rejected):
             return self.gate.rejection_replies(accepted)
+        if accepted.apdu.message_code in JOIN_USE_CASES:
+            return await self._join_use_case(accepted)
         if not isinstance(accepted.payload, AccessRequest):
             return []
-        request = accepted.payload
+        return [self._access(accepted.apdu, accepted.payload)]
+
+    def _access(self, command: GeneralSigning, request: AccessRequest) -> bytes:
+        """A DLMS ACCESS request: one data item and one result per specification."""
+        assert self.gate is not None
         served: list[Data] = []
         results: list[DataAccessResult] = []
-        for spec in request.specifications:
+        for i, spec in enumerate(request.specifications):
+            data = request.data[i] if i < len(request.data) else Data.null()
             if spec.kind is AccessRequestKind.GET and spec.descriptor == FIRMWARE_VERSION:
-                served.append(Data.octet_string(self.firmware_version))
-                results.append(DataAccessResult.SUCCESS)
+                answer, result = Data.octet_string(self.firmware_version), DataAccessResult.SUCCESS
+            elif is_clock(spec.descriptor):
+                answer, result = self.meter_clock.access(spec, data)
             else:
-                served.append(Data.null())
-                results.append(DataAccessResult.OBJECT_UNAVAILABLE)
-        return [self.gate.respond(accepted.apdu, request, served, results)]
+                answer, result = Data.null(), DataAccessResult.OBJECT_UNAVAILABLE
+            served.append(answer)
+            results.append(result)
+        return self.gate.respond(command, request, served, results)
+
+    async def _join_use_case(self, accepted: Accepted) -> list[bytes]:
+        assert self.gate is not None
+        command = accepted.apdu
+        content, partner = self.join_log.command(command.message_code, asn1_value(accepted.payload))
+        if command.message_code == MessageCode.CS04AC_METHOD_A_OR_C_UNJOIN and partner:
+            await self.partners.forget_key(partner.eui64)
+        if command.message_code != MessageCode.CS03A1_METHOD_A_JOIN_METER or partner is None:
+            return [self.gate.reply(command, content)]
+        self._spawn(self._pair(command, partner))
+        return []
+
+    async def _pair(self, command: GeneralSigning, partner: Partner) -> None:
+        """CS03A1's second half: CBKE with the new partner, then the signed response."""
+        assert self.gate is not None
+        joined = await self._establish(partner.eui64)
+        if not joined:
+            self.join_log.remove(partner.eui64)
+        code = JoinResponse.SUCCESS if joined else JoinResponse.FAILURE
+        reply = self.gate.reply(command, encode_asn1("JoinDeviceResponse", int(code)))
+        if self.send_gbcs is None:
+            log.warning("%s: no way to send the CS03A1 response", self.han.eui64)
+            return
+        with contextlib.suppress(DeliveryError):  # the hub's to chase at the GBCS level
+            await self.send_gbcs(reply)
+
+    async def _establish(self, partner: Eui64) -> bool:
+        if self.cbke is None:
+            return False
+        try:
+            async with self.cbke.clock.timeout(PARTNER_CBKE_TIMEOUT):
+                await self.cbke.establish(partner)
+        except (KeyEstablishmentFailed, DeliveryError, TimeoutError) as exc:
+            log.info("%s: CBKE with partner %s failed: %s", self.han.eui64, partner, exc)
+            return False
+        return True
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def aclose(self) -> None:
+        """Cancel the work under way (a power-off)."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
 
     def set_registers(self, **changes: int) -> None:
         self.registers = replace(self.registers, **changes)
@@ -130,14 +250,23 @@ class Esme:
             return  # not even a ZCL header: nothing to answer to
         if request.direction != zcl.Direction.CLIENT_TO_SERVER:
             return
-        if not request.is_global or request.command_id != READ_ATTRIBUTES:
+        if not self.partners.serves(msg):
+            await self._reply(msg, self._default_response(msg, request, NOT_AUTHORIZED))
+            return
+        top_up = msg.cluster == PREPAYMENT and request.command_id == CONSUMER_TOP_UP
+        if request.is_global and request.command_id == READ_ATTRIBUTES:
+            await self._read_attributes(msg, request)
+        elif not request.is_global and top_up:
+            await self._top_up(msg, request)
+        else:
             status = (
                 foundation.Status.UNSUP_GENERAL_COMMAND
                 if request.is_global
                 else foundation.Status.UNSUP_CLUSTER_COMMAND
             )
             await self._reply(msg, self._default_response(msg, request, status))
-            return
+
+    async def _read_attributes(self, msg: ApsMessage, request: zcl.ZclFrame) -> None:
         try:
             parsed = zcl.parse_command(msg.cluster, request, strict=True)
         except DecodeError:
@@ -148,6 +277,29 @@ class Esme:
         asked = getattr(parsed, "attribute_ids", ())  # Read Attributes' one field (ZCL §2.5.1)
         values = {int(a): held.get(int(a)) for a in asked}
         await self._reply(msg, zcl.read_attributes_response(msg.cluster, values, tsn=request.tsn))
+
+    async def _top_up(self, msg: ApsMessage, request: zcl.ZclFrame) -> None:
+        """Consumer Top Up (ZSE D.7.2.3.5): the UTRN checked, the credit added and persisted."""
+        try:
+            parsed: Any = zcl.parse_command(PREPAYMENT, request, strict=True)  # zigpy schema
+        except DecodeError:
+            reply = self._default_response(msg, request, foundation.Status.MALFORMED_COMMAND)
+            await self._reply(msg, reply)
+            return
+        credit = self.registers.credit_remaining
+        outcome = self.top_ups.apply(bytes(parsed.top_up_code), credit)
+        if outcome.value:
+            self.set_registers(credit_remaining=credit + outcome.value)
+        reply = zcl.build_command(
+            PREPAYMENT,
+            "consumer_top_up_response",
+            tsn=request.tsn,
+            result_type=outcome.result,
+            top_up_value=outcome.value,
+            source_of_top_up=parsed.originating_device,
+            credit_remaining=self.registers.credit_remaining & 0xFFFFFFFF,  # int32 octets
+        )
+        await self._reply(msg, reply)
 
     def _default_response(
         self, msg: ApsMessage, request: zcl.ZclFrame, status: foundation.Status

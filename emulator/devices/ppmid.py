@@ -1,8 +1,18 @@
-"""The PPMID (prepayment meter interface device) as a HAN device: a Prepayment and Metering client.
+"""The PPMID (prepayment meter interface device) as a HAN device: a Prepayment client with GBCS.
 
-What is here so far: reading the credit and debt registers from an ESME over ``HanPort`` with ZCL
-Read Attributes, APS-secured with the link key the two share. Top-ups, emergency credit, the GPF
-and the dual-mode (SMETS1) personality come with issues 6 and 8.
+On the HAN it reads credit and debt from a meter's Prepayment server and tops it up (ZSE Consumer
+Top Up with a UTRN the consumer keys in), APS-secured with the link key it shares with that
+meter: the ESME at endpoint 1, or the GSME through its mirror in the GPF (the hub's EUI-64 and
+the mirror's ``endpoint``). A meter that refuses (Default Response, e.g. NOT_AUTHORIZED to a
+device it is not joined to) raises ``MeterRefused``.
+
+GBCS reaches it through its tunnel (``on_gbcs``, after its ``GbcsGate``'s checks): CS03A2 (Method
+A responder: the meter becomes a partner in its Device Log, and the meter then runs CBKE with
+it), CS04AC (unjoin), CS07 (read the log) and CS08 (read firmware version, ASN.1). Its CBKE
+responder accepts only its partners and its Trust Centre (``Partners``). Device Log, firmware
+version and the gate's counters live in its state store and survive a power cycle.
+
+Emergency credit and the dual-mode (SMETS1) personality come with issue 8.
 """
 
 from __future__ import annotations
@@ -10,15 +20,37 @@ from __future__ import annotations
 import asyncio
 import itertools
 from dataclasses import dataclass
+from typing import Any
+
+from zigpy.zcl import foundation
 
 from ..codec.errors import DecodeError
 from ..codec.eui64 import Eui64
+from ..codec.gbcs import KeyStore, MessageCode
+from ..codec.gbcs.asn1 import encode_asn1
 from ..codec.zcl import frame as zcl
+from ..codec.zcl.prepayment import OriginatingDevice, ResultType
 from ..han.clock import Clock
+from ..han.key_establishment import KeyEstablishmentService
 from ..han.port import ApsMessage, HanPort
+from ..han.stack.state import MemoryStateStore, StateStore
 from .esme import PREPAYMENT
+from .gbcs_gate import GbcsGate, Rejected
+from .partners import Partners, asn1_value
 
 READ_TIMEOUT = 30.0  # modelled seconds for the meter's answer
+DEFAULT_FIRMWARE_VERSION = bytes.fromhex("0123ABCD")  # as the RTDS CS08 response reports
+READ_FIRMWARE_SUCCESS = 0
+ORIGINATING_DEVICE = OriginatingDevice.IN_HOME_DISPLAY_DEVICE
+"""[I] ZSE names no PPMID; it is the in-home device the consumer keys the UTRN into."""
+JOIN_USE_CASES = frozenset(
+    {
+        MessageCode.CS03A2_METHOD_A_JOIN_NON_METER,
+        MessageCode.CS04AC_METHOD_A_OR_C_UNJOIN,
+        MessageCode.CS07_READ_DEVICE_JOIN_DETAILS,
+    }
+)
+CREDIT_ATTRIBUTES = (0x0001, 0x0002, 0x0003, 0x0005)
 
 
 @dataclass(frozen=True)
@@ -29,15 +61,73 @@ class Credit:
     accumulated_debt: int
 
 
+@dataclass(frozen=True)
+class TopUpResult:
+    result: ResultType
+    value: int
+    credit_remaining: int
+
+
+class MeterRefused(Exception):
+    """The meter answered with a ZCL Default Response carrying ``status``."""
+
+    def __init__(self, meter: Eui64, status: foundation.Status) -> None:
+        self.meter, self.status = meter, status
+        super().__init__(f"{meter} refused: {status.name}")
+
+
 class Ppmid:
-    def __init__(self, han: HanPort, clock: Clock) -> None:
+    def __init__(
+        self,
+        han: HanPort,
+        clock: Clock,
+        store: StateStore | None = None,
+        keystore: KeyStore | None = None,
+        acb: Eui64 | None = None,
+        *,
+        cbke: KeyEstablishmentService | None = None,
+        trust_centre: Eui64 | None = None,
+    ) -> None:
         self.han = han
         self.clock = clock
+        self.store = store if store is not None else MemoryStateStore()
+        self.gate = (
+            GbcsGate(han.eui64, keystore, acb, self.store, clock)
+            if keystore is not None and acb is not None
+            else None
+        )
+        self.partners = Partners(han, self.store, "ppmid/join-log", trust_centre)
+        self.join_log = self.partners.log
+        self.firmware_version = bytes.fromhex(
+            self.store.load("ppmid/firmware-version") or DEFAULT_FIRMWARE_VERSION.hex()
+        )
+        if cbke is not None:
+            cbke.authorise = self.partners.may_establish_key
         self._tsn = itertools.count(1)
         self._answers: dict[tuple[Eui64, int], asyncio.Future[zcl.ZclFrame]] = {}
 
+    async def on_gbcs(self, data: bytes) -> list[bytes]:
+        """A GBCS message from the tunnel; the PPMID's response, if any."""
+        if self.gate is None:
+            return []
+        accepted = self.gate.check(data)
+        if isinstance(accepted, Rejected):
+            return self.gate.rejection_replies(accepted)
+        command = accepted.apdu
+        if command.message_code in JOIN_USE_CASES:
+            content, partner = self.join_log.command(
+                command.message_code, asn1_value(accepted.payload)
+            )
+            if command.message_code == MessageCode.CS04AC_METHOD_A_OR_C_UNJOIN and partner:
+                await self.partners.forget_key(partner.eui64)
+            return [self.gate.reply(command, content)]
+        if command.message_code == MessageCode.CS08_READ_PPMID_HCALCS_FIRMWARE_VERSION:
+            version = {"firmwareVersion": self.firmware_version, "responseCode": 0}
+            return [self.gate.reply(command, encode_asn1("ReadFirmwareVersionResponse", version))]
+        return []
+
     def handle(self, msg: ApsMessage) -> None:
-        """A ZCL frame from a meter: the answer to one of our reads."""
+        """A ZCL frame from a meter: the answer to one of our requests."""
         try:
             frame = zcl.decode_zcl(msg.payload)
         except DecodeError:
@@ -46,21 +136,51 @@ class Ppmid:
         if waiter is not None and not waiter.done():
             waiter.set_result(frame)
 
-    async def read_credit(self, esme: Eui64) -> Credit:
-        """Credit and debt from ``esme``'s Prepayment server; raises TimeoutError if it never
-        answers and ValueError if it answers without the values."""
-        tsn = next(self._tsn) & 0xFF
+    async def _ask(self, meter: Eui64, request: zcl.ZclFrame, endpoint: int) -> zcl.ZclFrame:
+        """Send ``request`` to ``meter``'s Prepayment server and wait for its answer; raises
+        TimeoutError if none comes and MeterRefused for a Default Response."""
         waiter: asyncio.Future[zcl.ZclFrame] = asyncio.get_running_loop().create_future()
-        self._answers[(esme, tsn)] = waiter
+        self._answers[(meter, request.tsn)] = waiter
         try:
-            request = zcl.read_attributes([0x0001, 0x0002, 0x0003, 0x0005], tsn=tsn)
-            await self.han.send(esme, cluster=PREPAYMENT, payload=request.encode())
+            await self.han.send(
+                meter, cluster=PREPAYMENT, payload=request.encode(), dst_endpoint=endpoint
+            )
             async with self.clock.timeout(READ_TIMEOUT):
                 answer = await waiter
         finally:
-            self._answers.pop((esme, tsn), None)
-        values = zcl.read_attributes_result(answer)
+            self._answers.pop((meter, request.tsn), None)
+        if answer.is_global and answer.command_id == foundation.GeneralCommand.Default_Response:
+            refusal: Any = zcl.parse_command(PREPAYMENT, answer)  # zigpy schema
+            raise MeterRefused(meter, refusal.status)
+        return answer
+
+    def _next_tsn(self) -> int:
+        return next(self._tsn) & 0xFF
+
+    async def read_credit(self, meter: Eui64, endpoint: int = 1) -> Credit:
+        """Credit and debt from ``meter``'s Prepayment server at ``endpoint``; raises
+        TimeoutError, MeterRefused, or ValueError if it answers without the values."""
+        request = zcl.read_attributes(CREDIT_ATTRIBUTES, tsn=self._next_tsn())
+        values = zcl.read_attributes_result(await self._ask(meter, request, endpoint))
         try:
-            return Credit(*(int(values[a]) for a in (0x0001, 0x0002, 0x0003, 0x0005)))
+            return Credit(*(int(values[a]) for a in CREDIT_ATTRIBUTES))
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"the ESME did not return the credit registers: {values}") from exc
+            raise ValueError(f"the meter did not return the credit registers: {values}") from exc
+
+    async def top_up(self, meter: Eui64, code: bytes | str, endpoint: int = 1) -> TopUpResult:
+        """Key a UTRN into ``meter`` (Consumer Top Up); the meter's verdict and balance."""
+        request = zcl.build_command(
+            PREPAYMENT,
+            "consumer_top_up",
+            tsn=self._next_tsn(),
+            originating_device=ORIGINATING_DEVICE,
+            top_up_code=code.encode("ascii") if isinstance(code, str) else code,
+        )
+        answer = await self._ask(meter, request, endpoint)
+        try:
+            parsed: Any = zcl.parse_command(PREPAYMENT, answer)  # zigpy schema
+            result: ResultType = parsed.result_type
+            value, credit = int(parsed.top_up_value), int(parsed.credit_remaining)
+        except (DecodeError, AttributeError) as exc:
+            raise ValueError(f"not a Consumer Top Up Response: {answer}") from exc
+        return TopUpResult(result, value, credit - (1 << 32) if credit >= 1 << 31 else credit)

@@ -8,8 +8,10 @@ advertised generate times, and installs the resulting key as the APS link key wi
 (``HanPort.set_link_key``, which announces ``KeyEstablished``). A failure ends with a Terminate
 sent to the partner and no key installed on either side.
 
-The device's message dispatch hands Key Establishment frames to :meth:`handle`; responders
-answer any partner, initiators call :meth:`establish`.
+The device's message dispatch hands Key Establishment frames to :meth:`handle`; initiators call
+:meth:`establish`. A responder answers any partner unless the device gives an ``authorise``
+policy (GB devices accept CBKE only from the partners in their Device Log and from their Trust
+Centre): a refused Initiate Key Establishment gets a Terminate with ``REFUSED_PARTNER_STATUS``.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ..codec.errors import DecodeError
 from ..codec.eui64 import Eui64
@@ -43,7 +46,7 @@ from ..codec.zcl.frame import (
     read_attributes_result,
 )
 from .clock import Clock
-from .port import ApsMessage, HanPort
+from .port import ApsMessage, DeliveryError, HanPort
 
 KEY_ESTABLISHMENT_CLUSTER = 0x0800
 KEY_ESTABLISHMENT_SUITE = 0x0000  # the server attribute: a bitmap of the suites offered
@@ -54,6 +57,9 @@ NETWORK_MARGIN = 2.0
 TIMEOUT_STATUS = KeyEstablishmentStatus.BAD_MESSAGE
 """[U] ZSE names no Terminate status for a partner that goes silent; the exchange is out of step,
 so BAD_MESSAGE."""
+REFUSED_PARTNER_STATUS = KeyEstablishmentStatus.NO_RESOURCES
+"""[U] ZSE names no status for "not a partner of mine"; NO_RESOURCES (with its wait time) tells the
+initiator to try again later, which fits a partner the Device Log does not list yet."""
 
 
 class KeyEstablishmentFailed(Exception):
@@ -78,8 +84,11 @@ class KeyEstablishmentService:
         credentials: Sequence[Credentials],
         seed: int = 0,
         extra_wait: float = 0.0,
+        authorise: Callable[[Eui64], bool] | None = None,
     ) -> None:
         self.port = port
+        self.authorise = authorise
+        """Which partners may start CBKE with us as responder; None accepts any."""
         self.clock = clock
         self.credentials = list(credentials)
         self.extra_wait = extra_wait  # e.g. a sleepy partner's poll period
@@ -134,11 +143,41 @@ class KeyEstablishmentService:
         if run is None:
             if frame.direction != Direction.CLIENT_TO_SERVER or frame.command_id != 0:
                 return  # not the start of an exchange, and none under way
+            if self.authorise is not None and not self.authorise(msg.source):
+                self._refuse(msg, frame)
+                return
             exchange = KeyEstablishment.responder(self.credentials, msg.source, rng=self._random)
             run = _Run(exchange, msg.src_endpoint, asyncio.Queue())
             self._runs[msg.source] = run
             run.task = asyncio.get_running_loop().create_task(self._respond(msg.source, run))
         run.inbox.put_nowait((frame.command_id, frame.payload))
+
+    def _refuse(self, msg: ApsMessage, frame: ZclFrame) -> None:
+        """Terminate an Initiate Key Establishment from a partner our policy does not accept."""
+        self.results[msg.source] = REFUSED_PARTNER_STATUS
+        suite = int.from_bytes(frame.payload[:2], "little") if len(frame.payload) >= 2 else 0
+        message = terminate_message(REFUSED_PARTNER_STATUS, suite)
+        self._tsn = (self._tsn + 1) & 0xFF
+        reply = ZclFrame(
+            FrameType.CLUSTER_SPECIFIC,
+            Direction.SERVER_TO_CLIENT,
+            self._tsn,
+            int(message.command),
+            message.payload,
+            disable_default_response=True,
+        )
+        self._spawn(self._send_frame(msg.source, msg.src_endpoint, reply))
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        """A send the frame dispatch must not wait for; a lost one is the partner's to retry."""
+
+        async def quietly() -> None:
+            with contextlib.suppress(DeliveryError):
+                await coro
+
+        task = asyncio.get_running_loop().create_task(quietly())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _on_global(self, msg: ApsMessage, frame: ZclFrame) -> None:
         """Our KeyEstablishmentSuite attribute for a partner about to initiate, and its answer to
@@ -148,11 +187,7 @@ class KeyEstablishmentService:
             reply = read_attributes_response(
                 KEY_ESTABLISHMENT_CLUSTER, {KEY_ESTABLISHMENT_SUITE: bitmap}, tsn=frame.tsn
             )
-            task = asyncio.get_running_loop().create_task(
-                self._send_frame(msg.source, msg.src_endpoint, reply)
-            )
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._spawn(self._send_frame(msg.source, msg.src_endpoint, reply))
         elif frame.command_id == READ_ATTRIBUTES_RESPONSE:
             waiter = self._suite_reads.pop(msg.source, None)
             if waiter is not None and not waiter.done():

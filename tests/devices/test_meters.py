@@ -1,17 +1,21 @@
-"""ESME and PPMID over the virtual HAN: credit read under their partner link key, registers kept
-across a power cycle, and malformed or unsupported requests answered as ZCL says."""
+"""ESME and PPMID over the virtual HAN: credit read under their partner link key by a partner
+only, registers kept across a power cycle, and malformed or unsupported requests answered as ZCL
+says."""
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
 
+import pytest
 from zigpy.zcl import foundation
 
 from emulator.codec.eui64 import Eui64
+from emulator.codec.gbcs.asn1 import DeviceType, JoinMethodAndRole
 from emulator.codec.zcl import frame as zcl
 from emulator.devices.esme import PREPAYMENT, Esme
-from emulator.devices.ppmid import Credit, Ppmid
+from emulator.devices.join_log import Partner
+from emulator.devices.ppmid import Credit, MeterRefused, Ppmid
 from emulator.han.clock import VirtualClock
 from emulator.han.port import ApsMessage
 from emulator.han.stack.node import EmulatedStack, Role
@@ -33,7 +37,7 @@ class Premises:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
 
-async def premises() -> Premises:
+async def premises(partners: bool = True) -> Premises:
     clock = VirtualClock()
     han = VirtualHan(clock, seed=5)
     han.coordinator(HUB)
@@ -46,6 +50,8 @@ async def premises() -> Premises:
     p = Premises(
         clock, han, Esme(esme_stack, MemoryStateStore()), Ppmid(ppmid_stack, clock), asyncio.Queue()
     )
+    if partners:  # as CS03A1 leaves it (tests/devices/test_partners.py runs the use case)
+        p.esme.join_log.add(Partner(PPMID, DeviceType.PPMID, JoinMethodAndRole.METHOD_A_INITIATOR))
     loop = asyncio.get_running_loop()
     p.tasks += [
         loop.create_task(serve(esme_stack, p.esme.handle)),
@@ -69,6 +75,20 @@ async def test_the_ppmid_reads_credit_from_the_esme() -> None:
     p = await premises()
     p.esme.set_registers(credit_remaining=1234, accumulated_debt=56)
     assert await p.ppmid.read_credit(ESME) == Credit(1234, 500, 0x01, 56)
+    await p.han.stop()
+
+
+async def test_a_device_that_is_not_a_partner_is_not_authorized() -> None:
+    p = await premises(partners=False)
+    with pytest.raises(MeterRefused) as refused:
+        await p.ppmid.read_credit(ESME)
+    assert refused.value.status == foundation.Status.NOT_AUTHORIZED
+    p.esme.join_log.add(Partner(PPMID, DeviceType.PPMID, JoinMethodAndRole.METHOD_A_INITIATOR))
+    unsecured = zcl.read_attributes([0x0001], tsn=44)  # a partner, but without APS security
+    await p.ppmid.han.send(ESME, cluster=PREPAYMENT, payload=unsecured.encode(), aps_security=False)
+    reply = zcl.parse_command(PREPAYMENT, await answer_to(p.heard, p.clock, 44))
+    assert reply.status == foundation.Status.NOT_AUTHORIZED
+    assert (await p.ppmid.read_credit(ESME)).credit_remaining == 2000
     await p.han.stop()
 
 
