@@ -7,26 +7,18 @@ cases, ``JoinLog``). This policy is shared by the ESME and the PPMID:
   device's Trust Centre (its own TC link key), may start CBKE with it.
 - ``serves``: an application request is served only when it comes from a partner and was APS
   secured (under the link key the two share) [U].
-- ``forget_key``: CS04AC removes a partner *and* its APS link key. ``HanPort`` has no call for
-  the second half yet; a port that offers ``remove_link_key`` (``LinkKeyRemoval``) gets it.
+- ``forget_key``: CS04AC removes a partner *and* its APS link key.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 from ..codec.eui64 import Eui64
 from ..codec.gbcs.payload import Asn1Payload, Payload
 from ..han.port import ApsMessage, HanPort
 from ..han.stack.state import StateStore
 from .join_log import JoinLog
-
-
-@runtime_checkable
-class LinkKeyRemoval(Protocol):
-    """The ``HanPort`` extension CS04AC needs (not yet in ``HanPort``)."""
-
-    async def remove_link_key(self, partner: Eui64) -> None: ...
 
 
 class Partners:
@@ -47,12 +39,9 @@ class Partners:
     def serves(self, msg: ApsMessage) -> bool:
         return msg.aps_secured and self.log.get(msg.source) is not None
 
-    async def forget_key(self, partner: Eui64) -> bool:
-        """Drop the APS link key with ``partner`` where the port can; whether it could."""
-        if isinstance(self.han, LinkKeyRemoval):
-            await self.han.remove_link_key(partner)
-            return True
-        return False
+    async def forget_key(self, partner: Eui64) -> None:
+        """Drop the APS link key with ``partner``."""
+        await self.han.remove_link_key(partner)
 
 
 def asn1_value(payload: Payload | None) -> Any:

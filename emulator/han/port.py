@@ -159,3 +159,8 @@ class HanPort(Protocol):
     async def set_link_key(self, partner: Eui64, key: bytes, kind: str) -> None:
         """Install an APS link key with ``partner`` (after CBKE or a partner-key request)."""
         ...
+
+    async def remove_link_key(self, partner: Eui64) -> None:
+        """Forget the application link key with ``partner`` (an unjoin); the Trust Centre link
+        key of a joined device is the TC's to withdraw (``remove_device``), not this."""
+        ...

@@ -749,6 +749,11 @@ class EmulatedStack:
         self._save()
         self._emit(KeyEstablished(partner, kind))
 
+    async def remove_link_key(self, partner: Eui64) -> None:
+        if self.link_keys.pop(partner, None) is not None:
+            self._aps_in.forget(partner)
+            self._save()
+
     # -- joiner ---------------------------------------------------------------------------------
     async def join(self, install_code_key: bytes) -> None:
         """Join with the install-code link key; raises :class:`JoinError` (and emits
