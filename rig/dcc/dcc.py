@@ -183,6 +183,8 @@ def _redact(value: object) -> object:
         return str(value)
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
     if is_dataclass(value) and not isinstance(value, type):
         return {f.name: _redact(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, bytes):
