@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import enum
 import hashlib
 import logging
@@ -571,7 +572,7 @@ class Dcc:
         """CV 5: check the Service User's signed copy of the Pre-Command, MAC it, send it."""
         issued = self._issued.get(signed.request_id)
         request = (
-            issued.request
+            dataclasses.replace(issued.request, command_variant=signed.command_variant)
             if issued is not None
             else r.ServiceRequest(
                 signed.request_id,

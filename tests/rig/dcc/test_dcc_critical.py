@@ -36,11 +36,14 @@ from rig.dcc import (
     CommandVariant,
     CommissionDeviceSynchroniseClock,
     Dcc,
+    DecommissionDevice,
     DeviceType,
     Inventory,
     JoinServiceCritical,
     JoinServiceNonCritical,
     PreCommand,
+    ReadDeviceLog,
+    ReadInventory,
     RequestId,
     ResponseCode,
     ServiceReferenceVariant,
@@ -51,6 +54,7 @@ from rig.dcc import (
     Supplier,
     UnjoinServiceCritical,
     UnjoinServiceNonCritical,
+    UpdateInventory,
 )
 from rig.dcc.requests import RequestBody
 
@@ -374,3 +378,140 @@ async def test_unsigned_df09_from_the_wan_is_rejected(dcc: Dcc) -> None:
     precommand = rtds_bytes("CS03A1_8.7.1_SUCCESS_PRECOMMAND_GBCS.HEX")
     assert await dcc.receive(CHF, precommand) == []
     assert dcc.inventory.journal("response")[-1]["accepted"] == 0
+
+
+# ---- validation codes and DCC-only SRVs ---------------------------------------------------------
+
+OTHER_SUPPLIER = Eui64("90B3D51F30020000")
+NEW_PPMID = Eui64("00DB1234567890B0")
+
+
+def req(
+    target: Eui64,
+    srv: ServiceReferenceVariant,
+    body: RequestBody,
+    cv: CommandVariant | None = None,
+    supplier: Eui64 = SUPPLIER,
+) -> ServiceRequest:
+    return ServiceRequest(RequestId(supplier, target, 77), srv, body, cv)
+
+
+COMMISSION = CommissionDeviceSynchroniseClock(datetime(2015, 1, 1, tzinfo=UTC), 60)
+
+
+@pytest.mark.parametrize(
+    ("request_", "code"),
+    [
+        (req(ESME, SRV.JOIN_SERVICE_CRITICAL, JoinServiceCritical(NEW_PPMID)), ResponseCode.E19),
+        (req(NEW_PPMID, SRV.JOIN_SERVICE_CRITICAL, JoinServiceCritical(ESME)), ResponseCode.E19),
+        (req(ESME, SRV.JOIN_SERVICE_CRITICAL, JoinServiceCritical(ESME_93)), ResponseCode.E11),
+        (req(GSME, SRV.JOIN_SERVICE_CRITICAL, JoinServiceCritical(HCALCS_9A)), ResponseCode.E11),
+        (req(ESME, SRV.JOIN_SERVICE_NON_CRITICAL, JoinServiceNonCritical(GPF)), ResponseCode.E11),
+        (req(PPMID_98, SRV.COMMISSION_DEVICE, COMMISSION), ResponseCode.E11),
+        (
+            req(ESME, SRV.UNJOIN_SERVICE_NON_CRITICAL, UnjoinServiceNonCritical(GPF)),
+            ResponseCode.E11,
+        ),
+        (req(GPF, SRV.READ_DEVICE_LOG, ReadDeviceLog()), ResponseCode.E11),
+        (
+            req(
+                ESME,
+                SRV.JOIN_SERVICE_CRITICAL,
+                JoinServiceCritical(HCALCS_9A),
+                supplier=OTHER_SUPPLIER,
+            ),
+            ResponseCode.E4,
+        ),
+        (req(ESME, SRV.COMMISSION_DEVICE, COMMISSION, supplier=OTHER_SUPPLIER), ResponseCode.E4),
+        (
+            req(
+                ESME,
+                SRV.JOIN_SERVICE_CRITICAL,
+                JoinServiceCritical(HCALCS_9A),
+                CommandVariant.NON_CRITICAL_SR_TO_DEVICE,
+            ),
+            ResponseCode.E12,
+        ),
+        (
+            req(
+                GSME,
+                SRV.JOIN_SERVICE_NON_CRITICAL,
+                JoinServiceNonCritical(GPF_9C),
+                CommandVariant.CRITICAL_SR_FOR_PRE_COMMAND,
+            ),
+            ResponseCode.E12,
+        ),
+        (
+            req(ESME, SRV.READ_DEVICE_LOG, ReadDeviceLog(), CommandVariant.DCC_ONLY),
+            ResponseCode.E12,
+        ),
+    ],
+)
+async def test_validation_codes(dcc: Dcc, request_: ServiceRequest, code: ResponseCode) -> None:
+    assert code_of(await dcc.submit(request_)) is code
+    assert dcc.link(CHF).to_hub.empty()  # type: ignore[union-attr]
+
+
+async def test_statuses_e5(dcc: Dcc) -> None:
+    dcc.inventory.prenotify(NEW_PPMID, DeviceType.PPMID, "MF", "M", "1", None, SUPPLIER)
+    pending = req(ESME, SRV.JOIN_SERVICE_CRITICAL, JoinServiceCritical(NEW_PPMID))
+    assert code_of(await dcc.submit(pending)) is ResponseCode.E5  # not whitelisted yet
+    dcc.inventory.commission(ESME)
+    assert code_of(await dcc.submit(req(ESME, SRV.COMMISSION_DEVICE, COMMISSION))) is (
+        ResponseCode.E5
+    )
+    dcc.inventory.decommission(GSME)
+    gone = req(GSME, SRV.READ_DEVICE_LOG, ReadDeviceLog())
+    assert code_of(await dcc.submit(gone)) is ResponseCode.E5
+
+
+async def test_read_inventory(dcc: Dcc) -> None:
+    request = req(ACB, SRV.READ_INVENTORY, ReadInventory(CHF))
+    assert request.command_variant is CommandVariant.DCC_ONLY
+    resp = only(await dcc.submit(request))
+    assert isinstance(resp, ServiceResponse) and resp.response_code is ResponseCode.I0
+    by_id = {d.device_id: d for d in resp.inventory}
+    assert by_id[CHF].device_status == "Commissioned" and by_id[CHF].device_type is DeviceType.CHF
+    assert by_id[ESME].device_status == "Whitelisted" and by_id[ESME].chf_id == CHF
+    assert GPF_9C not in by_id  # another CH's
+    one = only(await dcc.submit(req(ACB, SRV.READ_INVENTORY, ReadInventory(ESME))))
+    assert isinstance(one, ServiceResponse) and [d.device_id for d in one.inventory] == [ESME]
+    assert code_of(await dcc.submit(req(ACB, SRV.READ_INVENTORY, ReadInventory(NEW_PPMID)))) is (
+        ResponseCode.E19
+    )
+
+
+async def test_decommission_device(dcc: Dcc) -> None:
+    other = req(ACB, SRV.DECOMMISSION_DEVICE, DecommissionDevice(ESME), supplier=OTHER_SUPPLIER)
+    assert code_of(await dcc.submit(other)) is ResponseCode.E4
+    assert code_of(
+        await dcc.submit(req(ACB, SRV.DECOMMISSION_DEVICE, DecommissionDevice(ESME)))
+    ) is (ResponseCode.I0)
+    assert dcc.inventory.smi(ESME).status is SmiStatus.DECOMMISSIONED  # type: ignore[union-attr]
+    assert code_of(
+        await dcc.submit(req(ACB, SRV.DECOMMISSION_DEVICE, DecommissionDevice(ESME)))
+    ) is (ResponseCode.E5)
+    join = req(ESME, SRV.JOIN_SERVICE_CRITICAL, JoinServiceCritical(HCALCS_9A))
+    assert code_of(await dcc.submit(join)) is ResponseCode.E5
+
+
+async def test_update_inventory_deletes_a_pending_device(dcc: Dcc) -> None:
+    dcc.inventory.prenotify(NEW_PPMID, DeviceType.PPMID, "MF", "M", "1", None, SUPPLIER)
+    assert code_of(await dcc.submit(req(ACB, SRV.UPDATE_INVENTORY, UpdateInventory(ESME)))) is (
+        ResponseCode.E5
+    )
+    assert code_of(
+        await dcc.submit(req(ACB, SRV.UPDATE_INVENTORY, UpdateInventory(NEW_PPMID)))
+    ) is (ResponseCode.I0)
+    assert dcc.inventory.smi(NEW_PPMID) is None
+
+
+async def test_pre_command_exchange_is_journalled(dcc: Dcc) -> None:
+    await _send_rtds(dcc, CRITICAL[4])  # ECS70
+    requests = dcc.inventory.journal("request")
+    assert [r["command_variant"] for r in requests] == [4, 5, 5]  # request, signed copy, GBCS
+    assert "signed_pre_command" in str(requests[1]["body"])
+    assert "2014-12-31T23:59:10+00:00" in str(requests[0]["body"])
+    responses = dcc.inventory.journal("response")
+    assert [r["note"] for r in responses] == ["Pre-Command", ""]
+    assert [r["response_code"] for r in responses] == ["I0", "I99"]
