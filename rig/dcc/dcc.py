@@ -299,7 +299,7 @@ class Dcc:
 
     def _response(
         self,
-        request: r.ServiceRequest,
+        request: r.ServiceRequest | r.SignedPreCommand,
         code: r.ResponseCode,
         *,
         response_id: r.ResponseId | None = None,
@@ -326,7 +326,7 @@ class Dcc:
             now,
             response_id,
             gbcs,
-            None if device_signature is None else device_signature.value,
+            device_signature,
             inventory,
         )
 
@@ -571,16 +571,6 @@ class Dcc:
     def _signed_pre_command(self, signed: r.SignedPreCommand) -> r.ServiceResponse:
         """CV 5: check the Service User's signed copy of the Pre-Command, MAC it, send it."""
         issued = self._issued.get(signed.request_id)
-        request = (
-            dataclasses.replace(issued.request, command_variant=signed.command_variant)
-            if issued is not None
-            else r.ServiceRequest(
-                signed.request_id,
-                signed.service_reference_variant,
-                _placeholder_body(signed.service_reference_variant),
-                signed.command_variant,
-            )
-        )
         self.inventory.journal_request(
             self._now(),
             str(signed.request_id),
@@ -593,20 +583,14 @@ class Dcc:
                 signed.service_reference_variant
             ):
                 raise _Rejected(r.NO_PRE_COMMAND_ISSUED, "no Pre-Command issued for this request")
+            request = dataclasses.replace(issued.request, command_variant=signed.command_variant)
             if signed.command_variant is not r.CommandVariant.SIGNED_PRE_COMMAND_TO_DEVICE:
                 raise _Rejected(r.INVALID_COMMAND_VARIANT, "local delivery is not modelled")
             apdu = self._authentic(issued.plan.apdu, signed.gbcs_payload)
-            plan = Plan(
-                issued.plan.code,
-                issued.plan.ch_id,
-                issued.plan.responder,
-                issued.plan.device_id,
-                apdu,
-            )
-            self._send_plan(request, plan)
+            self._send_plan(request, dataclasses.replace(issued.plan, apdu=apdu))
         except _Rejected as e:
             log.info("%s signed pre-command refused: %s %s", signed.request_id, e.code.value, e)
-            return self._response(request, e.code, note=str(e))
+            return self._response(signed, e.code, note=str(e))
         del self._issued[signed.request_id]
         return self._response(request, r.ACKNOWLEDGEMENT)
 
@@ -927,13 +911,3 @@ def _inventory_device(record: SmiRecord) -> r.InventoryDevice:
         None if record.smets_version is None else record.smets_version.value,
         record.ch_id,
     )
-
-
-def _placeholder_body(srv: r.ServiceReferenceVariant) -> r.RequestBody:
-    """A body for journalling a Signed Pre-Command that matches no issued Pre-Command."""
-    zero = Eui64(0)
-    if srv is r.ServiceReferenceVariant.COMMISSION_DEVICE:
-        return r.CommissionDeviceSynchroniseClock(datetime(1970, 1, 1, tzinfo=UTC), 1)
-    if srv is r.ServiceReferenceVariant.UNJOIN_SERVICE_CRITICAL:
-        return r.UnjoinServiceCritical(zero)
-    return r.JoinServiceCritical(zero)

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from emulator.codec.eui64 import Eui64
+from emulator.codec.gbcs import Verdict
 
 MAX_COUNTER = (1 << 64) - 1
 _EUI_DUIS = r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}"
@@ -464,8 +465,7 @@ class ServiceResponse:
     ``gbcs_payload`` is the device's GBCS response, passed through as DUIS does
     (``GBCSPayload``); ``None`` for acknowledgements, DCC-only responses and errors.
     ``device_signature`` is the DCC's verdict on a signed device response (critical commands'
-    responses: signed, not MAC'd) as ``Verdict`` values (``valid``, ``invalid``,
-    ``unknown-key``); ``None`` for anything else. ``inventory`` is the 8.2 answer.
+    responses: signed, not MAC'd); ``None`` for anything else. ``inventory`` is the 8.2 answer.
     """
 
     request_id: RequestId
@@ -474,7 +474,7 @@ class ServiceResponse:
     response_date_time: datetime
     response_id: ResponseId | None = None
     gbcs_payload: bytes | None = field(default=None, repr=False)
-    device_signature: str | None = None
+    device_signature: Verdict | None = None
     inventory: tuple[InventoryDevice, ...] = ()
 
     @property

@@ -324,7 +324,7 @@ async def test_signed_response_is_passed_through_with_its_verdict(dcc: Dcc) -> N
     response = rtds_bytes("CS03A1_8.7.1_SUCCESS_RESPONSE_GBCS.HEX")
     resp = only(await dcc.receive(CHF, response))
     assert isinstance(resp, ServiceResponse) and resp.response_code is ResponseCode.I0
-    assert resp.gbcs_payload == response and resp.device_signature == "valid"
+    assert resp.gbcs_payload == response and resp.device_signature is Verdict.VALID
     assert str(resp.response_id) == "00-DB-12-34-56-78-90-A0:90-B3-D5-1F-30-01-00-00:1000"
     supplier = Supplier(dcc, RTDS_KEYSTORE, SUPPLIER)
     assert supplier.check(resp) is Verdict.VALID
@@ -336,7 +336,7 @@ async def test_badly_signed_response_is_passed_through_but_changes_nothing(dcc: 
     good = rtds_bytes("GCS28Commission_8.1.1_SUCCESS_RESPONSE_GBCS.HEX")
     response = _flip(good, len(good) - 1)
     resp = only(await dcc.receive(CHF, response))
-    assert isinstance(resp, ServiceResponse) and resp.device_signature == "invalid"
+    assert isinstance(resp, ServiceResponse) and resp.device_signature is Verdict.INVALID
     assert Supplier(dcc, RTDS_KEYSTORE, SUPPLIER).check(resp) is Verdict.INVALID
     assert dcc.inventory.smi(GSME).status is SmiStatus.WHITELISTED  # type: ignore[union-attr]
     note = dcc.inventory.journal("response")[-1]["note"]
@@ -347,7 +347,7 @@ async def test_gcs28_response_commissions_the_gsme_and_its_gpf(dcc: Dcc) -> None
     await _send_rtds(dcc, CRITICAL[5])
     response = rtds_bytes("GCS28Commission_8.1.1_SUCCESS_RESPONSE_GBCS.HEX")
     resp = only(await dcc.receive(CHF, response))
-    assert isinstance(resp, ServiceResponse) and resp.device_signature == "valid"
+    assert isinstance(resp, ServiceResponse) and resp.device_signature is Verdict.VALID
     assert dcc.inventory.smi(GSME).status is SmiStatus.COMMISSIONED  # type: ignore[union-attr]
     assert dcc.inventory.smi(GPF).status is SmiStatus.COMMISSIONED  # type: ignore[union-attr]
 
@@ -515,3 +515,16 @@ async def test_pre_command_exchange_is_journalled(dcc: Dcc) -> None:
     responses = dcc.inventory.journal("response")
     assert [r["note"] for r in responses] == ["Pre-Command", ""]
     assert [r["response_code"] for r in responses] == ["I0", "I99"]
+
+
+async def test_signed_copy_without_sm_wan_is_e20_and_can_come_again(dcc: Dcc) -> None:
+    case = CRITICAL[0]
+    command, signed = rtds_command(case)
+    request = request_for(case)
+    await dcc.submit(request)
+    dcc.detach_link(CHF)
+    back = SignedPreCommand(request.request_id, case.srv, signed.encode())
+    assert code_of(await dcc.submit(back)) is ResponseCode.E20
+    dcc.attach_link(CHF)
+    assert code_of(await dcc.submit(back)) is ResponseCode.I99
+    assert sent(dcc) == command

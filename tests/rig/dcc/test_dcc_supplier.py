@@ -17,9 +17,27 @@ import pytest
 from support.dcc import ACB, CHF, ESME, PPMID, SUPPLIER
 
 from emulator.codec.eui64 import Eui64
-from emulator.codec.gbcs import MemoryKeyStore, MessageCode, Verdict, decode_message
+from emulator.codec.gbcs import (
+    CRA,
+    DS,
+    GeneralSigning,
+    MemoryKeyStore,
+    MessageCode,
+    OtherInformation,
+    Verdict,
+    decode_message,
+)
 from emulator.codec.gbcs.asn1 import decode_asn1, encode_asn1
-from emulator.codec.gbcs.dlms import AccessRequest, Data, DataAccessResult, DataType
+from emulator.codec.gbcs.crypto import sign_message
+from emulator.codec.gbcs.dlms import (
+    AccessRequest,
+    Data,
+    DataAccessResult,
+    DataNotification,
+    DataType,
+    date_time,
+    invoke_id_for,
+)
 from emulator.devices.gbcs_gate import Accepted, GbcsGate
 from emulator.han.clock import VirtualClock
 from emulator.han.stack.state import MemoryStateStore
@@ -173,7 +191,7 @@ async def _done(
 async def test_commissioning_an_esme_and_a_gsme(world: World) -> None:
     for meter in (ESME, GSME):
         resp = await _done(world, SRV.COMMISSION_DEVICE, meter, world.supplier.commission_body())
-        assert resp.response_code is ResponseCode.I0 and resp.device_signature == "valid"
+        assert resp.response_code is ResponseCode.I0 and resp.device_signature is Verdict.VALID
         assert world.supplier.check(resp) is Verdict.VALID  # signed by the meter, not MAC'd
         assert world.status(meter) is SmiStatus.COMMISSIONED
     # commissioned already: 8.1.1 again is E5
@@ -191,7 +209,7 @@ async def test_ppmid_join_commissions_the_ppmid(world: World) -> None:
     assert decode_asn1("JoinDeviceResponse", decode_message(resp.gbcs_payload).content) == 0  # type: ignore[arg-type, union-attr]
     assert world.status(PPMID) is SmiStatus.COMMISSIONED
     resp = await _done(world, SRV.UNJOIN_SERVICE_CRITICAL, ESME, UnjoinServiceCritical(PPMID))
-    assert resp.device_signature == "valid"
+    assert resp.device_signature is Verdict.VALID
 
 
 async def test_failed_join_leaves_the_ppmid_whitelisted(world: World) -> None:
@@ -244,3 +262,30 @@ async def test_supplier_keeps_what_it_did_not_ask_for(world: World) -> None:
     first = await world.supplier.response_to(a.request_id)
     assert isinstance(first, ServiceResponse) and isinstance(second, ServiceResponse)
     assert first.request_id == a.request_id and world.supplier.alerts == []
+
+
+def _critical_alert(world: World, code: int, counter: int) -> GeneralSigning:
+    """A signed-only (critical) DLMS alert from the ESME to the ACB."""
+    key = world.keys.devices[int(ESME)].private_key(ESME, DS)
+    assert key is not None
+    body = Data.structure(Data(DataType.LONG_UNSIGNED, code), Data.octet_string(date_time(EPOCH)))
+    apdu = GeneralSigning(
+        CRA.ALERT,
+        counter,
+        ESME,
+        ACB,
+        OtherInformation(MessageCode.GENERIC_CRITICAL_ALERT),
+        DataNotification(invoke_id_for(counter), body).encode(),
+    )
+    return sign_message(apdu, key)
+
+
+async def test_a_signed_critical_alert_reaches_the_supplier(world: World) -> None:
+    good = _critical_alert(world, 0x8F1C, 7).encode()
+    bad = good[:-1] + bytes([good[-1] ^ 1])
+    assert await world.dcc.receive(CHF, bad) == []
+    [alert] = await world.dcc.receive(CHF, good)
+    assert await world.supplier.alert(0x8F1C) == alert
+    assert alert.device_alert_code == "8F1C"  # type: ignore[union-attr]
+    accepted = [row["accepted"] for row in world.dcc.inventory.journal("alert")]
+    assert accepted == [0, 1]
