@@ -47,7 +47,9 @@ from .requests import (
 )
 
 DEFAULT_ANSWER_TIMEOUT = 60.0
-"""Seconds (modelled, through the ``Clock`` when there is one) to wait for the DCC's answer."""
+"""Seconds (modelled, through the ``Clock`` when there is one) to wait for the DCC's answer to a
+device SRV: on the HIL premises two WAN crossings of ``WAN_ONE_WAY_DELAY`` and the hub's work,
+with room to spare (the whitelist-and-join scenario's own bound)."""
 DEFAULT_TOLERANCE_PERIOD = 3600
 """[U] The ``TolerancePeriod`` the Supplier puts in 8.1.1 (the duis-templates GCS28 request's)."""
 
