@@ -29,6 +29,7 @@ from pathlib import Path
 import pytest
 
 from emulator.codec.eui64 import Eui64
+from emulator.codec.gbcs import KeyStore
 from emulator.devices.comms_hub import CommsHub
 from emulator.han.clock import Clock, VirtualClock
 from emulator.han.virtual import VirtualHan
@@ -39,18 +40,14 @@ from rig.dcc import (
     CHFInstallSuccessSMWAN,
     Dcc,
     DccAlert,
-    DccMessage,
-    DeviceAlert,
-    RequestId,
     RequestType,
     ResponseCode,
     ServiceReferenceVariant,
-    ServiceRequest,
     ServiceResponse,
     UpdateHANDeviceLog,
     WanLink,
 )
-from rig.dcc.requests import RequestBody
+from rig.dcc import Supplier as SupplierRole
 from rig.scenarios.context import EVENTS_FILE, EventLog, RunContext
 from rig.scenarios.han_join import HUB, Member, Node
 from rig.scenarios.whitelist_and_join import (
@@ -66,9 +63,6 @@ from rig.scenarios.whitelist_and_join import (
 
 DEFAULT_BENCH = "virtual"
 DEFAULT_SEED = 1
-DCC_ANSWER_TIMEOUT = 60.0
-"""Modelled seconds a test waits for the DCC's answer to a device SRV: two WAN crossings of
-``WAN_ONE_WAY_DELAY`` and the hub's work, with room to spare (the scenario's own bound)."""
 
 ROLES: dict[str, Member] = {m.label.lower(): m for m in MEMBERS}
 """The premises' device roles, as fixtures and ``Premises.nodes`` name them: hub, esme, gsme."""
@@ -96,60 +90,19 @@ def read_bench(path: Path) -> Bench:
 # ---- the premises -------------------------------------------------------------------------------
 
 
-class Supplier:
-    """The Import Supplier at the DCC's front door: DUIS SRVs with rising request counters."""
+class Supplier(SupplierRole):
+    """The premises' Import Supplier: ``rig.dcc.Supplier`` (DUIS SRVs with rising request
+    counters, Pre-Command signing, the DCC's messages kept) plus this premises' set-up steps."""
 
-    def __init__(self, dcc: Dcc, clock: Clock, eui64: Eui64 = SUPPLIER, counter: int = 1000):
-        self.dcc = dcc
-        self.clock = clock
-        self.eui64 = eui64
-        self.counter = counter
-        self.alerts: list[DccMessage] = []
-        """Alerts (and stray responses) that arrived while a test awaited something else."""
-
-    async def submit(
-        self, target: Eui64, srv: ServiceReferenceVariant, body: RequestBody
-    ) -> ServiceResponse:
-        """Send one SRV; returns the DCC's immediate response (I0, I99 or an E-code)."""
-        self.counter += 1
-        request = ServiceRequest(RequestId(self.eui64, target, self.counter), srv, body)
-        [reply] = await self.dcc.submit(request)
-        assert isinstance(reply, ServiceResponse), f"unexpected {reply!r}"
-        return reply
-
-    async def response_to(
-        self, request_id: RequestId, timeout: float = DCC_ANSWER_TIMEOUT
-    ) -> ServiceResponse | DccAlert:
-        """The device's response to ``request_id`` (or the DCC alert that closes it)."""
-
-        def closes(m: DccMessage) -> bool:
-            return isinstance(m, ServiceResponse | DccAlert) and m.request_id == request_id
-
-        message = await self._take(closes, timeout)
-        assert isinstance(message, ServiceResponse | DccAlert)
-        return message
-
-    async def alert(self, *codes: int, timeout: float = DCC_ANSWER_TIMEOUT) -> DeviceAlert:
-        """The first device alert with one of the GBCS alert ``codes``."""
-        message = await self._take(
-            lambda m: isinstance(m, DeviceAlert) and m.alert_code in codes, timeout
-        )
-        assert isinstance(message, DeviceAlert)
-        return message
-
-    async def _take(self, wanted: Callable[[DccMessage], bool], timeout: float) -> DccMessage:
-        """The first message ``wanted`` picks, kept in ``alerts`` or yet to come (``TimeoutError``
-        if none comes within ``timeout`` modelled seconds); the others stay kept."""
-        for message in self.alerts:
-            if wanted(message):
-                self.alerts.remove(message)
-                return message
-        async with self.clock.timeout(timeout):
-            while True:
-                message = await self.dcc.next_message()
-                if wanted(message):
-                    return message
-                self.alerts.append(message)
+    def __init__(
+        self,
+        dcc: Dcc,
+        keystore: KeyStore,
+        clock: Clock,
+        eui64: Eui64 = SUPPLIER,
+        counter: int = 1000,
+    ) -> None:
+        super().__init__(dcc, keystore, eui64, clock=clock, counter=counter)
 
     async def prenotify(self, member: Member) -> ResponseCode:
         """SRV 12.2 for ``member``, with its CPL identity."""
@@ -255,7 +208,7 @@ async def virtual_premises(bench: Bench, out: Path, seed: int) -> AsyncIterator[
             run,
             clock,
             wired.dcc,
-            Supplier(wired.dcc, clock),
+            Supplier(wired.dcc, keys.supplier, clock),
             wired.hub,
             wired.han,
             wired.link,

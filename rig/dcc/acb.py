@@ -110,6 +110,11 @@ class AccessControlBroker:
     def ecs52(self, supplier: Eui64, supplier_counter: int, esme: Eui64) -> GeneralCiphering:
         return ecs52_command(supplier, supplier_counter, esme, self.keystore, self.eui)
 
+    def protect(self, apdu: GeneralSigning) -> GeneralCiphering:
+        """Add the ACB's MAC to a command for its recipient (keyed ACB <-> recipient, whoever
+        originated the command, GBCS 4.3)."""
+        return protect(apdu, self.keystore, self.eui)
+
     def mac_verdict(self, message: object) -> Verdict:
         """VALID only for a MAC'd message whose MAC checks out with the keystore's KA keys."""
         return mac_verdict(message, self.keystore, self.eui)

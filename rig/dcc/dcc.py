@@ -5,12 +5,32 @@
 Device responses and alerts arrive later over the CH's ``WanLink`` (or through ``receive``) and come
 out of ``next_message()`` as DUIS-shaped ``ServiceResponse`` / ``DeviceAlert`` / ``DccAlert``.
 
-SRVs: 12.2, 8.14.1, 8.14.2 (DCC only), 8.11 Add / Remove (CCS01 / CCS02, built by the ACB role,
-``acb.py``) and 11.2 Read Firmware Version of an ESME (ECS52: the Supplier originates it with its
-own request counter, the ACB MACs it; the ESME answers the Supplier, so the DCC passes the
-response through without checking its MAC, which is keyed Supplier <-> ESME). SMI transitions:
-see ``inventory.py``. A device command unanswered after ``response_timeout`` (modelled seconds,
-through the ``Clock``) is answered E21.
+SRVs: 12.2, 8.14.1, 8.14.2, 8.2, 8.3, 8.4 (DCC only), 8.11 Add / Remove (CCS01 / CCS02, built
+by the ACB role, ``acb.py``) and 11.2 Read Firmware Version of an ESME (ECS52: the Supplier
+originates it with its own request counter, the ACB MACs it; the ESME answers the Supplier, so
+the DCC passes the response through without checking its MAC, which is keyed Supplier <-> ESME);
+8.1.1, 8.7.1, 8.7.2, 8.8.1, 8.8.2 and 8.9 as ``services.py`` validates and builds them. SMI
+transitions: see ``inventory.py``.
+
+Critical SRVs (8.1.1, 8.7.1, 8.8.1) go through the Pre-Command transform: the request comes with
+CV 4; the DCC validates it and answers with a ``PreCommand`` (the Service User's GBCS command
+without signature element). The Service User signs it and sends it back as a ``SignedPreCommand``
+(CV 5, same RequestID); the DCC checks it is the Pre-Command it issued for that RequestID, byte
+for byte up to the signature, and that the signature verifies with the Service User's Digital
+Signing certificate (the DCC's keystore), then the ACB adds the MAC and it goes out (I99).
+Refused: ``PRE_COMMAND_NOT_AUTHENTIC`` (E1 [U]); a CV 5 with no outstanding Pre-Command:
+``NO_PRE_COMMAND_ISSUED`` (E12 [U]). The SMI is not checked again at CV 5 [U]; an issued
+Pre-Command never expires [U]; both are held in memory, like outstanding commands.
+
+Devices answer critical commands signed with their DS key and not MAC'd (``DF 09 ...``) to the
+Service User: the DCC passes the response through; it verifies the signature when its keystore
+holds the device's DS certificate and reports the verdict (``ServiceResponse.device_signature``,
+journal note). A response whose signature is invalid still reaches the Service User (theirs to
+judge) but changes nothing in the SMI [U]. A signed-only alert (critical alert) is accepted
+unless its signature is absent or invalid [U].
+
+A device command unanswered after ``response_timeout`` (modelled seconds, through the ``Clock``)
+is answered E21.
 
 Validation order (each failure is the first applicable DUIS code): command variant (E12), target
 and body devices in the SMI (E19), device types for the SRV (E11), the body device's registered
@@ -38,7 +58,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import enum
+import hashlib
 import logging
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
@@ -47,20 +69,25 @@ from types import TracebackType
 from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import (
     CRA,
+    CRITICAL_COMMANDS,
     GbcsDecodeError,
     GeneralCiphering,
+    GeneralSigning,
     KeyStore,
     MessageCode,
     Verdict,
     decode_message,
+    signature_verdict,
 )
+from emulator.codec.gbcs.asn1 import decode_asn1
 from emulator.codec.gbcs.dlms import AccessResponse, DataAccessResult, DataNotification, decode_dlms
 from emulator.han.clock import Clock
 
 from . import requests as r
-from . import tsat
+from . import services, tsat
 from .acb import HAN_DEVICE_TYPE, RTDS_ACB, AccessControlBroker
 from .inventory import CplEntry, Inventory, SmetsVersion, SmiRecord, SmiStatus, TransitionError
+from .services import Plan
 
 log = logging.getLogger(__name__)
 
@@ -96,12 +123,15 @@ class _Pending:
     command: bytes = field(repr=False)
 
 
-class _Rejected(Exception):
-    """Validation failed with a DUIS response code (internal control flow)."""
+_Rejected = services.Rejected
 
-    def __init__(self, code: r.ResponseCode, reason: str) -> None:
-        super().__init__(reason)
-        self.code = code
+
+@dataclass(frozen=True, slots=True)
+class _Issued:
+    """A Pre-Command handed to the Service User, awaiting its signed copy (CV 5)."""
+
+    request: r.ServiceRequest
+    plan: Plan
 
 
 _ALLOWED_CV: dict[r.ServiceReferenceVariant, tuple[r.CommandVariant, ...]] = {
@@ -111,6 +141,25 @@ _ALLOWED_CV: dict[r.ServiceReferenceVariant, tuple[r.CommandVariant, ...]] = {
     # [U] 8.11 is non-critical; local delivery (CV 2/3) is not modelled yet
     r.ServiceReferenceVariant.UPDATE_HAN_DEVICE_LOG: (r.CommandVariant.NON_CRITICAL_SR_TO_DEVICE,),
     r.ServiceReferenceVariant.READ_FIRMWARE_VERSION: (r.CommandVariant.NON_CRITICAL_SR_TO_DEVICE,),
+    # critical SRVs: CV 4 here; CV 5 arrives as a SignedPreCommand; [U] local delivery (CV 6/7)
+    # is not modelled
+    r.ServiceReferenceVariant.COMMISSION_DEVICE: (r.CommandVariant.CRITICAL_SR_FOR_PRE_COMMAND,),
+    r.ServiceReferenceVariant.JOIN_SERVICE_CRITICAL: (
+        r.CommandVariant.CRITICAL_SR_FOR_PRE_COMMAND,
+    ),
+    r.ServiceReferenceVariant.UNJOIN_SERVICE_CRITICAL: (
+        r.CommandVariant.CRITICAL_SR_FOR_PRE_COMMAND,
+    ),
+    r.ServiceReferenceVariant.JOIN_SERVICE_NON_CRITICAL: (
+        r.CommandVariant.NON_CRITICAL_SR_TO_DEVICE,
+    ),
+    r.ServiceReferenceVariant.UNJOIN_SERVICE_NON_CRITICAL: (
+        r.CommandVariant.NON_CRITICAL_SR_TO_DEVICE,
+    ),
+    r.ServiceReferenceVariant.READ_DEVICE_LOG: (r.CommandVariant.NON_CRITICAL_SR_TO_DEVICE,),
+    r.ServiceReferenceVariant.READ_INVENTORY: (r.CommandVariant.DCC_ONLY,),
+    r.ServiceReferenceVariant.DECOMMISSION_DEVICE: (r.CommandVariant.DCC_ONLY,),
+    r.ServiceReferenceVariant.UPDATE_INVENTORY: (r.CommandVariant.DCC_ONLY,),
 }
 _CH_STATUSES_FOR_8_11 = (SmiStatus.COMMISSIONED, SmiStatus.INSTALLED_NOT_COMMISSIONED)
 _DEVICE_STATUSES_FOR_ADD = (SmiStatus.PENDING, SmiStatus.WHITELISTED)
@@ -135,6 +184,8 @@ def _redact(value: object) -> object:
         return str(value)
     if isinstance(value, enum.Enum):
         return value.value
+    if isinstance(value, datetime):
+        return value.isoformat()
     if is_dataclass(value) and not isinstance(value, type):
         return {f.name: _redact(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, bytes):
@@ -172,6 +223,7 @@ class Dcc:
         self._links: dict[int, WanLink] = {}
         self._held: dict[int, list[tuple[int, int]]] = {}
         self._pending: dict[tuple[int, int], _Pending] = {}
+        self._issued: dict[r.RequestId, _Issued] = {}
         self._outbox: asyncio.Queue[r.DccMessage] = asyncio.Queue()
         self._pumps: dict[int, asyncio.Task[None]] = {}
         self._tg: asyncio.TaskGroup | None = None
@@ -247,12 +299,14 @@ class Dcc:
 
     def _response(
         self,
-        request: r.ServiceRequest,
+        request: r.ServiceRequest | r.SignedPreCommand,
         code: r.ResponseCode,
         *,
         response_id: r.ResponseId | None = None,
         gbcs: bytes | None = None,
         note: str = "",
+        device_signature: Verdict | None = None,
+        inventory: tuple[r.InventoryDevice, ...] = (),
     ) -> r.ServiceResponse:
         now = self._now()
         self.inventory.journal_response(
@@ -266,7 +320,14 @@ class Dcc:
             note=note,
         )
         return r.ServiceResponse(
-            request.request_id, code, request.service_reference_variant, now, response_id, gbcs
+            request.request_id,
+            code,
+            request.service_reference_variant,
+            now,
+            response_id,
+            gbcs,
+            device_signature,
+            inventory,
         )
 
     def _dcc_alert(
@@ -280,8 +341,11 @@ class Dcc:
 
     # ---- submit -------------------------------------------------------------------------------
 
-    async def submit(self, request: r.ServiceRequest) -> list[r.DccMessage]:
-        """Validate and act on ``request``; returns the immediate DUIS response(s)."""
+    async def submit(self, request: r.ServiceRequest | r.SignedPreCommand) -> list[r.DccMessage]:
+        """Validate and act on ``request``; returns the immediate DUIS response(s): for a critical
+        request (CV 4) the ``PreCommand``, for its ``SignedPreCommand`` the I99 (or an E-code)."""
+        if isinstance(request, r.SignedPreCommand):
+            return [self._signed_pre_command(request)]
         self.inventory.journal_request(
             self._now(),
             str(request.request_id),
@@ -299,7 +363,11 @@ class Dcc:
                 return [self._ch_status_update(request, body)]
             if isinstance(body, r.ReadFirmwareVersion):
                 return [self._read_firmware_version(request)]
-            return [self._update_han_device_log(request, body)]
+            if isinstance(body, r.UpdateHANDeviceLog):
+                return [self._update_han_device_log(request, body)]
+            if isinstance(body, r.ReadInventory | r.DecommissionDevice | r.UpdateInventory):
+                return [self._inventory_service(request, body)]
+            return [self._device_service(request, body)]
         except _Rejected as e:
             log.info("%s rejected: %s %s", request.request_id, e.code.value, e)
             return [self._response(request, e.code, note=str(e))]
@@ -460,6 +528,117 @@ class Dcc:
         )
         return self._response(request, r.ACKNOWLEDGEMENT)
 
+    def _device_service(self, request: r.ServiceRequest, body: r.RequestBody) -> r.DccMessage:
+        """8.1.1, 8.7.x, 8.8.x, 8.9: validate and plan (``services``); a critical command goes
+        back to the Service User as a Pre-Command, any other goes out now."""
+        if isinstance(body, r.JoinServiceCritical | r.JoinServiceNonCritical):
+            plan = services.join(self.inventory, self.acb.keystore, request, body)
+        elif isinstance(body, r.UnjoinServiceCritical | r.UnjoinServiceNonCritical):
+            plan = services.unjoin(self.inventory, request, body)
+        elif isinstance(body, r.CommissionDeviceSynchroniseClock):
+            plan = services.commission(self.inventory, request, body)
+        elif isinstance(body, r.ReadDeviceLog):
+            plan = services.read_device_log(
+                self.inventory, request, self.acb.eui, self.acb_counter_floor
+            )
+        else:
+            raise TypeError(f"no handler for {type(body).__name__}")
+        if not plan.critical:
+            self._send_plan(request, plan)
+            return self._response(request, r.ACKNOWLEDGEMENT)
+        self._issued[request.request_id] = _Issued(request, plan)
+        data = plan.apdu.encode()
+        now = self._now()
+        self.inventory.journal_response(
+            now,
+            str(request.request_id),
+            None,
+            request.service_reference_variant,
+            r.SUCCESS.value,
+            data,
+            accepted=True,
+            note="Pre-Command",
+        )
+        return r.PreCommand(request.request_id, request.service_reference_variant, now, data)
+
+    def _send_plan(self, request: r.ServiceRequest, plan: Plan) -> None:
+        link = self._link_or_reject(plan.ch_id)
+        message = self.acb.protect(plan.apdu)
+        self._dispatch(
+            request, plan.code, plan.ch_id, plan.responder, plan.device_id, message, link
+        )
+
+    def _signed_pre_command(self, signed: r.SignedPreCommand) -> r.ServiceResponse:
+        """CV 5: check the Service User's signed copy of the Pre-Command, MAC it, send it."""
+        issued = self._issued.get(signed.request_id)
+        self.inventory.journal_request(
+            self._now(),
+            str(signed.request_id),
+            signed.service_reference_variant,
+            int(signed.command_variant),
+            {"signed_pre_command": hashlib.sha256(signed.gbcs_payload).hexdigest()},
+        )
+        try:
+            if issued is None or issued.request.service_reference_variant is not (
+                signed.service_reference_variant
+            ):
+                raise _Rejected(r.NO_PRE_COMMAND_ISSUED, "no Pre-Command issued for this request")
+            request = dataclasses.replace(issued.request, command_variant=signed.command_variant)
+            if signed.command_variant is not r.CommandVariant.SIGNED_PRE_COMMAND_TO_DEVICE:
+                raise _Rejected(r.INVALID_COMMAND_VARIANT, "local delivery is not modelled")
+            apdu = self._authentic(issued.plan.apdu, signed.gbcs_payload)
+            self._send_plan(request, dataclasses.replace(issued.plan, apdu=apdu))
+        except _Rejected as e:
+            log.info("%s signed pre-command refused: %s %s", signed.request_id, e.code.value, e)
+            return self._response(signed, e.code, note=str(e))
+        del self._issued[signed.request_id]
+        return self._response(request, r.ACKNOWLEDGEMENT)
+
+    def _authentic(self, pre_command: GeneralSigning, data: bytes) -> GeneralSigning:
+        """The signed Pre-Command if it is ``pre_command`` plus a valid signature by its
+        originator (the Service User), else ``_Rejected``."""
+        issued = pre_command.encode()
+        if data[: len(issued)] != issued:
+            raise _Rejected(r.PRE_COMMAND_NOT_AUTHENTIC, "not the Pre-Command issued")
+        try:
+            message = decode_message(data)
+        except GbcsDecodeError as e:
+            raise _Rejected(r.PRE_COMMAND_NOT_AUTHENTIC, f"undecodable: {e}") from None
+        if not isinstance(message, GeneralSigning) or not message.signature:
+            raise _Rejected(r.PRE_COMMAND_NOT_AUTHENTIC, "no signature")
+        verdict = signature_verdict(message, self.acb.keystore)
+        if verdict is not Verdict.VALID:
+            raise _Rejected(r.PRE_COMMAND_NOT_AUTHENTIC, f"signature {verdict.value}")
+        return message
+
+    def _inventory_service(
+        self,
+        request: r.ServiceRequest,
+        body: r.ReadInventory | r.DecommissionDevice | r.UpdateInventory,
+    ) -> r.ServiceResponse:
+        """8.2 / 8.3 / 8.4, from the SMI alone (see ``inventory.py`` for the transitions).
+
+        8.2 answers the device's record and, for a CHF, those of the devices on its log [U]; any
+        Service User may read it [U]. 8.3 and 8.4 need the requester to be the device's
+        registered supplier (E4)."""
+        record = self._device(body.device_id)
+        if isinstance(body, r.ReadInventory):
+            records = [record]
+            if record.device_type is r.DeviceType.CHF:
+                records += self.inventory.devices_on(record.device_id)
+            devices = tuple(_inventory_device(x) for x in records)
+            return self._response(request, r.SUCCESS, inventory=devices)
+        if record.registered_supplier != request.request_id.originator:
+            raise _Rejected(r.NOT_AUTHORISED_FOR_DEVICE, "requester is not the device's supplier")
+        try:
+            if isinstance(body, r.DecommissionDevice):
+                self.inventory.decommission(body.device_id)
+            else:
+                self.inventory.delete_device(body.device_id)
+        except TransitionError as e:
+            raise _Rejected(r.INVALID_DEVICE_STATUS, str(e)) from None
+        return self._response(request, r.SUCCESS)
+
     def _link_or_reject(self, ch_id: Eui64) -> WanLink | None:
         """The CH's SM WAN; without one, E20 under ``NoWanPolicy.FAIL`` (``None``: hold)."""
         link = self.link(ch_id)
@@ -547,9 +726,11 @@ class Dcc:
             message = decode_message(data)
         except GbcsDecodeError as e:
             return self._reject(data, f"undecodable GBCS: {e}")
-        if not isinstance(message, GeneralCiphering):
-            return self._reject(data, "not a MAC'd GBCS message")
-        apdu = message.apdu
+        if not isinstance(message, GeneralCiphering | GeneralSigning):
+            return self._reject(data, "not a MAC'd or signed GBCS message")
+        if isinstance(message, GeneralSigning) and not message.signature:
+            return self._reject(data, "neither MAC'd nor signed")
+        apdu = message.apdu if isinstance(message, GeneralCiphering) else message
         if apdu.cra is CRA.RESPONSE:
             return self._on_response(message, data)
         if apdu.recipient != self.acb.eui:
@@ -558,8 +739,10 @@ class Dcc:
             return self._on_alert(ch_id, message, data)
         return self._reject(data, "a command from a device")
 
-    def _on_response(self, message: GeneralCiphering, data: bytes) -> list[r.DccMessage]:
-        apdu = message.apdu
+    def _on_response(
+        self, message: GeneralCiphering | GeneralSigning, data: bytes
+    ) -> list[r.DccMessage]:
+        apdu = message.apdu if isinstance(message, GeneralCiphering) else message
         key = (int(apdu.originator), apdu.originator_counter)
         pending = self._pending.get(key)
         if pending is None or apdu.message_code != pending.message_code:
@@ -567,9 +750,18 @@ class Dcc:
         request = pending.request
         if apdu.recipient not in (self.acb.eui, request.request_id.originator):
             return self._reject(data, f"addressed to {apdu.recipient}, not the ACB or requester")
-        # a response to the ACB is the DCC's to verify; one to a Service User is theirs
+        signed = isinstance(message, GeneralSigning)
+        if signed != (pending.message_code in CRITICAL_COMMANDS):
+            return self._reject(
+                data,
+                "signed-only response to a non-critical command, or MAC'd "
+                "response to a critical one",
+            )
+        # a response to the ACB is the DCC's to verify; one to a Service User is theirs, but a
+        # signed one the DCC checks when it holds the device's DS certificate
         to_acb = apdu.recipient == self.acb.eui
-        verdict = self.acb.mac_verdict(message) if to_acb else Verdict.VALID
+        verdict = self.acb.mac_verdict(message) if to_acb and not signed else Verdict.VALID
+        device_signature = signature_verdict(apdu, self.acb.keystore) if signed else None
         self._close(key)
         if verdict is not Verdict.VALID:
             # [U] The DCC closes the request: no SMI change, N24 to the requester.
@@ -582,10 +774,20 @@ class Dcc:
         response_id = r.ResponseId(
             apdu.originator, request.request_id.originator, request.request_id.counter
         )
+        note = "" if device_signature is None else f"device signature {device_signature.value}"
         out: list[r.DccMessage] = [
-            self._response(request, r.SUCCESS, response_id=response_id, gbcs=data)
+            self._response(
+                request,
+                r.SUCCESS,
+                response_id=response_id,
+                gbcs=data,
+                note=note,
+                device_signature=device_signature,
+            )
         ]
         if pending.message_code not in _DEVICE_LOG_CODES:
+            if device_signature is not Verdict.INVALID:
+                self._settle(pending, apdu)
             return out
         ok = _all_succeeded(apdu.content)
         if ok:
@@ -603,15 +805,41 @@ class Dcc:
             )
         return out
 
-    def _on_alert(self, ch_id: Eui64, message: GeneralCiphering, data: bytes) -> list[r.DccMessage]:
-        apdu = message.apdu
+    def _settle(self, pending: _Pending, apdu: GeneralSigning) -> None:
+        """The SMI change a successful 8.1.1 / 8.7.1 response makes (``inventory.py``)."""
+        code = pending.message_code
+        try:
+            clock_set = (
+                code is MessageCode.ECS70_SET_CLOCK_ON_ESME and _all_succeeded(apdu.content)
+            ) or (
+                code is MessageCode.GCS28_SET_CLOCK_ON_GSME
+                and _asn1_ok("SetTimeResponse", apdu.content)
+            )
+            if clock_set:
+                self.inventory.commission(pending.device_id)
+            elif code is MessageCode.CS03A2_METHOD_A_JOIN_NON_METER and _join_succeeded(
+                apdu.content
+            ):
+                self.inventory.commission_joined(pending.device_id)
+        except TransitionError as e:
+            log.warning("SMI not updated: %s", e)
+
+    def _on_alert(
+        self, ch_id: Eui64, message: GeneralCiphering | GeneralSigning, data: bytes
+    ) -> list[r.DccMessage]:
+        apdu = message.apdu if isinstance(message, GeneralCiphering) else message
         secret = (
             apdu.message_code
             == MessageCode.CS14_DEVICE_ADDITION_TO_REMOVAL_FROM_HAN_WHITELIST_ALERTS
         )
         alert_code = _alert_code(apdu.content)
         code_text = "????" if alert_code is None else f"{alert_code:04X}"
-        verdict = self.acb.mac_verdict(message)
+        if isinstance(message, GeneralCiphering):
+            verdict = self.acb.mac_verdict(message)
+        else:
+            verdict = signature_verdict(message, self.acb.keystore)
+            if verdict is Verdict.UNKNOWN_KEY:
+                verdict = Verdict.VALID  # [U] the DCC may not hold every device's DS certificate
         ch = self.inventory.smi(apdu.originator)
         recipient = ch.registered_supplier if ch is not None and ch.registered_supplier else None
         response_id = r.ResponseId(
@@ -627,7 +855,7 @@ class Dcc:
             None,
             data,
             accepted,
-            "" if accepted else f"MAC {verdict.value}",
+            "" if accepted else f"MAC/signature {verdict.value}",
             secret=secret,
         )
         if not accepted or alert_code is None:
@@ -654,3 +882,32 @@ def _alert_code(content: bytes) -> int | None:
     except GbcsDecodeError:
         return None
     return payload.alert_code if isinstance(payload, DataNotification) else None
+
+
+def _asn1_ok(type_name: str, content: bytes) -> bool:
+    try:
+        decode_asn1(type_name, content)
+    except GbcsDecodeError:
+        return False
+    return True
+
+
+def _join_succeeded(content: bytes) -> bool:
+    """A ``JoinDeviceResponse`` of 0 (success)."""
+    try:
+        return bool(decode_asn1("JoinDeviceResponse", content) == 0)
+    except GbcsDecodeError:
+        return False
+
+
+def _inventory_device(record: SmiRecord) -> r.InventoryDevice:
+    return r.InventoryDevice(
+        record.device_id,
+        record.device_type,
+        record.status.value,
+        record.manufacturer,
+        record.model,
+        record.firmware_version,
+        None if record.smets_version is None else record.smets_version.value,
+        record.ch_id,
+    )

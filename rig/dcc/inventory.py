@@ -21,7 +21,18 @@ SRV          device and status before                      status after
 8.14.2       CHF Pending                                   InstalledNotCommissioned
 8.11 Add     Pending or Whitelisted, on CCS01 success      Whitelisted (PPMID: SMETS from CH)
 8.11 Remove  Whitelisted, on CCS02 success                 Pending [U]
+8.1.1        ESME/GSME Whitelisted or InstalledNotCommis-  Commissioned; a GSME's GPF too, if
+             sioned, on an all-success ECS70 / a GCS28     not yet Commissioned [U]
+             SetTimeResponse
+8.7.1 CS03A2 PPMID/HCALCS Whitelisted or Commissioned, on  Commissioned [U]
+             a successful join response
+8.3          Pending, Whitelisted, InstalledNotCommis-     Decommissioned [U]
+             sioned, Commissioned or Suspended
+8.4 Delete   Pending                                       (row deleted) [U]
 ===========  ==========================================  =====================================
+
+[U] The GPF serving a GSME is the SMI's GPF whose ``ch_id`` is the GSME's CHF, else the one whose
+EUI is the CHF's plus ``GPF_EUI_OFFSET`` (the RTDS CHF ``...A2`` / GPF ``...A3`` pair).
 """
 
 from __future__ import annotations
@@ -117,6 +128,20 @@ class SmiRecord:
     firmware_version: str | None
     registered_supplier: Eui64 | None
     ch_id: Eui64 | None = None
+
+
+GPF_EUI_OFFSET = 1
+"""[U] A Communications Hub's GPF EUI-64 is its CHF's plus one (RTDS: CHF ...A2, GPF ...A3)."""
+
+METER_STATUSES_FOR_COMMISSIONING = (SmiStatus.WHITELISTED, SmiStatus.INSTALLED_NOT_COMMISSIONED)
+JOINED_DEVICE_STATUSES = (SmiStatus.WHITELISTED, SmiStatus.COMMISSIONED)
+DECOMMISSIONABLE_STATUSES = (
+    SmiStatus.PENDING,
+    SmiStatus.WHITELISTED,
+    SmiStatus.INSTALLED_NOT_COMMISSIONED,
+    SmiStatus.COMMISSIONED,
+    SmiStatus.SUSPENDED,
+)
 
 
 class TransitionError(Exception):
@@ -373,6 +398,65 @@ class Inventory:
         self._check(record, "8.11", (SmiStatus.WHITELISTED,))
         self._set(device_id, status=SmiStatus.PENDING.value, ch_id=None)
         return self._require(device_id)
+
+    def commission(self, device_id: Eui64) -> SmiRecord:
+        """Successful 8.1.1 (ECS70 / GCS28): meter -> Commissioned; a GSME's GPF goes
+        Commissioned with it [U] (the GPF has no commissioning SRV of its own here)."""
+        record = self._require(device_id)
+        self._check(record, "8.1.1", METER_STATUSES_FOR_COMMISSIONING)
+        self._set(device_id, status=SmiStatus.COMMISSIONED.value)
+        if record.device_type is DeviceType.GSME and record.ch_id is not None:
+            gpf = self.gpf_of(record.ch_id)
+            if gpf is not None and gpf.status in (
+                SmiStatus.PENDING,
+                SmiStatus.WHITELISTED,
+                SmiStatus.INSTALLED_NOT_COMMISSIONED,
+            ):
+                self._set(gpf.device_id, status=SmiStatus.COMMISSIONED.value)
+        return self._require(device_id)
+
+    def commission_joined(self, device_id: Eui64) -> SmiRecord:
+        """Successful 8.7.1 Method A join of a PPMID / HCALCS (CS03A2) -> Commissioned [U]: DUIS
+        has no 8.1.1 for them; their join to a meter is what puts them in service."""
+        record = self._require(device_id)
+        if record.device_type not in (DeviceType.PPMID, DeviceType.HCALCS):
+            raise TransitionError(f"8.7.1: {record.device_id} is a {record.device_type.value}")
+        self._check(record, "8.7.1", JOINED_DEVICE_STATUSES)
+        self._set(device_id, status=SmiStatus.COMMISSIONED.value)
+        return self._require(device_id)
+
+    def decommission(self, device_id: Eui64) -> SmiRecord:
+        """8.3: -> Decommissioned [U] (from any in-service or pre-service status)."""
+        record = self._require(device_id)
+        self._check(record, "8.3", DECOMMISSIONABLE_STATUSES)
+        self._set(device_id, status=SmiStatus.DECOMMISSIONED.value)
+        return self._require(device_id)
+
+    def delete_device(self, device_id: Eui64) -> None:
+        """8.4 DeleteDevice: a Pending device leaves the SMI [U]."""
+        record = self._require(device_id)
+        self._check(record, "8.4", (SmiStatus.PENDING,))
+        self._db.execute("DELETE FROM smi WHERE device_id = ?", (Eui64(device_id).hex,))
+
+    def gpf_of(self, ch_id: Eui64) -> SmiRecord | None:
+        """The GPF of the Communications Hub whose CHF is ``ch_id`` (see the module docstring)."""
+        row = self._db.execute(
+            "SELECT device_id FROM smi WHERE device_type = ? AND ch_id = ?",
+            (DeviceType.GPF.value, Eui64(ch_id).hex),
+        ).fetchone()
+        if row is not None:
+            return self.smi(Eui64(row[0]))
+        candidate = self.smi(Eui64(int(Eui64(ch_id)) + GPF_EUI_OFFSET))
+        if candidate is not None and candidate.device_type is DeviceType.GPF:
+            return candidate
+        return None
+
+    def devices_on(self, ch_id: Eui64) -> list[SmiRecord]:
+        """Every SMI device whose ``ch_id`` is ``ch_id`` (the CH's HAN), by EUI."""
+        rows = self._db.execute(
+            "SELECT device_id FROM smi WHERE ch_id = ? ORDER BY device_id", (Eui64(ch_id).hex,)
+        ).fetchall()
+        return [r for r in (self.smi(Eui64(row[0])) for row in rows) if r is not None]
 
     # ---- ACB counter --------------------------------------------------------------------------
 

@@ -3,7 +3,15 @@
 Names follow the DUIS 5.4 XML schema (``DUIS Schema V5.4.xsd`` as SmartDCCInnovation
 dccboxed-signing-tool carries it; request bodies as SmartDCCInnovation duis-templates show them):
 ``RequestID``, ``CommandVariant``, ``ServiceReferenceVariant``, ``DevicePrenotification``,
-``CHFInstallSuccessSMWAN``, ``UpdateHANDeviceLog``, ``ResponseCode``, ``DCCAlertCode``.
+``CHFInstallSuccessSMWAN``, ``UpdateHANDeviceLog``, ``ResponseCode``, ``DCCAlertCode``,
+``JoinServiceCritical``, ``UnjoinServiceNonCritical``, ``CommissionDeviceSynchroniseClock``,
+``ReadDeviceLog``, ``ReadInventory``, ``DecommissionDevice``, ``UpdateInventory`` (the
+duis-templates requests of SRVs 8.1.1-8.9).
+
+Critical SRVs go through the Pre-Command transform: the Service User sends the request with
+``CommandVariant`` 4, the DCC answers with a ``PreCommand`` (the GBCS command, unsigned), the
+Service User signs it and sends it back as a ``SignedPreCommand`` (``CommandVariant`` 5, same
+RequestID).
 
 Structural rules the schema enforces (patterns, ranges, which body goes with which SRV) are checked
 when the objects are built and raise ``ValueError``, as schema validation rejects the XML; business
@@ -18,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from emulator.codec.eui64 import Eui64
+from emulator.codec.gbcs import Verdict
 
 MAX_COUNTER = (1 << 64) - 1
 _EUI_DUIS = r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}"
@@ -76,6 +85,15 @@ class ServiceReferenceVariant(enum.Enum):
     CH_STATUS_UPDATE_INSTALL_NO_SM_WAN = "8.14.2"
     UPDATE_HAN_DEVICE_LOG = "8.11"
     READ_FIRMWARE_VERSION = "11.2"
+    COMMISSION_DEVICE = "8.1.1"
+    READ_INVENTORY = "8.2"
+    DECOMMISSION_DEVICE = "8.3"
+    UPDATE_INVENTORY = "8.4"
+    JOIN_SERVICE_CRITICAL = "8.7.1"
+    JOIN_SERVICE_NON_CRITICAL = "8.7.2"
+    UNJOIN_SERVICE_CRITICAL = "8.8.1"
+    UNJOIN_SERVICE_NON_CRITICAL = "8.8.2"
+    READ_DEVICE_LOG = "8.9"
 
     @property
     def service_reference(self) -> str:
@@ -87,12 +105,27 @@ class ServiceReferenceVariant(enum.Enum):
         """Served from the DCC's own data, no GBCS (command variant 8)."""
         return self in _DCC_ONLY
 
+    @property
+    def critical(self) -> bool:
+        """A critical SRV: its command goes through the Pre-Command transform (CV 4, then 5)."""
+        return self in _CRITICAL
+
 
 _DCC_ONLY = frozenset(
     {
         ServiceReferenceVariant.DEVICE_PRE_NOTIFICATION,
         ServiceReferenceVariant.CH_STATUS_UPDATE_INSTALL_SUCCESS,
         ServiceReferenceVariant.CH_STATUS_UPDATE_INSTALL_NO_SM_WAN,
+        ServiceReferenceVariant.READ_INVENTORY,
+        ServiceReferenceVariant.DECOMMISSION_DEVICE,
+        ServiceReferenceVariant.UPDATE_INVENTORY,
+    }
+)
+_CRITICAL = frozenset(
+    {
+        ServiceReferenceVariant.COMMISSION_DEVICE,
+        ServiceReferenceVariant.JOIN_SERVICE_CRITICAL,
+        ServiceReferenceVariant.UNJOIN_SERVICE_CRITICAL,
     }
 )
 
@@ -119,6 +152,7 @@ class ResponseCode(enum.Enum):
     """
 
     I0 = "I0"  # Success
+    E1 = "E1"  # Failed Authentication - Signature Verification
     I99 = "I99"  # Acknowledgement: accepted for sending to the device, passed access control
     E4 = "E4"  # Failed Authorisation - Invalid User / User Role for Device
     E5 = "E5"  # Failed Authorisation - Invalid Device Status (SMI status incompatible with SRV)
@@ -144,6 +178,14 @@ INVALID_COMMAND_VARIANT = ResponseCode.E12
 NOT_AUTHORISED_FOR_DEVICE = ResponseCode.E4
 UNABLE_TO_COMMUNICATE = ResponseCode.E20
 NO_RESPONSE_FROM_DEVICE = ResponseCode.E21
+PRE_COMMAND_NOT_AUTHENTIC = ResponseCode.E1
+"""[U] A Signed Pre-Command whose signature does not verify with the Service User's Digital Signing
+certificate, or whose bytes up to the signature are not the Pre-Command the DCC issued for that
+RequestID. DUIS's E1 is the failed signature check of a request; which code DUIS gives a failed
+Pre-Command check is not public here."""
+NO_PRE_COMMAND_ISSUED = ResponseCode.E12
+"""[U] A Signed Pre-Command (CV 5) for a RequestID with no outstanding Pre-Command: CV 5 without
+a CV 4 before it, or sent twice (an invalid request / command variant combination)."""
 DEVICE_ALREADY_IN_SMI = ResponseCode.E120201
 """[U] 12.2 for a Device ID the SMI already holds. The code is in the 5.4 schema and the public SEC
 modification DP316 shows the DCC answering E120201 to a 12.2 naming one EUI twice; its exact text
@@ -248,12 +290,100 @@ class ReadFirmwareVersion:
     """11.2 body: empty; the device read is the RequestID's target."""
 
 
+@dataclass(frozen=True, slots=True)
+class JoinServiceCritical:
+    """8.7.1 body: join the target to ``other_device_id`` (CS03A1, CS03A2 or CS03C)."""
+
+    other_device_id: Eui64
+
+
+@dataclass(frozen=True, slots=True)
+class JoinServiceNonCritical:
+    """8.7.2 body: join the target to ``other_device_id`` (CS03B, GSME <-> GPF)."""
+
+    other_device_id: Eui64
+
+
+@dataclass(frozen=True, slots=True)
+class UnjoinServiceCritical:
+    """8.8.1 body: the target forgets ``other_device_id`` (CS04AC)."""
+
+    other_device_id: Eui64
+
+
+@dataclass(frozen=True, slots=True)
+class UnjoinServiceNonCritical:
+    """8.8.2 body: the target forgets ``other_device_id`` (CS04B)."""
+
+    other_device_id: Eui64
+
+
+MAX_TOLERANCE_PERIOD = 86400
+"""[U] Upper bound of ``TolerancePeriod`` (seconds); the schema's own bound is not public here."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommissionDeviceSynchroniseClock:
+    """8.1.1 body: the Service User's ``CurrentDateTime`` and ``TolerancePeriod`` (seconds); the
+    device accepts the new time inside [current, current + tolerance] (ECS70 / GCS28)."""
+
+    current_date_time: datetime
+    tolerance_period: int
+
+    def __post_init__(self) -> None:
+        if self.current_date_time.tzinfo is None:
+            raise ValueError("CurrentDateTime is a UTC date-time")
+        if not 0 < self.tolerance_period <= MAX_TOLERANCE_PERIOD:
+            raise ValueError(f"TolerancePeriod is 1-{MAX_TOLERANCE_PERIOD} s")
+
+
+@dataclass(frozen=True, slots=True)
+class ReadDeviceLog:
+    """8.9 body: empty; the device whose log is read is the RequestID's target."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadInventory:
+    """8.2 body: the device whose SMI record (and, for a CHF, its devices' records) to read."""
+
+    device_id: Eui64
+
+
+@dataclass(frozen=True, slots=True)
+class DecommissionDevice:
+    """8.3 body: the device to set Decommissioned."""
+
+    device_id: Eui64
+
+
+@dataclass(frozen=True, slots=True)
+class UpdateInventory:
+    """8.4 body: ``DeleteDevice`` of ``device_id`` (the one change modelled: a device pre-notified
+    in error leaves the SMI while still Pending [U])."""
+
+    device_id: Eui64
+    delete_device: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.delete_device:
+            raise ValueError("only DeleteDevice is modelled for 8.4")
+
+
 RequestBody = (
     DevicePrenotification
     | CHFInstallSuccessSMWAN
     | CHFInstallSuccessNoSMWAN
     | UpdateHANDeviceLog
     | ReadFirmwareVersion
+    | JoinServiceCritical
+    | JoinServiceNonCritical
+    | UnjoinServiceCritical
+    | UnjoinServiceNonCritical
+    | CommissionDeviceSynchroniseClock
+    | ReadDeviceLog
+    | ReadInventory
+    | DecommissionDevice
+    | UpdateInventory
 )
 
 _BODY_FOR: dict[ServiceReferenceVariant, type] = {
@@ -262,6 +392,15 @@ _BODY_FOR: dict[ServiceReferenceVariant, type] = {
     ServiceReferenceVariant.CH_STATUS_UPDATE_INSTALL_NO_SM_WAN: CHFInstallSuccessNoSMWAN,
     ServiceReferenceVariant.UPDATE_HAN_DEVICE_LOG: UpdateHANDeviceLog,
     ServiceReferenceVariant.READ_FIRMWARE_VERSION: ReadFirmwareVersion,
+    ServiceReferenceVariant.COMMISSION_DEVICE: CommissionDeviceSynchroniseClock,
+    ServiceReferenceVariant.READ_INVENTORY: ReadInventory,
+    ServiceReferenceVariant.DECOMMISSION_DEVICE: DecommissionDevice,
+    ServiceReferenceVariant.UPDATE_INVENTORY: UpdateInventory,
+    ServiceReferenceVariant.JOIN_SERVICE_CRITICAL: JoinServiceCritical,
+    ServiceReferenceVariant.JOIN_SERVICE_NON_CRITICAL: JoinServiceNonCritical,
+    ServiceReferenceVariant.UNJOIN_SERVICE_CRITICAL: UnjoinServiceCritical,
+    ServiceReferenceVariant.UNJOIN_SERVICE_NON_CRITICAL: UnjoinServiceNonCritical,
+    ServiceReferenceVariant.READ_DEVICE_LOG: ReadDeviceLog,
 }
 
 
@@ -281,17 +420,40 @@ class ServiceRequest:
                 f"SRV {self.service_reference_variant.value} takes a {expected.__name__} body"
             )
         if self.command_variant is None:
-            default = (
-                CommandVariant.DCC_ONLY
-                if self.service_reference_variant.dcc_only
-                else CommandVariant.NON_CRITICAL_SR_TO_DEVICE
-            )
+            srv = self.service_reference_variant
+            if srv.dcc_only:
+                default = CommandVariant.DCC_ONLY
+            elif srv.critical:
+                default = CommandVariant.CRITICAL_SR_FOR_PRE_COMMAND
+            else:
+                default = CommandVariant.NON_CRITICAL_SR_TO_DEVICE
             object.__setattr__(self, "command_variant", default)
 
     @property
     def service_reference(self) -> str:
         return self.service_reference_variant.service_reference
 
+
+@dataclass(frozen=True, slots=True)
+class SignedPreCommand:
+    """A DUIS ``SignedPreCommand``: the Pre-Command the DCC returned for ``request_id``, signed by
+    the Service User (``gbcs_payload``: the whole general-signing APDU, ``DF 09 ...``)."""
+
+    request_id: RequestId
+    service_reference_variant: ServiceReferenceVariant
+    gbcs_payload: bytes = field(repr=False)
+    command_variant: CommandVariant = CommandVariant.SIGNED_PRE_COMMAND_TO_DEVICE
+
+    def __post_init__(self) -> None:
+        if self.command_variant not in _SIGNED_PRE_COMMAND_VARIANTS:
+            raise ValueError("a Signed Pre-Command has CommandVariant 5, 6 or 7")
+
+
+_SIGNED_PRE_COMMAND_VARIANTS = (
+    CommandVariant.SIGNED_PRE_COMMAND_TO_DEVICE,
+    CommandVariant.SIGNED_PRE_COMMAND_LOCAL_DELIVERY,
+    CommandVariant.SIGNED_PRE_COMMAND_DEVICE_AND_LOCAL,
+)
 
 # ---- what comes back -------------------------------------------------------------------------
 
@@ -302,6 +464,8 @@ class ServiceResponse:
 
     ``gbcs_payload`` is the device's GBCS response, passed through as DUIS does
     (``GBCSPayload``); ``None`` for acknowledgements, DCC-only responses and errors.
+    ``device_signature`` is the DCC's verdict on a signed device response (critical commands'
+    responses: signed, not MAC'd); ``None`` for anything else. ``inventory`` is the 8.2 answer.
     """
 
     request_id: RequestId
@@ -310,10 +474,42 @@ class ServiceResponse:
     response_date_time: datetime
     response_id: ResponseId | None = None
     gbcs_payload: bytes | None = field(default=None, repr=False)
+    device_signature: Verdict | None = None
+    inventory: tuple[InventoryDevice, ...] = ()
 
     @property
     def service_reference(self) -> str:
         return self.service_reference_variant.service_reference
+
+
+@dataclass(frozen=True, slots=True)
+class InventoryDevice:
+    """One device of an 8.2 Read Inventory answer: the SMI fields DUIS returns (statuses and SMETS
+    versions as their DUIS texts)."""
+
+    device_id: Eui64
+    device_type: DeviceType
+    device_status: str
+    device_manufacturer: str
+    device_model: str
+    firmware_version: str | None
+    smets_chts_version: str | None
+    chf_id: Eui64 | None
+
+
+@dataclass(frozen=True, slots=True)
+class PreCommand:
+    """A DUIS ``PreCommand``: the DCC's answer to a critical request (CV 4), the GBCS command
+    without its signature, for the Service User to sign and return (``SignedPreCommand``)."""
+
+    request_id: RequestId
+    service_reference_variant: ServiceReferenceVariant
+    response_date_time: datetime
+    gbcs_payload: bytes = field(repr=False)
+
+    @property
+    def response_code(self) -> ResponseCode:
+        return ResponseCode.I0
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,4 +544,4 @@ class DccAlert:
     reason: str = ""
 
 
-DccMessage = ServiceResponse | DeviceAlert | DccAlert
+DccMessage = ServiceResponse | DeviceAlert | DccAlert | PreCommand

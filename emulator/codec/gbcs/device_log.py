@@ -100,3 +100,19 @@ def ccs02_payload(counter: int, device: Eui64) -> AccessRequest:
         (_device_log(AccessRequestKind.ACTION, DeviceLogMethod.UNREGISTER_DEVICE),),
         (Data.octet_string(Eui64(device).big()),),
     )
+
+
+ACTIVE_DEVICES = 4
+"""[U] Class 104 attribute 4, ``active_devices``: per device {EUI, status, RSSI max/avg/min, LQI
+max/avg/min, last communication, hops, failures, successes, application and stack versions}, the
+14-field structure the RTDS CCS06 response carries. CCS06 reading it is inferred from that
+response (the RTDS set has no CCS06 command)."""
+
+
+def ccs06_payload(counter: int) -> AccessRequest:
+    """CCS06 Read CHF device log and check HAN communications: GET ``active_devices``."""
+    return AccessRequest(
+        invoke_id_for(counter),
+        (_device_log(AccessRequestKind.GET, ACTIVE_DEVICES),),
+        (Data.null(),),
+    )
