@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 
 from ..codec.errors import DecodeError
 from ..codec.eui64 import Eui64
@@ -53,6 +52,7 @@ from ..codec.gbcs.dlms import (
     date_time,
 )
 from ..codec.zcl.attributes import Side
+from ..codec.zcl.time import TIME, TIME_STATUS_MASTER_SYNCHRONISED, utc_time
 from ..han.clock import Clock
 from ..han.port import ApsMessage, DeliveryError, HanPort
 from ..han.stack.state import StateStore
@@ -64,12 +64,6 @@ from .mailbox import SleepyMailbox
 from .tunnel import TUNNELING, TunnelClient, TunnelServer
 
 DEFAULT_JOIN_TIMEOUT = 3600  # seconds; CCS01 sets it, JoinTimePeriod <= 3600 (DOMAIN.md §3)
-TIME = 0x000A
-ZIGBEE_EPOCH = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
-"""ZCL UTCTime counts seconds from 2000-01-01 00:00 UTC (ZCL r6 §2.6.2)."""
-TIME_STATUS_MASTER_SYNCHRONISED = 0x03
-"""TimeStatus bits 0 Master and 1 Synchronized (ZCL r6 §3.12.2.2.2): the hub keeps the HAN's
-time, set from the DCC's (here: the modelled clock)."""
 
 
 class CommsHub:
@@ -139,8 +133,8 @@ class CommsHub:
     def _time_attributes(self, cluster: int, side: Side) -> dict[int, int] | None:
         if cluster != TIME or side is not Side.SERVER:
             return None
-        now = int((self.gate.now() - ZIGBEE_EPOCH).total_seconds())
-        return {0x0000: now, 0x0001: TIME_STATUS_MASTER_SYNCHRONISED}
+        # The hub keeps the HAN's time (set from the DCC's; here the modelled clock): master.
+        return {0x0000: utc_time(self.gate.now()), 0x0001: TIME_STATUS_MASTER_SYNCHRONISED}
 
     async def handle(self, msg: ApsMessage) -> None:
         """HAN traffic for the hub's applications: the tunnels (the hub's to the ESME and the
