@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Coroutine
+from typing import Any
 
 from ..codec.errors import DecodeError
 from ..codec.eui64 import Eui64
@@ -93,6 +95,7 @@ class CommsHub:
             han, self._from_sleepy, mailbox=self.mailbox, accept=self._on_device_log
         )
         self.time = AttributeServer(self._time_attributes)
+        self._background: set[asyncio.Task[None]] = set()
         if gpf is not None:
             gpf.is_gsme = self._is_gsme
             for device in self.mailbox.devices():  # the flags as the mailbox left them
@@ -116,6 +119,8 @@ class CommsHub:
 
     async def _from_sleepy(self, gbcs: bytes) -> list[bytes]:
         """What the GSME PUTs through its tunnel goes to the WAN; nothing goes back."""
+        if self.gpf is not None:
+            self.gpf.observe_gsme_traffic(gbcs)
         self._to_wan(None, gbcs)
         return []
 
@@ -138,24 +143,36 @@ class CommsHub:
 
     async def handle(self, msg: ApsMessage) -> None:
         """HAN traffic for the hub's applications: the tunnels (the hub's to the ESME and the
-        GSME's to the hub), the GPF's endpoint and the Time server."""
+        GSME's to the hub), the GPF's endpoint and the Time server.
+
+        What answers a request goes out from a task of its own: an answer to the sleepy GSME
+        waits for its polls (one per APS fragment), and the hub's other devices must not wait
+        behind it. Each request's synchronous part runs in arrival order."""
         if msg.cluster == TUNNELING:
-            await self.sleepy_tunnels.handle(msg)  # requests, client to server
             if self.tunnels is not None:
                 self.tunnels.handle(msg)  # answers, server to client
+            self._spawn(self.sleepy_tunnels.handle(msg))  # requests, client to server
         elif msg.cluster == TIME:
-            reply = self.time.respond(TIME, msg.payload)
-            if reply is not None:
-                with contextlib.suppress(DeliveryError):  # the reader asks again
-                    await self.han.send(
-                        msg.source,
-                        cluster=TIME,
-                        payload=reply.encode(),
-                        src_endpoint=msg.dst_endpoint,
-                        dst_endpoint=msg.src_endpoint,
-                    )
+            self._spawn(self._answer_time(msg))
         elif self.gpf is not None and msg.dst_endpoint == self.gpf.endpoint:
-            await self.gpf.handle(msg)
+            self._spawn(self.gpf.handle(msg))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _answer_time(self, msg: ApsMessage) -> None:
+        reply = self.time.respond(TIME, msg.payload)
+        if reply is not None:
+            with contextlib.suppress(DeliveryError):  # the reader asks again
+                await self.han.send(
+                    msg.source,
+                    cluster=TIME,
+                    payload=reply.encode(),
+                    src_endpoint=msg.dst_endpoint,
+                    dst_endpoint=msg.src_endpoint,
+                )
 
     async def on_gbcs(self, data: bytes) -> list[bytes]:
         """Handle one GBCS message from the WAN; returns what the CHF sends back itself.
@@ -168,6 +185,8 @@ class CommsHub:
         if recipient is not None and self._is_gsme(recipient):
             if not self.mailbox.put(recipient, data):
                 self.rejected["mailbox full"] += 1  # [U] GBCS has the CHF alert on this
+            elif self.gpf is not None:
+                self.gpf.observe_gsme_traffic(data)
             return []
         if recipient is not None and recipient != self.eui64 and self.device_log.get(recipient):
             if self.tunnels is None:

@@ -10,8 +10,11 @@ emergency credit, credit status, accumulated debt; current summation delivered w
 multiplier and divisor), which the GSME pushes on each wake-up with ZCL Report Attributes to the
 GPF endpoint, and the Metering client's FunctionalNotificationFlags, which the hub sets while
 GBCS waits for the GSME (TUNNEL_MESSAGE_PENDING) and the GSME reads on waking. All of it is in
-the GPF's state store. Reads are served on the hub's node at ``GPF_ENDPOINT`` to the GPF's
-partners and to the GSME only; anyone else gets NOT_AUTHORIZED [U].
+the GPF's state store. Reads are served on the hub's node at ``GPF_ENDPOINT`` to the GSME, the
+GPF's own partners and the GSME's Method C partners (its PPMIDs), and to no one else
+(NOT_AUTHORIZED) [U]. [U] The GPF learns the GSME's Method C joins and unjoins from the traffic
+it carries: a CS03C / CS04AC for the GSME held in the hub, then the GSME's success response to
+it (same originator and counter) going out; our sources do not say how a real GPF learns them.
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ from ..codec.gbcs import (
     MessageCode,
     OtherInformation,
 )
-from ..codec.gbcs.asn1 import encode_asn1
+from ..codec.gbcs.asn1 import decode_asn1, encode_asn1
+from ..codec.gbcs.message import apdu_of, decode_message
 from ..codec.zcl import frame as zcl
 from ..codec.zcl.attributes import Side, reported_values
 from ..codec.zcl.metering import (
@@ -60,6 +64,12 @@ MIRRORED: Mapping[tuple[int, Side], tuple[int, ...]] = {
     (METERING, Side.CLIENT): (FUNCTIONAL_NOTIFICATION_FLAGS,),
 }
 """The attributes the mirror holds, by cluster and side."""
+
+
+_METHOD_C: dict[int, tuple[str, str]] = {
+    MessageCode.CS03C_METHOD_C_JOIN: ("JoinDeviceCommand", "JoinDeviceResponse"),
+    MessageCode.CS04AC_METHOD_A_OR_C_UNJOIN: ("UnjoinDeviceCommand", "UnjoinDeviceResponse"),
+}
 
 
 class GsmeMirror:
@@ -131,10 +141,52 @@ class Gpf:
         self.attributes = AttributeServer(self.mirror.table)
         self.is_gsme: Callable[[Eui64], bool] = lambda _: False
         """Whether a device is the premises' GSME (the hub says: a GSME on its Device Log)."""
+        self._store = store
+        self.gsme_partners = {Eui64(e) for e in store.load("gpf/gsme-method-c") or []}
+        """The GSME's Method C partners, as learnt from the traffic (see the module's notes)."""
+        self._joining: dict[str, list[Any]] = store.load("gpf/gsme-joining") or {}
 
     def authorised(self, device: Eui64) -> bool:
-        """May ``device`` read the mirror: the GSME, or a partner on the GPF's Device Log."""
-        return self.is_gsme(device) or self.join_log.get(device) is not None
+        """May ``device`` read the mirror: the GSME, a partner on the GPF's Device Log, or one
+        of the GSME's Method C partners."""
+        return (
+            self.is_gsme(device)
+            or self.join_log.get(device) is not None
+            or device in self.gsme_partners
+        )
+
+    def observe_gsme_traffic(self, data: bytes) -> None:
+        """GBCS the hub carries to or from the GSME: follow its Method C joins and unjoins."""
+        try:
+            apdu = apdu_of(decode_message(data))
+            if apdu is None or apdu.message_code not in _METHOD_C:
+                return
+            if apdu.cra is CRA.COMMAND and self.is_gsme(apdu.recipient):
+                key = f"{apdu.originator.hex}/{apdu.originator_counter}"
+                type_name = _METHOD_C[apdu.message_code][0]
+                command = decode_asn1(type_name, apdu.content)
+                other = (
+                    command
+                    if isinstance(command, bytes)
+                    else command["otherDeviceEntityIdentifier"]
+                )
+                self._joining[key] = [apdu.message_code, Eui64(other).hex]
+            elif apdu.cra is CRA.RESPONSE and self.is_gsme(apdu.originator):
+                key = f"{apdu.recipient.hex}/{apdu.originator_counter}"
+                pending = self._joining.pop(key, None)
+                response_type = _METHOD_C[apdu.message_code][1]
+                if pending is not None and decode_asn1(response_type, apdu.content) == 0:
+                    partner = Eui64(pending[1])
+                    if pending[0] == MessageCode.CS03C_METHOD_C_JOIN:
+                        self.gsme_partners.add(partner)
+                    else:
+                        self.gsme_partners.discard(partner)
+            else:
+                return
+        except (DecodeError, KeyError, TypeError, ValueError):
+            return
+        self._store.save("gpf/gsme-joining", self._joining)
+        self._store.save("gpf/gsme-method-c", sorted(e.hex for e in self.gsme_partners))
 
     def messages_waiting(self, device: Eui64, count: int) -> None:
         """The hub's mailbox changed for ``device``: TUNNEL_MESSAGE_PENDING while any wait."""

@@ -59,8 +59,10 @@ class GsmeProfile:
 
     wake_period: float = 30.0
     """[U] Modelled seconds between wake-ups: real GSMEs wake every few seconds to 30 minutes."""
-    reply_timeout: float = 30.0
-    """Seconds to wait for each answer from the hub (it waits for the GSME's next poll)."""
+    reply_timeout: float = 240.0
+    """Seconds to wait for each answer from the hub. [I] The hub hands each APS fragment over
+    on one of the GSME's polls: a 1500-octet GBCS message is 24 fragments, 180 s at the 7.5 s
+    poll period of ``han_join``."""
     gpf_endpoint: int = GPF_ENDPOINT
     hub_endpoint: int = 1
     """Where the hub serves the Tunneling and Time clusters."""

@@ -190,6 +190,9 @@ class TunnelClient:
         self._tunnels: dict[Eui64, int] = {}
         self._opening: dict[tuple[Eui64, int], asyncio.Future[tuple[int, int]]] = {}
         self._getting: dict[Eui64, asyncio.Future[tuple[bytes | None, int]]] = {}
+        self._late: dict[Eui64, list[tuple[bytes | None, int]]] = {}
+        """GET-RESPONSEs that came after their GET gave up: the hub counts them delivered, so
+        the next ``get`` returns them before asking again."""
         self.received: dict[Eui64, asyncio.Queue[bytes]] = {}
 
     def _next_tsn(self) -> int:
@@ -232,6 +235,8 @@ class TunnelClient:
         """GET from ``device`` (the hub): the one message it hands out, if any, and how many
         still wait there. A tunnel the hub no longer knows (it restarted) is opened again once.
         Raises DeliveryError or TimeoutError when no GET-RESPONSE comes."""
+        if self._late.get(device):
+            return self._late[device].pop(0)
         for attempt in range(2):
             waiter: asyncio.Future[tuple[bytes | None, int]]
             waiter = asyncio.get_running_loop().create_future()
@@ -285,6 +290,8 @@ class TunnelClient:
             if ours and data[:1] == bytes((GbHgrpCommand.GET_RESPONSE,)) and len(data) >= 2:
                 if getting is not None and not getting.done():
                     getting.set_result((data[2:] or None, data[1]))
+                elif len(data) > 2:
+                    self._late.setdefault(msg.source, []).append((data[2:], data[1]))
             elif ours and data and data[0] == GbHgrpCommand.PUT:
                 if self.on_receive is not None:
                     self.on_receive(msg.source, data[1:])

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import functools
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
 from zigpy.zcl import foundation
 
 from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import (
     CRA,
     DS,
+    KA,
     AlertCode,
     Asn1Payload,
     GeneralSigning,
@@ -80,6 +83,12 @@ def keys() -> Keys:
         for c in (*acb, *supplier):
             stores[eui].put_certificate(c.eui, c.usage, c.certificate)
     return Keys(dcc, stores[CHF], stores[GPF], stores[GSME])
+
+
+@functools.cache
+def ppmid_certificate() -> bytes:
+    credential = TestSmki(seed="gsme").issue_device(PPMID, KA)
+    return credential.certificate.public_bytes(serialization.Encoding.DER)
 
 
 @dataclass
@@ -148,6 +157,17 @@ class Premises:
         content = encode_asn1("JoinDeviceCommand", payload)
         code = MessageCode.CS03B_METHOD_B_JOIN
         return self.command(code, content, counter, recipient, signed=False)
+
+    def join_c(self, counter: int, ppmid: Eui64) -> bytes:
+        """CS03C (critical): join the GSME with ``ppmid``, carrying its KA certificate."""
+        payload = {
+            "joinMethodAndRole": JoinMethodAndRole.METHOD_C,
+            "otherDeviceEntityIdentifier": ppmid.big(),
+            "otherDeviceType": int(DeviceType.PPMID),
+            "otherDeviceCertificate": ppmid_certificate(),
+        }
+        content = encode_asn1("JoinDeviceCommand", payload)
+        return self.command(MessageCode.CS03C_METHOD_C_JOIN, content, counter, signed=True)
 
     async def answer(self, timeout: float = 3 * WAKE_PERIOD) -> bytes:
         async with self.clock.timeout(timeout):
@@ -326,7 +346,14 @@ async def test_the_mirror_serves_the_gsme_registers_to_partners_only_and_the_hub
     refused = await read(p, ppmid, inbox, PREPAYMENT, 1)  # not a partner of the GPF yet
     assert refused.is_global and refused.command_id == foundation.GeneralCommand.Default_Response
     assert zcl.parse_command(PREPAYMENT, refused).status == foundation.Status.NOT_AUTHORIZED
-    p.gpf.join_log.add(Partner(PPMID, DeviceType.PPMID, JoinMethodAndRole.METHOD_C))
+    p.to_hub.put_nowait(p.join_c(1001, PPMID))  # CS03C: the GSME joins the PPMID
+    joined = analyse(await p.answer(), p.keys.dcc, ACB)  # 600 octets: fragments, one a poll
+    assert joined.signature is Verdict.VALID and decoded(joined) == 0
+    partner = p.gsme.join_log.get(PPMID)
+    assert partner is not None and partner.method is JoinMethodAndRole.METHOD_C
+    assert partner.certificate is not None
+    assert bytes(partner.certificate) == ppmid_certificate()
+    assert p.gpf.gsme_partners == {PPMID}  # the GPF saw the join succeed: the PPMID may read
     credit = zcl.read_attributes_result(await read(p, ppmid, inbox, PREPAYMENT, 2))
     assert credit == {0x0001: 1234, 0x0002: 500, 0x0003: 0x01, 0x0005: 0}
     gas = zcl.read_attributes_result(await read(p, ppmid, inbox, METERING, 3))
