@@ -13,12 +13,21 @@ Changed" to the ACB, with the log's entries, laid out as the RTDS CS14 alert sho
 A command that fails its checks is counted, never acted on, and answered with the generic alert
 the gate names (0x8F1E malformed, 0x8F3D MAC or replay; ``gbcs_gate.py``) to the ACB. GBCS for a
 device on the Device Log goes unjudged into that device's tunnel (GB-HGRP), and what the device
-sends back goes to the WAN. The GPF and the Time server come with the rest of the hub (issue 6).
+sends back goes to the WAN.
+
+The sleepy GSME is the exception: GBCS for it waits in the hub's ``SleepyMailbox`` (persisted)
+while the GPF's mirror shows TUNNEL_MESSAGE_PENDING; the GSME opens its own tunnel to the hub,
+GETs each message and PUTs its answers, which go to the WAN. GBCS for the GPF goes to the GPF
+(``gpf.py``), which shares the hub's node. The hub also serves the Time cluster (0x000A): Time
+from the modelled clock, TimeStatus master and synchronised (the hub is the HAN's time source).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Coroutine
+from typing import Any
 
 from ..codec.errors import DecodeError
 from ..codec.eui64 import Eui64
@@ -44,12 +53,17 @@ from ..codec.gbcs.dlms import (
     DataType,
     date_time,
 )
+from ..codec.zcl.attributes import Side
+from ..codec.zcl.time import TIME, TIME_STATUS_MASTER_SYNCHRONISED, utc_time
 from ..han.clock import Clock
 from ..han.port import ApsMessage, DeliveryError, HanPort
 from ..han.stack.state import StateStore
+from .attribute_server import AttributeServer
 from .chf_device_log import ChfDeviceLog, Registration
 from .gbcs_gate import GbcsGate, Rejected
-from .tunnel import TunnelClient
+from .gpf import Gpf
+from .mailbox import SleepyMailbox
+from .tunnel import TUNNELING, TunnelClient, TunnelServer
 
 DEFAULT_JOIN_TIMEOUT = 3600  # seconds; CCS01 sets it, JoinTimePeriod <= 3600 (DOMAIN.md §3)
 
@@ -62,6 +76,7 @@ class CommsHub:
         acb: Eui64,
         store: StateStore,
         clock: Clock | None = None,
+        gpf: Gpf | None = None,
     ) -> None:
         self.han = han
         self.clock = clock
@@ -74,6 +89,17 @@ class CommsHub:
         self._join_timeout = int(store.load("chf/join-timeout") or DEFAULT_JOIN_TIMEOUT)
         self._wan_out: asyncio.Queue[bytes] | None = None
         self.tunnels = TunnelClient(han, clock, self._to_wan) if clock is not None else None
+        self.gpf = gpf
+        self.mailbox = SleepyMailbox(store, self._messages_waiting)
+        self.sleepy_tunnels = TunnelServer(
+            han, self._from_sleepy, mailbox=self.mailbox, accept=self._on_device_log
+        )
+        self.time = AttributeServer(self._time_attributes)
+        self._background: set[asyncio.Task[None]] = set()
+        if gpf is not None:
+            gpf.is_gsme = self._is_gsme
+            for device in self.mailbox.devices():  # the flags as the mailbox left them
+                gpf.messages_waiting(device, self.mailbox.pending(device))
 
     @property
     def eui64(self) -> Eui64:
@@ -87,14 +113,66 @@ class CommsHub:
             for reply in await self.on_gbcs(await to_hub.get()):
                 from_hub.put_nowait(reply)
 
-    def _to_wan(self, device: Eui64, gbcs: bytes) -> None:
+    def _to_wan(self, device: Eui64 | None, gbcs: bytes) -> None:
         if self._wan_out is not None:
             self._wan_out.put_nowait(gbcs)
 
+    async def _from_sleepy(self, gbcs: bytes) -> list[bytes]:
+        """What the GSME PUTs through its tunnel goes to the WAN; nothing goes back."""
+        if self.gpf is not None:
+            self.gpf.observe_gsme_traffic(gbcs)
+        self._to_wan(None, gbcs)
+        return []
+
+    def _on_device_log(self, device: Eui64) -> bool:
+        return self.device_log.get(device) is not None
+
+    def _is_gsme(self, device: Eui64) -> bool:
+        entry = self.device_log.get(device)
+        return entry is not None and entry.device_type is HanDeviceType.GSME
+
+    def _messages_waiting(self, device: Eui64, count: int) -> None:
+        if self.gpf is not None:
+            self.gpf.messages_waiting(device, count)
+
+    def _time_attributes(self, cluster: int, side: Side) -> dict[int, int] | None:
+        if cluster != TIME or side is not Side.SERVER:
+            return None
+        # The hub keeps the HAN's time (set from the DCC's; here the modelled clock): master.
+        return {0x0000: utc_time(self.gate.now()), 0x0001: TIME_STATUS_MASTER_SYNCHRONISED}
+
     async def handle(self, msg: ApsMessage) -> None:
-        """HAN traffic for the hub's applications: so far the tunnels' answers."""
-        if self.tunnels is not None:
-            self.tunnels.handle(msg)
+        """HAN traffic for the hub's applications: the tunnels (the hub's to the ESME and the
+        GSME's to the hub), the GPF's endpoint and the Time server.
+
+        What answers a request goes out from a task of its own: an answer to the sleepy GSME
+        waits for its polls (one per APS fragment), and the hub's other devices must not wait
+        behind it. Each request's synchronous part runs in arrival order."""
+        if msg.cluster == TUNNELING:
+            if self.tunnels is not None:
+                self.tunnels.handle(msg)  # answers, server to client
+            self._spawn(self.sleepy_tunnels.handle(msg))  # requests, client to server
+        elif msg.cluster == TIME:
+            self._spawn(self._answer_time(msg))
+        elif self.gpf is not None and msg.dst_endpoint == self.gpf.endpoint:
+            self._spawn(self.gpf.handle(msg))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _answer_time(self, msg: ApsMessage) -> None:
+        reply = self.time.respond(TIME, msg.payload)
+        if reply is not None:
+            with contextlib.suppress(DeliveryError):  # the reader asks again
+                await self.han.send(
+                    msg.source,
+                    cluster=TIME,
+                    payload=reply.encode(),
+                    src_endpoint=msg.dst_endpoint,
+                    dst_endpoint=msg.src_endpoint,
+                )
 
     async def on_gbcs(self, data: bytes) -> list[bytes]:
         """Handle one GBCS message from the WAN; returns what the CHF sends back itself.
@@ -102,6 +180,14 @@ class CommsHub:
         A command for a device on the Device Log goes into that device's tunnel unchanged (the
         MAC is the device's to check: it is keyed between the device and the ACB)."""
         recipient = _recipient(data)
+        if self.gpf is not None and recipient == self.gpf.eui64:
+            return await self.gpf.on_gbcs(data)
+        if recipient is not None and self._is_gsme(recipient):
+            if not self.mailbox.put(recipient, data):
+                self.rejected["mailbox full"] += 1  # [U] GBCS has the CHF alert on this
+            elif self.gpf is not None:
+                self.gpf.observe_gsme_traffic(data)
+            return []
         if recipient is not None and recipient != self.eui64 and self.device_log.get(recipient):
             if self.tunnels is None:
                 self.rejected["no tunnels without a clock"] += 1
@@ -166,6 +252,7 @@ class CommsHub:
         if kind is AccessRequestKind.ACTION and member == DeviceLogMethod.UNREGISTER_DEVICE:
             eui = Eui64(_octets(data.value))
             self.device_log.unregister(eui)
+            self.mailbox.clear(eui)
             await self.han.remove_device(eui)  # no more joins, and off the network now
             return DataAccessResult.SUCCESS
         if kind is AccessRequestKind.SET and member == DeviceLogAttribute.JOIN_TIMEOUT:

@@ -1,0 +1,275 @@
+"""The GSME (gas meter) as a HAN device: a battery-powered sleepy end device that wakes, pushes
+its registers to its GPF mirror, and fetches the GBCS the hub holds for it.
+
+Every ``wake_period`` modelled seconds it:
+
+1. reports its Prepayment and Metering server attributes to the GPF endpoint with ZCL Report
+   Attributes. Reports, not Write Attributes: ZSE mirroring has the meter report to its mirror,
+   Metering server attributes are read-only so a conforming mirror refuses writes, and a report
+   needs no answer, so the battery device's radio stays on for less;
+2. reads the mirror's FunctionalNotificationFlags (a Metering client attribute: Read Attributes
+   sent server to client);
+3. when TUNNEL_MESSAGE_PENDING is set, opens its tunnel to the hub if need be, GETs messages one
+   by one until none remains (GET-RESPONSE says how many wait), handles each and PUTs its
+   response or alert back; the hub sends them to the WAN.
+
+GBCS use cases, after the gate's checks (``gbcs_gate.py``; a refused command gets the gate's
+alert, PUT like any answer): GCS28 Set Clock (critical: SetTimeCommand's validity interval; the
+GSME takes the hub's time from its Time cluster and, when that time falls inside the interval,
+sets its clock to it and answers SetTimeResponse {deviceTime, 0 reliable}, signed; outside it keeps
+its clock and answers with status ``DeviceTimeStatus.INVALID`` [U]); the join use cases CS03B
+(GPF), CS03C (PPMID with its KA certificate), CS04AC / CS04B and CS07 through its ``JoinLog``.
+Registers, clock offset, Device Log and the gate's counters live in the state store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import enum
+import itertools
+from dataclasses import asdict, dataclass, replace
+
+from ..codec.errors import DecodeError
+from ..codec.eui64 import Eui64
+from ..codec.gbcs import Asn1Payload, KeyStore, MessageCode
+from ..codec.gbcs.asn1 import encode_asn1
+from ..codec.zcl import frame as zcl
+from ..codec.zcl.attributes import Side, report_attributes
+from ..codec.zcl.metering import (
+    FUNCTIONAL_NOTIFICATION_FLAGS,
+    METERING,
+    FunctionalNotificationFlags,
+    MeteringUnitOfMeasure,
+)
+from ..codec.zcl.time import TIME, from_utc_time
+from ..han.clock import Clock
+from ..han.port import ApsMessage, DeliveryError, HanPort
+from ..han.stack.state import StateStore
+from .gbcs_gate import GbcsGate, Rejected
+from .gpf import GPF_ENDPOINT, PREPAYMENT
+from .join_log import HANDLED, JoinLog
+from .tunnel import TUNNELING, TunnelClient
+
+
+@dataclass(frozen=True)
+class GsmeProfile:
+    """How this GSME behaves; the defaults are a plausible meter, not a specification."""
+
+    wake_period: float = 30.0
+    """[U] Modelled seconds between wake-ups: real GSMEs wake every few seconds to 30 minutes."""
+    reply_timeout: float = 240.0
+    """Seconds to wait for each answer from the hub. [I] The hub hands each APS fragment over
+    on one of the GSME's polls: a 1500-octet GBCS message is 24 fragments, 180 s at the 7.5 s
+    poll period of ``han_join``."""
+    gpf_endpoint: int = GPF_ENDPOINT
+    hub_endpoint: int = 1
+    """Where the hub serves the Tunneling and Time clusters."""
+    endpoint: int = 1
+
+
+@dataclass(frozen=True)
+class GasRegisters:
+    """Credit in pence (SE currency units); gas volume in litres (m3 with divisor 1000)."""
+
+    credit_remaining: int = 2_000
+    emergency_credit_remaining: int = 500
+    credit_status: int = 0x01  # credit OK
+    accumulated_debt: int = 0
+    current_summation_delivered: int = 0
+    unit_of_measure: int = MeteringUnitOfMeasure.M3
+    multiplier: int = 1
+    divisor: int = 1000
+
+    def attributes(self, cluster: int) -> dict[int, int]:
+        if cluster == PREPAYMENT:
+            return {
+                0x0001: self.credit_remaining,
+                0x0002: self.emergency_credit_remaining,
+                0x0003: self.credit_status,
+                0x0005: self.accumulated_debt,
+            }
+        return {
+            0x0000: self.current_summation_delivered,
+            0x0300: self.unit_of_measure,
+            0x0301: self.multiplier,
+            0x0302: self.divisor,
+        }
+
+
+class DeviceTimeStatus(enum.IntEnum):
+    """SetTimeResponse's deviceTimeStatus."""
+
+    RELIABLE = 0
+    INVALID = 1
+    """[U] The value for a time outside the validity interval is not in our sources."""
+
+
+class Gsme:
+    def __init__(
+        self,
+        han: HanPort,
+        store: StateStore,
+        keystore: KeyStore,
+        acb: Eui64,
+        clock: Clock,
+        hub: Eui64,
+        profile: GsmeProfile | None = None,
+    ) -> None:
+        self.han = han
+        self.store = store
+        self.clock = clock
+        self.hub = Eui64(hub)
+        self.profile = profile or GsmeProfile()
+        saved = store.load("gsme/registers")
+        self.registers = GasRegisters(**saved) if saved else GasRegisters()
+        self.join_log = JoinLog(store, "gsme/join-log")
+        self.gate = GbcsGate(han.eui64, keystore, Eui64(acb), store, clock)
+        self.rejected = self.gate.rejected
+        self.tunnel = TunnelClient(han, clock)
+        self.wakes = 0
+        self._tsn = itertools.count(1)
+        self._replies: dict[tuple[int, int], asyncio.Future[zcl.ZclFrame]] = {}
+
+    @property
+    def eui64(self) -> Eui64:
+        return self.han.eui64
+
+    def now(self) -> datetime.datetime:
+        """The GSME's own clock: the modelled time plus the offset it was set to."""
+        offset = float(self.store.load("gsme/clock-offset") or 0.0)
+        return self.clock.datetime() + datetime.timedelta(seconds=offset)
+
+    def set_registers(self, **changes: int) -> None:
+        self.registers = replace(self.registers, **changes)
+        self.store.save("gsme/registers", asdict(self.registers))
+
+    async def run(self) -> None:
+        """Wake every ``wake_period`` for ever (a task of the premises)."""
+        while True:
+            await self.clock.sleep(self.profile.wake_period)
+            await self.wake()
+
+    async def wake(self) -> int:
+        """One wake-up: push the registers, read the flags, fetch and answer what waits.
+        Returns how many GBCS messages it fetched; a hub that does not answer ends the wake-up."""
+        self.wakes += 1
+        try:
+            await self.push_registers()
+            if FunctionalNotificationFlags.TUNNEL_MESSAGE_PENDING not in await self.read_flags():
+                return 0
+            return await self.pull()
+        except (DeliveryError, TimeoutError):
+            return 0
+
+    async def push_registers(self) -> None:
+        for cluster in (PREPAYMENT, METERING):
+            frame = report_attributes(
+                cluster, Side.SERVER, self.registers.attributes(cluster), tsn=self._next_tsn()
+            )
+            await self.han.send(
+                self.hub,
+                cluster=cluster,
+                payload=frame.encode(),
+                src_endpoint=self.profile.endpoint,
+                dst_endpoint=self.profile.gpf_endpoint,
+            )
+
+    async def read_flags(self) -> FunctionalNotificationFlags:
+        """The mirror's FunctionalNotificationFlags (none, if the GPF refuses the read)."""
+        request = zcl.read_attributes(
+            [FUNCTIONAL_NOTIFICATION_FLAGS],
+            tsn=self._next_tsn(),
+            direction=zcl.Direction.SERVER_TO_CLIENT,
+        )
+        answer = await self._request(METERING, request, self.profile.gpf_endpoint)
+        try:
+            value = zcl.read_attributes_result(answer).get(FUNCTIONAL_NOTIFICATION_FLAGS)
+        except DecodeError:
+            return FunctionalNotificationFlags(0)
+        return FunctionalNotificationFlags(value if isinstance(value, int) else 0)
+
+    async def pull(self) -> int:
+        """GET until the hub holds nothing more; every answer PUT back."""
+        fetched = 0
+        while True:
+            message, remaining = await self.tunnel.get(self.hub, self.profile.reply_timeout)
+            if message is not None:
+                fetched += 1
+                for reply in await self.on_gbcs(message):
+                    await self.tunnel.put(self.hub, reply)
+            if message is None or remaining == 0:
+                return fetched
+
+    async def hub_time(self) -> datetime.datetime:
+        """The hub's Time attribute (UTC seconds since 2000)."""
+        request = zcl.read_attributes([0x0000], tsn=self._next_tsn())
+        answer = await self._request(TIME, request, self.profile.hub_endpoint)
+        value = zcl.read_attributes_result(answer).get(0x0000)
+        if not isinstance(value, int):
+            raise DeliveryError(f"the hub's time did not read: {value!r}")
+        return from_utc_time(int(value))
+
+    async def on_gbcs(self, data: bytes) -> list[bytes]:
+        """A GBCS message fetched from the hub; what the GSME sends back."""
+        accepted = self.gate.check(data)
+        if isinstance(accepted, Rejected):
+            return self.gate.rejection_replies(accepted)
+        apdu, payload = accepted.apdu, accepted.payload
+        value = payload.value if isinstance(payload, Asn1Payload) else None
+        if apdu.message_code == MessageCode.GCS28_SET_CLOCK_ON_GSME and isinstance(value, dict):
+            return [self.gate.reply(apdu, await self._set_clock(value))]
+        if apdu.message_code in HANDLED:
+            content, _ = self.join_log.command(apdu.message_code, value)
+            return [self.gate.reply(apdu, content)]
+        self.rejected["unsupported use case"] += 1
+        return []
+
+    async def _set_clock(self, command: dict[str, datetime.datetime]) -> bytes:
+        start = command["validityIntervalStart"].replace(tzinfo=datetime.UTC)
+        end = command["validityIntervalEnd"].replace(tzinfo=datetime.UTC)
+        status = DeviceTimeStatus.INVALID
+        with contextlib.suppress(DeliveryError, TimeoutError, DecodeError):
+            hub_now = await self.hub_time()
+            if start <= hub_now <= end:
+                offset = (hub_now - self.clock.datetime()).total_seconds()
+                self.store.save("gsme/clock-offset", offset)
+                status = DeviceTimeStatus.RELIABLE
+        device_time = self.now().replace(microsecond=0, tzinfo=None)
+        response = {"deviceTime": device_time, "deviceTimeStatus": int(status)}
+        return encode_asn1("SetTimeResponse", response)
+
+    async def handle(self, msg: ApsMessage) -> None:
+        """HAN frames for the GSME: its tunnel's answers and the answers to its reads. Never
+        waits: the wake-up task waits for them."""
+        if msg.cluster == TUNNELING:
+            self.tunnel.handle(msg)
+            return
+        try:
+            frame = zcl.decode_zcl(msg.payload)
+        except DecodeError:
+            return
+        waiter = self._replies.get((msg.cluster, frame.tsn))
+        if waiter is not None and not waiter.done() and msg.source == self.hub:
+            waiter.set_result(frame)
+
+    async def _request(self, cluster: int, frame: zcl.ZclFrame, endpoint: int) -> zcl.ZclFrame:
+        key = (cluster, frame.tsn)
+        waiter: asyncio.Future[zcl.ZclFrame] = asyncio.get_running_loop().create_future()
+        self._replies[key] = waiter
+        try:
+            await self.han.send(
+                self.hub,
+                cluster=cluster,
+                payload=frame.encode(),
+                src_endpoint=self.profile.endpoint,
+                dst_endpoint=endpoint,
+            )
+            async with self.clock.timeout(self.profile.reply_timeout):
+                return await waiter
+        finally:
+            self._replies.pop(key, None)
+
+    def _next_tsn(self) -> int:
+        return next(self._tsn) & 0xFF
