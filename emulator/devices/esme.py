@@ -56,7 +56,7 @@ from .join_log import JoinResponse, Partner
 from .meter_clock import MeterClock, is_clock
 from .partners import Partners, asn1_value
 from .top_up import DEFAULT_LIMITS, TopUpLedger, TopUpLimits
-from .tunnel_push import GbcsSender
+from .tunnel import GbcsSender
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ NOT_AUTHORIZED = foundation.Status.NOT_AUTHORIZED
 class Esme:
     """The ESME actor. ``cbke`` is the node's Key Establishment service (the ESME installs its
     partner policy on it and initiates CS03A1's CBKE through it); ``send_gbcs`` is where deferred
-    GBCS responses go (``PushingTunnelServer.push``), set once the tunnel server exists."""
+    GBCS responses go (``TunnelServer.push``), set once the tunnel server exists."""
 
     def __init__(
         self,

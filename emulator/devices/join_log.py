@@ -130,12 +130,13 @@ def _partner(payload: Any, methods: tuple[JoinMethodAndRole, ...]) -> Partner | 
     """The partner a JoinDeviceCommand names, if its role is the one its message code implies."""
     if not isinstance(payload, dict) or payload.get("joinMethodAndRole") not in methods:
         return None
+    certificate = payload.get("otherDeviceCertificate")  # asn1tools gives a bytearray
     try:
         return Partner(
             Eui64(payload["otherDeviceEntityIdentifier"]),
             DeviceType(payload["otherDeviceType"]),
             JoinMethodAndRole(payload["joinMethodAndRole"]),
-            payload.get("otherDeviceCertificate"),
+            None if certificate is None else bytes(certificate),
         )
     except (KeyError, ValueError, TypeError):
         return None

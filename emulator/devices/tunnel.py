@@ -41,6 +41,9 @@ GET_TIMEOUT = 30.0  # modelled seconds for a GET-RESPONSE (a sleepy client polls
 
 GbcsHandler = Callable[[bytes], Awaitable[list[bytes]]]
 """What a device does with a GBCS message: the messages it sends back (responses, alerts)."""
+GbcsSender = Callable[[bytes], Awaitable[None]]
+"""Where a device sends GBCS outside a handler's turn (a response that waited for HAN traffic,
+as the ESME's CS03A1 response waits for CBKE with the new partner): ``TunnelServer.push``."""
 
 
 class Mailbox(Protocol):
@@ -79,7 +82,29 @@ class TunnelServer:
         self.mailbox = mailbox
         self.accept = accept
         self._tunnels: dict[int, Eui64] = {}
+        self._endpoints: dict[int, int] = {}  # tunnel id -> the client's endpoint
         self._ids = itertools.count(1)
+        self._push_tsn = itertools.count(0x80)
+
+    async def push(self, gbcs: bytes) -> None:
+        """Send ``gbcs`` (PUT) on the newest tunnel; raises ``DeliveryError`` when there is none
+        or the client does not acknowledge it."""
+        if not self._tunnels:
+            raise DeliveryError("no tunnel to send GBCS on")
+        tunnel_id = max(self._tunnels)
+        frame = zcl.build_command(
+            TUNNELING,
+            "transfer_data_server_to_client",
+            tsn=next(self._push_tsn) & 0xFF,
+            tunnel_id=tunnel_id,
+            data=bytes((GbHgrpCommand.PUT,)) + gbcs,
+        )
+        await self.han.send(
+            self._tunnels[tunnel_id],
+            cluster=TUNNELING,
+            payload=frame.encode(),
+            dst_endpoint=self._endpoints[tunnel_id],
+        )
 
     async def handle(self, msg: ApsMessage) -> None:
         parsed = _tunneling_command(msg, zcl.Direction.CLIENT_TO_SERVER)
@@ -104,8 +129,10 @@ class TunnelServer:
         if status == TunnelStatus.SUCCESS:
             for old in [t for t, owner in self._tunnels.items() if owner == msg.source]:
                 del self._tunnels[old]  # one tunnel per device: a new request replaces it
+                del self._endpoints[old]
             tunnel_id = next(self._ids)
             self._tunnels[tunnel_id] = msg.source
+            self._endpoints[tunnel_id] = msg.src_endpoint
         await self._send(
             msg,
             zcl.build_command(

@@ -40,7 +40,7 @@ def test_rtds_joins_add_partners_and_answer_as_the_rtds_responses() -> None:
     code, payload = _command("CS03CCritical_8.7.1_SUCCESS_COMMAND_GBCS.HEX")
     _, ppmid = log.command(code, payload)
     assert ppmid is not None and ppmid.device_type is DeviceType.PPMID
-    assert ppmid.certificate is not None and ppmid.certificate[:2] == b"\x30\x82"
+    assert type(ppmid.certificate) is bytes and ppmid.certificate[:2] == b"\x30\x82"
     assert len(log) == 3
 
 

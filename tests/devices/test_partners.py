@@ -50,8 +50,7 @@ from emulator.devices.meter_clock import (
     read_cosem_date_time,
 )
 from emulator.devices.ppmid import Ppmid
-from emulator.devices.tunnel import TUNNELING, TunnelClient
-from emulator.devices.tunnel_push import PushingTunnelServer
+from emulator.devices.tunnel import TUNNELING, TunnelClient, TunnelServer
 from emulator.han.clock import VirtualClock
 from emulator.han.key_establishment import REFUSED_PARTNER_STATUS
 from emulator.han.port import ApsMessage, DeliveryError
@@ -118,7 +117,7 @@ class Premises:
             cbke=esme_node.cbke,
             trust_centre=HUB.eui64,
         )
-        esme_tunnel = PushingTunnelServer(esme_node.stack, self.esme.on_gbcs)
+        esme_tunnel = TunnelServer(esme_node.stack, self.esme.on_gbcs)
         self.esme.send_gbcs = esme_tunnel.push
         esme_node.applications.update(
             {
@@ -136,7 +135,7 @@ class Premises:
             cbke=ppmid_node.cbke,
             trust_centre=HUB.eui64,
         )
-        ppmid_node.applications[TUNNELING] = PushingTunnelServer(
+        ppmid_node.applications[TUNNELING] = TunnelServer(
             ppmid_node.stack, self.ppmid.on_gbcs
         ).handle
         ppmid_node.applications[PREPAYMENT] = _asynchronous(self.ppmid.handle)
