@@ -47,10 +47,12 @@ from ..codec.gbcs.dlms import (
 from ..codec.gbcs.firmware_version import FIRMWARE_VERSION
 from ..codec.gbcs.headers import GeneralSigning
 from ..codec.zcl import frame as zcl
+from ..codec.zcl.attributes import Side
 from ..han.clock import Clock
 from ..han.key_establishment import KeyEstablishmentFailed, KeyEstablishmentService
 from ..han.port import ApsMessage, DeliveryError, HanPort
 from ..han.stack.state import StateStore
+from .attribute_server import AttributeServer, default_response
 from .gbcs_gate import Accepted, GbcsGate, Rejected
 from .join_log import JoinResponse, Partner
 from .meter_clock import MeterClock, is_clock
@@ -134,6 +136,11 @@ class Esme:
         self.store = store
         saved = store.load("esme/registers")
         self.registers = Registers(**saved) if saved else Registers()
+        self._attributes = AttributeServer(
+            lambda cluster, side: (
+                self.registers.attributes(cluster) if side is Side.SERVER else None
+            )
+        )
         self.firmware_version = bytes.fromhex(
             store.load("esme/firmware-version") or DEFAULT_FIRMWARE_VERSION.hex()
         )
@@ -241,7 +248,7 @@ class Esme:
         self.store.save("esme/registers", asdict(self.registers))
 
     async def handle(self, msg: ApsMessage) -> None:
-        """A ZCL frame for the Prepayment or Metering server."""
+        """A ZCL frame for the Prepayment or Metering server: partners only (``Partners``)."""
         if msg.cluster not in (PREPAYMENT, METERING):
             return
         try:
@@ -251,39 +258,24 @@ class Esme:
         if request.direction != zcl.Direction.CLIENT_TO_SERVER:
             return
         if not self.partners.serves(msg):
-            await self._reply(msg, self._default_response(msg, request, NOT_AUTHORIZED))
-            return
-        top_up = msg.cluster == PREPAYMENT and request.command_id == CONSUMER_TOP_UP
-        if request.is_global and request.command_id == READ_ATTRIBUTES:
-            await self._read_attributes(msg, request)
-        elif not request.is_global and top_up:
+            await self._reply(msg, default_response(msg.cluster, request, NOT_AUTHORIZED))
+        elif (
+            msg.cluster == PREPAYMENT
+            and not request.is_global
+            and request.command_id == CONSUMER_TOP_UP
+        ):
             await self._top_up(msg, request)
         else:
-            status = (
-                foundation.Status.UNSUP_GENERAL_COMMAND
-                if request.is_global
-                else foundation.Status.UNSUP_CLUSTER_COMMAND
-            )
-            await self._reply(msg, self._default_response(msg, request, status))
-
-    async def _read_attributes(self, msg: ApsMessage, request: zcl.ZclFrame) -> None:
-        try:
-            parsed = zcl.parse_command(msg.cluster, request, strict=True)
-        except DecodeError:
-            reply = self._default_response(msg, request, foundation.Status.MALFORMED_COMMAND)
-            await self._reply(msg, reply)
-            return
-        held = self.registers.attributes(msg.cluster)
-        asked = getattr(parsed, "attribute_ids", ())  # Read Attributes' one field (ZCL §2.5.1)
-        values = {int(a): held.get(int(a)) for a in asked}
-        await self._reply(msg, zcl.read_attributes_response(msg.cluster, values, tsn=request.tsn))
+            reply = self._attributes.respond(msg.cluster, msg.payload)
+            if reply is not None:
+                await self._reply(msg, reply)
 
     async def _top_up(self, msg: ApsMessage, request: zcl.ZclFrame) -> None:
         """Consumer Top Up (ZSE D.7.2.3.5): the UTRN checked, the credit added and persisted."""
         try:
             parsed: Any = zcl.parse_command(PREPAYMENT, request, strict=True)  # zigpy schema
         except DecodeError:
-            reply = self._default_response(msg, request, foundation.Status.MALFORMED_COMMAND)
+            reply = default_response(msg.cluster, request, foundation.Status.MALFORMED_COMMAND)
             await self._reply(msg, reply)
             return
         credit = self.registers.credit_remaining
@@ -300,17 +292,6 @@ class Esme:
             credit_remaining=self.registers.credit_remaining & 0xFFFFFFFF,  # int32 octets
         )
         await self._reply(msg, reply)
-
-    def _default_response(
-        self, msg: ApsMessage, request: zcl.ZclFrame, status: foundation.Status
-    ) -> zcl.ZclFrame:
-        return zcl.build_command(
-            msg.cluster,
-            "Default_Response",
-            tsn=request.tsn,
-            command_id=request.command_id,
-            status=status,
-        )
 
     async def _reply(self, msg: ApsMessage, frame: zcl.ZclFrame) -> None:
         with contextlib.suppress(DeliveryError):  # a lost answer is the asker's to retry
