@@ -63,7 +63,6 @@ from .tunnel import GbcsSender
 log = logging.getLogger(__name__)
 
 PREPAYMENT, METERING = 0x0705, 0x0702
-READ_ATTRIBUTES = foundation.GeneralCommand.Read_Attributes
 
 
 @dataclass(frozen=True)
