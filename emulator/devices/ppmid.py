@@ -126,7 +126,7 @@ class Ppmid:
             return [self.gate.reply(command, encode_asn1("ReadFirmwareVersionResponse", version))]
         return []
 
-    def handle(self, msg: ApsMessage) -> None:
+    async def handle(self, msg: ApsMessage) -> None:
         """A ZCL frame from a meter: the answer to one of our requests."""
         try:
             frame = zcl.decode_zcl(msg.payload)

@@ -67,7 +67,7 @@ async def serve(stack: EmulatedStack, handle) -> None:  # type: ignore[no-untype
 
 async def serve_sync(stack: EmulatedStack, ppmid: Ppmid, others: asyncio.Queue[ApsMessage]) -> None:
     async for msg in stack.messages():
-        ppmid.handle(msg)
+        await ppmid.handle(msg)
         others.put_nowait(msg)
 
 

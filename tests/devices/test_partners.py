@@ -138,7 +138,7 @@ class Premises:
         ppmid_node.applications[TUNNELING] = TunnelServer(
             ppmid_node.stack, self.ppmid.on_gbcs
         ).handle
-        ppmid_node.applications[PREPAYMENT] = _asynchronous(self.ppmid.handle)
+        ppmid_node.applications[PREPAYMENT] = self.ppmid.handle
 
     def command(self, code: int, recipient: Member, payload: bytes, signed: bool = True) -> bytes:
         """The Supplier's command (signed as a Pre-Command if ``signed``), MAC'd by the ACB."""
