@@ -28,35 +28,23 @@ from pathlib import Path
 
 import pytest
 
-from emulator.codec.eui64 import Eui64
-from emulator.codec.gbcs import KeyStore
 from emulator.devices.comms_hub import CommsHub
 from emulator.han.clock import Clock, VirtualClock
 from emulator.han.virtual import VirtualHan
 from rig.bench import Bench, BenchError
 from rig.bench import read_bench as read_bench_file
 from rig.dcc import (
-    AddDeviceToCHFWhitelist,
-    CHFInstallSuccessSMWAN,
     Dcc,
-    DccAlert,
-    RequestType,
-    ResponseCode,
-    ServiceReferenceVariant,
-    ServiceResponse,
-    UpdateHANDeviceLog,
     WanLink,
 )
-from rig.dcc import Supplier as SupplierRole
 from rig.scenarios.context import EVENTS_FILE, EventLog, RunContext
 from rig.scenarios.han_join import HUB, Member, Node
-from rig.scenarios.whitelist_and_join import (
+from rig.scenarios.premises import (
     ACB,
-    CPL,
-    JOIN_TIME_PERIOD,
     MEMBERS,
     METERS,
-    SUPPLIER,
+    Supplier,
+    Wired,
     premises_keys,
     wire_premises,
 )
@@ -65,7 +53,9 @@ DEFAULT_BENCH = "virtual"
 DEFAULT_SEED = 1
 
 ROLES: dict[str, Member] = {m.label.lower(): m for m in MEMBERS}
-"""The premises' device roles, as fixtures and ``Premises.nodes`` name them: hub, esme, gsme."""
+"""The premises' device roles, as fixtures and ``Premises.nodes`` name them: hub, esme, gsme,
+ppmid."""
+HAN_DEVICES = tuple(m for m in MEMBERS if m is not HUB)
 METER_ROLES = tuple(m.label.lower() for m in METERS)
 
 VIRTUAL_FEATURES = frozenset({"modelled-time", "emulated-hub", "wan-injection", "han-2g4"})
@@ -90,67 +80,6 @@ def read_bench(path: Path) -> Bench:
 # ---- the premises -------------------------------------------------------------------------------
 
 
-class Supplier(SupplierRole):
-    """The premises' Import Supplier: ``rig.dcc.Supplier`` (DUIS SRVs with rising request
-    counters, Pre-Command signing, the DCC's messages kept) plus this premises' set-up steps."""
-
-    def __init__(
-        self,
-        dcc: Dcc,
-        keystore: KeyStore,
-        clock: Clock,
-        eui64: Eui64 = SUPPLIER,
-        counter: int = 1000,
-    ) -> None:
-        super().__init__(dcc, keystore, eui64, clock=clock, counter=counter)
-
-    async def prenotify(self, member: Member) -> ResponseCode:
-        """SRV 12.2 for ``member``, with its CPL identity."""
-        body = CPL[member.eui64].prenotification(member.eui64)
-        srv = ServiceReferenceVariant.DEVICE_PRE_NOTIFICATION
-        return (await self.submit(ACB, srv, body)).response_code
-
-    async def hub_installed(self) -> ResponseCode:
-        """SRV 8.14.1: the hub is installed with SM WAN."""
-        srv = ServiceReferenceVariant.CH_STATUS_UPDATE_INSTALL_SUCCESS
-        return (await self.submit(ACB, srv, CHFInstallSuccessSMWAN(HUB.eui64))).response_code
-
-    async def set_up(self) -> None:
-        """12.2 for the hub and each meter, then 8.14.1: every answer I0."""
-        for member in MEMBERS:
-            code = await self.prenotify(member)
-            assert code is ResponseCode.I0, f"12.2 {member.label}: {code.value}"
-        code = await self.hub_installed()
-        assert code is ResponseCode.I0, f"8.14.1: {code.value}"
-
-    async def update_device_log(
-        self, member: Member, install_code: bytes | None, period: int = JOIN_TIME_PERIOD
-    ) -> tuple[ServiceResponse, ServiceResponse | DccAlert | None]:
-        """SRV 8.11 Add (with ``install_code``) or Remove (``None``) for ``member`` on the hub:
-        the immediate response and, when the command went out (I99), the DCC's later answer."""
-        add = None if install_code is None else AddDeviceToCHFWhitelist(period, install_code)
-        kind = RequestType.REMOVE if add is None else RequestType.ADD
-        body = UpdateHANDeviceLog(member.eui64, kind, add)
-        sent = await self.submit(HUB.eui64, ServiceReferenceVariant.UPDATE_HAN_DEVICE_LOG, body)
-        if sent.response_code is not ResponseCode.I99:
-            return sent, None
-        return sent, await self.response_to(sent.request_id)
-
-    async def whitelist(self, member: Member, install_code: bytes) -> ResponseCode:
-        """SRV 8.11 Add; the device's response code (I0 when the hub logged it)."""
-        sent, answer = await self.update_device_log(member, install_code)
-        assert sent.response_code is ResponseCode.I99, f"8.11 not sent: {sent.response_code}"
-        assert isinstance(answer, ServiceResponse), f"unexpected {answer!r}"
-        return answer.response_code
-
-    async def remove(self, member: Member) -> ResponseCode:
-        """SRV 8.11 Remove; the device's response code."""
-        sent, answer = await self.update_device_log(member, None)
-        assert sent.response_code is ResponseCode.I99, f"8.11 not sent: {sent.response_code}"
-        assert isinstance(answer, ServiceResponse), f"unexpected {answer!r}"
-        return answer.response_code
-
-
 @dataclass
 class Premises:
     """One premises on a bench, as a test sees it."""
@@ -165,9 +94,11 @@ class Premises:
     han: VirtualHan
     link: WanLink
     nodes: dict[str, Node]
-    """By role: ``hub``, ``esme``, ``gsme``."""
+    """By role: ``hub``, ``esme``, ``gsme``, ``ppmid``."""
     install_codes: dict[str, bytes] = field(repr=False)
-    """Each meter's install code (16 bytes, as GBCS carries them), by role."""
+    """Each HAN device's install code (16 bytes, as GBCS carries them), by role."""
+    devices: Wired | None = None
+    """The device emulators (virtual benches only: a physical device has no insides to show)."""
 
     def member(self, role: str) -> Member:
         return ROLES[role]
@@ -182,14 +113,14 @@ PremisesFactory = Callable[[Bench, Path, int], AbstractAsyncContextManager[Premi
 
 @contextlib.asynccontextmanager
 async def virtual_premises(bench: Bench, out: Path, seed: int) -> AsyncIterator[Premises]:
-    """Everything emulated, on the running virtual-time loop, as ``whitelist-and-join`` wires it."""
+    """Everything emulated, on the running virtual-time loop (``rig.scenarios.premises``)."""
     clock = VirtualClock()
     async with contextlib.AsyncExitStack() as stack:
         events = stack.enter_context(EventLog(out / EVENTS_FILE, clock))
         run = RunContext(out, seed, clock, events)
         run.acb_eui = ACB
         rng = random.Random(f"hil/install-codes/{seed}")
-        codes = {m.label.lower(): rng.randbytes(16) for m in METERS}
+        codes = {m.label.lower(): rng.randbytes(16) for m in HAN_DEVICES}
         keys = premises_keys(f"hil/{seed}")
         wired = await stack.enter_async_context(wire_premises(run, keys))
         # The DCC's task group lives in a task of its own: fixture setup and teardown may run in
@@ -214,6 +145,7 @@ async def virtual_premises(bench: Bench, out: Path, seed: int) -> AsyncIterator[
             wired.link,
             {m.label.lower(): wired.nodes[m.eui64] for m in MEMBERS},
             codes,
+            wired,
         )
 
 

@@ -25,8 +25,9 @@ from rig.dcc import DeviceAlert, ResponseCode, SmiStatus
 from rig.scenarios.context import EventLog, RunContext
 from rig.scenarios.framework import Outcome
 from rig.scenarios.han_join import HUB, POLL_PERIOD, Node
+from rig.scenarios.premises import WAN_ONE_WAY_DELAY
 from rig.scenarios.runner import execute
-from rig.scenarios.whitelist_and_join import WAN_ONE_WAY_DELAY, whitelist_and_join
+from rig.scenarios.whitelist_and_join import whitelist_and_join
 
 from .plugin import METER_ROLES, Premises
 
@@ -97,7 +98,7 @@ async def test_commissioning(premises: Premises) -> None:
     assert smi_status(premises, "hub") is SmiStatus.COMMISSIONED
     for role in METER_ROLES:
         assert smi_status(premises, role) is SmiStatus.PENDING
-        code = await supplier.whitelist(premises.member(role), premises.install_codes[role])
+        code = await supplier.whitelist(premises.member(role).eui64, premises.install_codes[role])
         assert code is ResponseCode.I0, f"8.11 {role}: {code.value}"
         assert smi_status(premises, role) is SmiStatus.WHITELISTED
         alert = await supplier.alert(AlertCode.CHF_DEVICE_LOG_CHANGED)  # CS14, after the response
@@ -114,7 +115,7 @@ async def test_commissioning(premises: Premises) -> None:
 async def test_the_hub_logs_what_the_dcc_whitelisted(premises: Premises) -> None:
     await premises.supplier.set_up()
     for role in METER_ROLES:
-        await premises.supplier.whitelist(premises.member(role), premises.install_codes[role])
+        await premises.supplier.whitelist(premises.member(role).eui64, premises.install_codes[role])
         entry = premises.hub.device_log.get(premises.member(role).eui64)
         assert entry is not None and entry.install_code == premises.install_codes[role]
     assert len(premises.hub.device_log) == len(METER_ROLES)
@@ -130,7 +131,7 @@ async def test_a_wrong_install_code_cannot_join(premises: Premises, role: str) -
     await premises.supplier.set_up()
     code_a = premises.install_codes[role]
     code_b = bytes(b ^ 0x5A for b in code_a)
-    assert await premises.supplier.whitelist(premises.member(role), code_a) is ResponseCode.I0
+    assert await premises.supplier.whitelist(premises.member(role).eui64, code_a) is ResponseCode.I0
     meter, hub = premises.nodes[role], premises.nodes["hub"]
     async with han_events(hub) as seen:
         with pytest.raises(JoinError):  # the network key cannot be decrypted
@@ -164,7 +165,7 @@ async def test_a_device_not_whitelisted_is_refused_while_another_may_join(
     associate during it and the hub, as Trust Centre, refuses it."""
     await premises.supplier.set_up()
     esme, gsme = premises.member("esme"), premises.member("gsme")
-    assert await premises.supplier.whitelist(esme, premises.install_codes["esme"]) is (
+    assert await premises.supplier.whitelist(esme.eui64, premises.install_codes["esme"]) is (
         ResponseCode.I0
     )
     async with han_events(premises.nodes["hub"]) as seen:
@@ -177,7 +178,7 @@ async def test_a_device_not_whitelisted_is_refused_while_another_may_join(
 async def removed(premises: Premises, role: str) -> Node:
     """Whitelist, join and CBKE ``role``; then SRV 8.11 Remove (CCS02) takes it off the log."""
     await premises.supplier.set_up()
-    member = premises.member(role)
+    member = premises.member(role).eui64
     assert await premises.supplier.whitelist(member, premises.install_codes[role]) is (
         ResponseCode.I0
     )
@@ -234,7 +235,7 @@ async def replay_ccs01(premises: Premises) -> tuple[bytes, int]:
     Were the replay obeyed, the ESME would be back on the Device Log. Returns the CCS01 and how
     many GBCS messages had crossed the link before it was replayed."""
     await premises.supplier.set_up()
-    esme = premises.member("esme")
+    esme = premises.member("esme").eui64
     assert await premises.supplier.whitelist(esme, premises.install_codes["esme"]) is (
         ResponseCode.I0
     )

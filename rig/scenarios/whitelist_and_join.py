@@ -17,34 +17,19 @@ It is the first half of ``commission-premises``: device-to-device joins (8.7), c
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 
-from emulator.codec.eui64 import Eui64
-from emulator.codec.gbcs import MemoryKeyStore, Verdict, analyse, decode_message
+from emulator.codec.gbcs import Verdict, analyse
 from emulator.codec.gbcs.firmware_version import reported_version
-from emulator.codec.gbcs.message import apdu_of
-from emulator.devices.comms_hub import CommsHub
-from emulator.devices.esme import Esme
-from emulator.devices.tunnel import TUNNELING, TunnelServer
-from emulator.han.clock import Clock
 from emulator.han.key_establishment import KeyEstablishmentFailed
 from emulator.han.port import DropReason
 from emulator.han.stack.node import JoinError
-from emulator.han.stack.state import MemoryStateStore
-from emulator.han.virtual import VirtualHan
-from emulator.pki.smki import Credential, RemotePartyRole, TestSmki, memory_store
 from rig.dcc import (
     AddDeviceToCHFWhitelist,
     CHFInstallSuccessSMWAN,
-    CplEntry,
     Dcc,
     DeviceAlert,
-    DeviceType,
-    Inventory,
     ReadFirmwareVersion,
     RequestId,
     RequestType,
@@ -54,26 +39,15 @@ from rig.dcc import (
     ServiceResponse,
     SmiStatus,
     UpdateHANDeviceLog,
-    WanLink,
 )
 
 from .context import ChartKind, RunContext, SmiRow
 from .framework import Measurement, StepSpec, scenario
-from .han_join import ESME, GSME, HUB, POLL_PERIOD, STEP_TIMEOUT, Node, make_nodes, watch
+from .han_join import ESME, GSME, HUB, POLL_PERIOD, STEP_TIMEOUT
+from .premises import ACB, CPL, JOIN_TIME_PERIOD, SUPPLIER, premises_keys, wire_premises
 
-ACB = Eui64("90-B3-D5-1F-30-00-00-02")
-SUPPLIER = Eui64("90-B3-D5-1F-30-01-00-00")
 METERS = (ESME, GSME)
 MEMBERS = (HUB, *METERS)
-JOIN_TIME_PERIOD = 3600  # seconds: the longest DUIS allows
-WAN_ONE_WAY_DELAY = 2.0
-"""[I] Modelled SM WAN transit, DCC to hub or back, in seconds: cellular or long-range radio
-round trips of a few seconds; a named setting until a WAN model exists."""
-CPL = {
-    HUB.eui64: CplEntry("CH01", "HUB1", "1", "00010000", DeviceType.CHF, "CHTS V1.1"),
-    ESME.eui64: CplEntry("AB01", "010A030B", "1", "0002012F", DeviceType.ESME, "SMETS2 V4.1"),
-    GSME.eui64: CplEntry("AB02", "020A030B", "1", "0003012F", DeviceType.GSME, "SMETS2 V4.1"),
-}
 
 SETUP = StepSpec(
     "supplier pre-notifies the hub and meters; hub installed with SM WAN",
@@ -121,88 +95,6 @@ HEALTH = StepSpec(
 )
 
 
-@dataclass(frozen=True)
-class PremisesKeys:
-    """Test SMKI keys, each party holding its own pairs and its peers' certificates: the DCC
-    (ACB) and the Supplier hold every device's certificates, each device (``devices``, by EUI-64)
-    the ACB's and the Supplier's. ``credentials`` are all of them, for a run's ``keystore/`` when
-    revealed."""
-
-    dcc: MemoryKeyStore
-    supplier: MemoryKeyStore
-    devices: dict[Eui64, MemoryKeyStore]
-    credentials: tuple[Credential, ...]
-
-    @property
-    def hub(self) -> MemoryKeyStore:
-        return self.devices[HUB.eui64]
-
-    @property
-    def esme(self) -> MemoryKeyStore:
-        return self.devices[ESME.eui64]
-
-
-def premises_keys(seed: str, devices: Sequence[Eui64] = (HUB.eui64, ESME.eui64)) -> PremisesKeys:
-    """Keys for the ACB, the Supplier and ``devices`` (each device's KA and DS pairs)."""
-    smki = TestSmki(seed=seed)
-    acb = smki.issue_organisation_pair(ACB, RemotePartyRole.ACCESS_CONTROL_BROKER)
-    supplier = smki.issue_organisation_pair(SUPPLIER, RemotePartyRole.SUPPLIER)
-    issued = {eui: smki.issue_device_pair(eui) for eui in devices}
-    every_device = [c for pair in issued.values() for c in pair]
-
-    def holding(own: Sequence[Credential], others: Sequence[Credential]) -> MemoryKeyStore:
-        store = memory_store(own)
-        for c in others:
-            store.put_certificate(c.eui, c.usage, c.certificate)
-        return store
-
-    return PremisesKeys(
-        dcc=holding(acb, every_device),
-        supplier=holding(supplier, every_device),
-        devices={eui: holding(pair, (*acb, *supplier)) for eui, pair in issued.items()},
-        credentials=(*acb, *supplier, *every_device),
-    )
-
-
-async def relay(run: RunContext, link: WanLink, hub: CommsHub) -> None:
-    """The SM WAN between the DCC and the hub's WAN endpoint, each way: every GBCS message is
-    recorded and charted as it leaves and delivered ``WAN_ONE_WAY_DELAY`` later."""
-    to_endpoint: asyncio.Queue[bytes] = asyncio.Queue()
-    from_endpoint: asyncio.Queue[bytes] = asyncio.Queue()
-
-    async def carry(
-        source: asyncio.Queue[bytes], sink: asyncio.Queue[bytes], sender: str, receiver: str
-    ) -> None:
-        while True:
-            data = await source.get()
-            _record(run, data, sender, receiver)
-            await run.clock.sleep(WAN_ONE_WAY_DELAY)
-            sink.put_nowait(data)
-
-    async with asyncio.TaskGroup() as tg:
-        tg.create_task(hub.serve(to_endpoint, from_endpoint))
-        tg.create_task(carry(link.to_hub, to_endpoint, "DCC", "hub"))
-        tg.create_task(carry(from_endpoint, link.from_hub, "hub", "DCC"))
-
-
-def meter_applications(
-    nodes: dict[Eui64, Node], hub: CommsHub, keys: PremisesKeys, clock: Clock
-) -> Esme:
-    """The device emulators behind the HAN stacks: the hub's tunnel client and the ESME (its GBCS
-    through its tunnel server)."""
-    esme = Esme(nodes[ESME.eui64].stack, MemoryStateStore(), keys.esme, ACB, clock)
-    tunnel = TunnelServer(nodes[ESME.eui64].stack, esme.on_gbcs)
-    nodes[ESME.eui64].applications[TUNNELING] = tunnel.handle
-    nodes[HUB.eui64].applications[TUNNELING] = hub.handle
-    return esme
-
-
-def _record(run: RunContext, data: bytes, source: str, destination: str) -> None:
-    apdu = apdu_of(decode_message(data))  # MAC'd, or signed only (critical responses)
-    if apdu is not None:
-        run.record_gbcs(data, apdu.message_code, apdu.cra, source, destination)
-
-
 def _srv(run: RunContext, srv: ServiceReferenceVariant, label: str) -> None:
     run.chart(ChartKind.SRV, "supplier", "DCC", f"SRV {srv.value} {label}")
 
@@ -213,54 +105,6 @@ def _record_smi(run: RunContext, dcc: Dcc) -> None:
         if rec is not None:
             version = rec.smets_version.value if rec.smets_version is not None else ""
             run.record_smi(SmiRow(str(m.eui64), rec.device_type.value, rec.status.value, version))
-
-
-@dataclass(frozen=True)
-class Wired:
-    """The emulated premises and its DCC, wired and running (the DCC's task group aside)."""
-
-    dcc: Dcc
-    hub: CommsHub
-    han: VirtualHan
-    nodes: dict[Eui64, Node]
-    esme: Esme
-    link: WanLink
-
-
-@contextlib.asynccontextmanager
-async def wire_premises(run: RunContext, keys: PremisesKeys) -> AsyncIterator[Wired]:
-    """A DCC (SQLite in ``run.out``; the runner clears an earlier run's) with the CPL, the hub
-    and meters on a virtual HAN captured into ``run.out``, the device emulators behind their
-    stacks, every node served and watched, and the WAN relay; all stopped on exit.
-    ``whitelist-and-join`` and the HIL plugin's virtual premises are this."""
-    clock = run.clock
-    async with contextlib.AsyncExitStack() as stack:
-        inventory = Inventory(run.out / "dcc.sqlite")
-        stack.callback(inventory.close)
-        for cpl_entry in CPL.values():
-            inventory.add_cpl_entry(cpl_entry)
-        dcc = Dcc(inventory, keys.dcc, acb=ACB, clock=clock)
-        han = VirtualHan(clock, seed=run.seed, capture_dir=run.out)
-        stack.push_async_callback(han.stop)
-        nodes = make_nodes(han, clock, run.seed, MEMBERS)
-        hub = CommsHub(nodes[HUB.eui64].stack, keys.hub, ACB, MemoryStateStore(), clock)
-        esme = meter_applications(nodes, hub, keys, clock)
-        tasks: list[asyncio.Task[None]] = []
-
-        async def stop_tasks() -> None:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-        stack.push_async_callback(stop_tasks)
-        await han.start()
-        loop = asyncio.get_running_loop()
-        for node in nodes.values():
-            tasks += [loop.create_task(node.serve()), loop.create_task(watch(run, node, MEMBERS))]
-        link = dcc.attach_link(HUB.eui64)
-        tasks.append(loop.create_task(relay(run, link, hub)))
-        await clock.sleep(0)  # the watchers subscribe before anything happens
-        yield Wired(dcc, hub, han, nodes, esme, link)
 
 
 @scenario(
@@ -278,8 +122,9 @@ async def whitelist_and_join(run: RunContext) -> None:
     keys = premises_keys(f"whitelist-and-join/{run.seed}")
     for c in keys.credentials:
         run.reveal_gbcs_key(c.eui, c.usage, c.certificate, c.private_key)
-    wired = await run.cleanup.enter_async_context(wire_premises(run, keys))
+    wired = await run.cleanup.enter_async_context(wire_premises(run, keys, MEMBERS))
     dcc, hub, han, nodes, esme = wired.dcc, wired.hub, wired.han, wired.nodes, wired.esme
+    assert esme is not None
     run.reveal_han_keys(han.key_ring)
     counter = 1000
 

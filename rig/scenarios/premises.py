@@ -1,0 +1,323 @@
+"""One emulated premises and its DCC: what ``whitelist-and-join``, ``commission-premises`` and the
+HIL plugin's virtual bench all run on.
+
+The Communications Hub (CHF, with the GPF on its node), an ESME, a sleepy GSME and a PPMID on a
+virtual 2.4 GHz HAN, each device emulator behind its stack; the DCC (SMI, CPL, journal in
+``run.out/dcc.sqlite``) with the hub's SM WAN as a relay that records every GBCS message; test
+SMKI keys for the ACB, the Supplier and every device; and the Supplier's premises steps (12.2,
+8.14.1, 8.11). Which HAN devices take part is the caller's choice (``members``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from emulator.codec.eui64 import Eui64
+from emulator.codec.gbcs import KeyStore, MemoryKeyStore, decode_message
+from emulator.codec.gbcs.message import apdu_of
+from emulator.codec.zcl.metering import METERING
+from emulator.codec.zcl.time import TIME
+from emulator.devices.comms_hub import CommsHub
+from emulator.devices.esme import PREPAYMENT, Esme
+from emulator.devices.gpf import Gpf
+from emulator.devices.gsme import Gsme, GsmeProfile
+from emulator.devices.ppmid import Ppmid
+from emulator.devices.tunnel import TUNNELING, TunnelServer
+from emulator.han.clock import Clock
+from emulator.han.port import ApsMessage
+from emulator.han.stack.node import Role
+from emulator.han.stack.state import MemoryStateStore
+from emulator.han.virtual import VirtualHan
+from emulator.pki.smki import Credential, RemotePartyRole, TestSmki, memory_store
+from rig.dcc import (
+    AddDeviceToCHFWhitelist,
+    CHFInstallSuccessSMWAN,
+    CplEntry,
+    Dcc,
+    DccAlert,
+    DeviceType,
+    Inventory,
+    RequestType,
+    ResponseCode,
+    ServiceReferenceVariant,
+    ServiceResponse,
+    UpdateHANDeviceLog,
+    WanLink,
+)
+from rig.dcc import Supplier as SupplierRole
+from rig.dcc.requests import RequestBody
+
+from .context import RunContext
+from .han_join import ESME, GSME, HUB, Member, Node, make_nodes, watch
+
+ACB = Eui64("90-B3-D5-1F-30-00-00-02")
+SUPPLIER = Eui64("90-B3-D5-1F-30-01-00-00")
+PPMID = Member("PPMID", Eui64("00-DB-12-34-56-78-90-A4"), Role.ROUTER)
+"""[I] A mains-powered PPMID, routing like the ESME (some are end devices)."""
+GPF = Eui64("00-DB-12-34-56-78-90-A3")
+"""The hub's GPF: its own EUI-64 and GBCS keys, on the hub's node (the RTDS pair ...A2/...A3)."""
+METERS = (ESME, GSME)
+MEMBERS = (HUB, ESME, GSME, PPMID)
+JOIN_TIME_PERIOD = 3600  # seconds: the longest DUIS allows
+WAN_ONE_WAY_DELAY = 2.0
+"""[I] Modelled SM WAN transit, DCC to hub or back, in seconds: cellular or long-range radio
+round trips of a few seconds; a named setting until a WAN model exists."""
+CPL = {
+    HUB.eui64: CplEntry("CH01", "HUB1", "1", "00010000", DeviceType.CHF, "CHTS V1.1"),
+    GPF: CplEntry("CH01", "HUB1", "1", "00010000", DeviceType.GPF, "CHTS V1.1"),
+    ESME.eui64: CplEntry("AB01", "010A030B", "1", "0002012F", DeviceType.ESME, "SMETS2 V4.1"),
+    GSME.eui64: CplEntry("AB02", "020A030B", "1", "0003012F", DeviceType.GSME, "SMETS2 V4.1"),
+    PPMID.eui64: CplEntry("AB03", "PPMID1", "1", "0004012F", DeviceType.PPMID, "SMETS2 V4.1"),
+}
+SMI_DEVICES = (HUB.eui64, GPF, ESME.eui64, GSME.eui64, PPMID.eui64)
+
+
+# ---- keys ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PremisesKeys:
+    """Test SMKI keys, each party holding its own pairs and the certificates it checks: the DCC
+    (ACB) and the Supplier hold every device's and each other's, each device (``devices``, by
+    EUI-64) the ACB's and the Supplier's. ``credentials`` are all of them, for a run's
+    ``keystore/`` when revealed."""
+
+    dcc: MemoryKeyStore
+    supplier: MemoryKeyStore
+    devices: dict[Eui64, MemoryKeyStore]
+    credentials: tuple[Credential, ...]
+
+    @property
+    def hub(self) -> MemoryKeyStore:
+        return self.devices[HUB.eui64]
+
+    @property
+    def esme(self) -> MemoryKeyStore:
+        return self.devices[ESME.eui64]
+
+
+def premises_keys(seed: str, devices: Sequence[Eui64] = SMI_DEVICES) -> PremisesKeys:
+    """Keys for the ACB, the Supplier and ``devices`` (each device's KA and DS pairs)."""
+    smki = TestSmki(seed=seed)
+    acb = smki.issue_organisation_pair(ACB, RemotePartyRole.ACCESS_CONTROL_BROKER)
+    supplier = smki.issue_organisation_pair(SUPPLIER, RemotePartyRole.SUPPLIER)
+    issued = {eui: smki.issue_device_pair(eui) for eui in devices}
+    every_device = [c for pair in issued.values() for c in pair]
+
+    def holding(own: Sequence[Credential], others: Sequence[Credential]) -> MemoryKeyStore:
+        store = memory_store(own)
+        for c in others:
+            store.put_certificate(c.eui, c.usage, c.certificate)
+        return store
+
+    return PremisesKeys(
+        dcc=holding(acb, (*every_device, *supplier)),
+        supplier=holding(supplier, (*every_device, *acb)),
+        devices={eui: holding(pair, (*acb, *supplier)) for eui, pair in issued.items()},
+        credentials=(*acb, *supplier, *every_device),
+    )
+
+
+# ---- the SM WAN ---------------------------------------------------------------------------------
+
+
+async def relay(run: RunContext, link: WanLink, hub: CommsHub) -> None:
+    """The SM WAN between the DCC and the hub's WAN endpoint, each way: every GBCS message is
+    recorded and charted as it leaves and delivered ``WAN_ONE_WAY_DELAY`` later."""
+    to_endpoint: asyncio.Queue[bytes] = asyncio.Queue()
+    from_endpoint: asyncio.Queue[bytes] = asyncio.Queue()
+
+    async def carry(
+        source: asyncio.Queue[bytes], sink: asyncio.Queue[bytes], sender: str, receiver: str
+    ) -> None:
+        while True:
+            data = await source.get()
+            _record(run, data, sender, receiver)
+            await run.clock.sleep(WAN_ONE_WAY_DELAY)
+            sink.put_nowait(data)
+
+    async with asyncio.TaskGroup() as tg:
+        tg.create_task(hub.serve(to_endpoint, from_endpoint))
+        tg.create_task(carry(link.to_hub, to_endpoint, "DCC", "hub"))
+        tg.create_task(carry(from_endpoint, link.from_hub, "hub", "DCC"))
+
+
+def _record(run: RunContext, data: bytes, source: str, destination: str) -> None:
+    apdu = apdu_of(decode_message(data))  # MAC'd, or signed only (critical responses)
+    if apdu is not None:
+        run.record_gbcs(data, apdu.message_code, apdu.cra, source, destination)
+
+
+# ---- the devices --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wired:
+    """The emulated premises and its DCC, wired and running (the DCC's task group aside).
+    Device emulators of members left out are ``None``."""
+
+    dcc: Dcc
+    hub: CommsHub
+    han: VirtualHan
+    nodes: dict[Eui64, Node]
+    link: WanLink
+    esme: Esme | None
+    gsme: Gsme | None
+    ppmid: Ppmid | None
+
+    @property
+    def gpf(self) -> Gpf:
+        assert self.hub.gpf is not None
+        return self.hub.gpf
+
+
+def _serving(node: Node, handler: Callable[[ApsMessage], Awaitable[None]], *clusters: int) -> None:
+    for cluster in clusters:
+        node.applications[cluster] = handler
+
+
+@contextlib.asynccontextmanager
+async def wire_premises(
+    run: RunContext,
+    keys: PremisesKeys,
+    members: Sequence[Member] = MEMBERS,
+    gsme_profile: GsmeProfile | None = None,
+) -> AsyncIterator[Wired]:
+    """A DCC (SQLite in ``run.out``; the runner clears an earlier run's) with the CPL, the hub
+    and ``members`` on a virtual HAN captured into ``run.out``, the device emulators behind their
+    stacks, every node served and watched, and the WAN relay; all stopped on exit."""
+    clock = run.clock
+    async with contextlib.AsyncExitStack() as stack:
+        inventory = Inventory(run.out / "dcc.sqlite")
+        stack.callback(inventory.close)
+        for cpl_entry in CPL.values():
+            inventory.add_cpl_entry(cpl_entry)
+        dcc = Dcc(inventory, keys.dcc, acb=ACB, clock=clock)
+        han = VirtualHan(clock, seed=run.seed, capture_dir=run.out)
+        stack.push_async_callback(han.stop)
+        nodes = make_nodes(han, clock, run.seed, members)
+        tasks: list[asyncio.Task[None]] = []
+
+        async def stop_tasks() -> None:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        stack.push_async_callback(stop_tasks)
+        hub_node = nodes[HUB.eui64]
+        gpf = Gpf(hub_node.stack, GPF, keys.devices[GPF], ACB, MemoryStateStore(), clock)
+        hub = CommsHub(hub_node.stack, keys.hub, ACB, MemoryStateStore(), clock, gpf)
+        _serving(hub_node, hub.handle, TUNNELING, TIME, PREPAYMENT, METERING)
+        esme = gsme = ppmid = None
+        if ESME in members:
+            node = nodes[ESME.eui64]
+            esme = Esme(
+                node.stack, MemoryStateStore(), keys.esme, ACB, clock,
+                cbke=node.cbke, trust_centre=HUB.eui64,
+            )  # fmt: skip
+            tunnel = TunnelServer(node.stack, esme.on_gbcs)
+            esme.send_gbcs = tunnel.push
+            _serving(node, tunnel.handle, TUNNELING)
+            _serving(node, esme.handle, PREPAYMENT, METERING)
+        if PPMID in members:
+            node = nodes[PPMID.eui64]
+            ppmid = Ppmid(
+                node.stack, clock, MemoryStateStore(), keys.devices[PPMID.eui64], ACB,
+                cbke=node.cbke, trust_centre=HUB.eui64,
+            )  # fmt: skip
+            _serving(node, TunnelServer(node.stack, ppmid.on_gbcs).handle, TUNNELING)
+            _serving(node, ppmid.handle, PREPAYMENT, METERING)
+        if GSME in members:
+            node = nodes[GSME.eui64]
+            gsme = Gsme(
+                node.stack, MemoryStateStore(), keys.devices[GSME.eui64], ACB, clock,
+                HUB.eui64, gsme_profile,
+            )  # fmt: skip
+            _serving(node, gsme.handle, TUNNELING, TIME, PREPAYMENT, METERING)
+        await han.start()
+        loop = asyncio.get_running_loop()
+        for node in nodes.values():
+            tasks += [loop.create_task(node.serve()), loop.create_task(watch(run, node, members))]
+        if gsme is not None:
+            tasks.append(loop.create_task(gsme.run()))
+        link = dcc.attach_link(HUB.eui64)
+        tasks.append(loop.create_task(relay(run, link, hub)))
+        await clock.sleep(0)  # the watchers subscribe before anything happens
+        yield Wired(dcc, hub, han, nodes, link, esme, gsme, ppmid)
+
+
+# ---- the Supplier's premises steps --------------------------------------------------------------
+
+
+class Supplier(SupplierRole):
+    """The premises' Import Supplier: ``rig.dcc.Supplier`` (DUIS SRVs with rising request
+    counters, Pre-Command signing, the DCC's messages kept) plus the steps of an installation."""
+
+    def __init__(
+        self,
+        dcc: Dcc,
+        keystore: KeyStore,
+        clock: Clock,
+        eui64: Eui64 = SUPPLIER,
+        counter: int = 1000,
+    ) -> None:
+        super().__init__(dcc, keystore, eui64, clock=clock, counter=counter)
+
+    async def prenotify(self, device_id: Eui64) -> ResponseCode:
+        """SRV 12.2 for ``device_id``, with its CPL identity."""
+        body = CPL[device_id].prenotification(device_id)
+        srv = ServiceReferenceVariant.DEVICE_PRE_NOTIFICATION
+        return (await self.submit(ACB, srv, body)).response_code
+
+    async def hub_installed(self) -> ResponseCode:
+        """SRV 8.14.1: the hub is installed with SM WAN."""
+        srv = ServiceReferenceVariant.CH_STATUS_UPDATE_INSTALL_SUCCESS
+        return (await self.submit(ACB, srv, CHFInstallSuccessSMWAN(HUB.eui64))).response_code
+
+    async def set_up(self, devices: Sequence[Eui64] = SMI_DEVICES) -> None:
+        """12.2 for each of ``devices``, then 8.14.1: every answer I0."""
+        for device_id in devices:
+            code = await self.prenotify(device_id)
+            assert code is ResponseCode.I0, f"12.2 {device_id}: {code.value}"
+        code = await self.hub_installed()
+        assert code is ResponseCode.I0, f"8.14.1: {code.value}"
+
+    async def request(
+        self, target: Eui64, srv: ServiceReferenceVariant, body: RequestBody, timeout: float
+    ) -> ServiceResponse | DccAlert:
+        """An SRV sent to a device (asserted acknowledged, I99) and the DCC's later answer."""
+        sent = await self.submit(target, srv, body)
+        assert sent.response_code is ResponseCode.I99, (
+            f"SRV {srv.value} not sent: {sent.response_code.value}"
+        )
+        return await self.response_to(sent.request_id, timeout)
+
+    async def update_device_log(
+        self, device_id: Eui64, install_code: bytes | None, period: int = JOIN_TIME_PERIOD
+    ) -> tuple[ServiceResponse, ServiceResponse | DccAlert | None]:
+        """SRV 8.11 Add (with ``install_code``) or Remove (``None``) for ``device_id`` on the
+        hub: the immediate response and, when the command went out (I99), the DCC's answer."""
+        add = None if install_code is None else AddDeviceToCHFWhitelist(period, install_code)
+        kind = RequestType.REMOVE if add is None else RequestType.ADD
+        body = UpdateHANDeviceLog(device_id, kind, add)
+        sent = await self.submit(HUB.eui64, ServiceReferenceVariant.UPDATE_HAN_DEVICE_LOG, body)
+        if sent.response_code is not ResponseCode.I99:
+            return sent, None
+        return sent, await self.response_to(sent.request_id)
+
+    async def whitelist(self, device_id: Eui64, install_code: bytes) -> ResponseCode:
+        """SRV 8.11 Add; the device's response code (I0 when the hub logged it)."""
+        return await self._device_log_answer(device_id, install_code)
+
+    async def remove(self, device_id: Eui64) -> ResponseCode:
+        """SRV 8.11 Remove; the device's response code."""
+        return await self._device_log_answer(device_id, None)
+
+    async def _device_log_answer(self, device_id: Eui64, code: bytes | None) -> ResponseCode:
+        sent, answer = await self.update_device_log(device_id, code)
+        assert sent.response_code is ResponseCode.I99, f"8.11 not sent: {sent.response_code}"
+        assert isinstance(answer, ServiceResponse), f"unexpected {answer!r}"
+        return answer.response_code
