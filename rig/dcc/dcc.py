@@ -70,6 +70,7 @@ from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import (
     CRA,
     CRITICAL_COMMANDS,
+    Asn1Payload,
     GbcsDecodeError,
     GeneralCiphering,
     GeneralSigning,
@@ -77,6 +78,7 @@ from emulator.codec.gbcs import (
     MessageCode,
     Verdict,
     decode_message,
+    decode_payload,
     signature_verdict,
 )
 from emulator.codec.gbcs.asn1 import decode_asn1
@@ -832,7 +834,7 @@ class Dcc:
             apdu.message_code
             == MessageCode.CS14_DEVICE_ADDITION_TO_REMOVAL_FROM_HAN_WHITELIST_ALERTS
         )
-        alert_code = _alert_code(apdu.content)
+        alert_code = _alert_code(apdu.message_code, apdu.content)
         code_text = "????" if alert_code is None else f"{alert_code:04X}"
         if isinstance(message, GeneralCiphering):
             verdict = self.acb.mac_verdict(message)
@@ -875,13 +877,19 @@ def _all_succeeded(content: bytes) -> bool:
     )
 
 
-def _alert_code(content: bytes) -> int | None:
-    """The GBCS alert code of a DLMS data-notification alert (GBZ alerts not handled yet)."""
+def _alert_code(message_code: int, content: bytes) -> int | None:
+    """The GBCS alert code of an alert: a DLMS data-notification's, or the ``alertCode`` of an
+    ASN.1 alert (GCS62, CS06's 0x00CA, CCS08); GBZ alerts are not handled yet."""
     try:
-        payload = decode_dlms(content)
+        payload = decode_payload(message_code, CRA.ALERT, content)
     except GbcsDecodeError:
         return None
-    return payload.alert_code if isinstance(payload, DataNotification) else None
+    if isinstance(payload, DataNotification):
+        return payload.alert_code
+    if isinstance(payload, Asn1Payload) and isinstance(payload.value, dict):
+        code = payload.value.get("alertCode")
+        return code if isinstance(code, int) else None
+    return None
 
 
 def _asn1_ok(type_name: str, content: bytes) -> bool:

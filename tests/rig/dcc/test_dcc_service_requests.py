@@ -323,6 +323,13 @@ async def test_cs14_alert_reaches_the_supplier(installed: Dcc) -> None:
     assert all(str(r["gbcs"]).startswith("sha256:") for r in rows)
 
 
+async def test_an_asn1_alert_reaches_the_supplier_with_its_alert_code(installed: Dcc) -> None:
+    """GCS62 (the GPF's Device Log backup, 0x8071) carries its code in ASN.1, not DLMS."""
+    gcs62 = rtds_bytes("GCS62_NA_8071_ALERT_GBCS.HEX")
+    [alert] = await installed.receive(CHF, gcs62)
+    assert isinstance(alert, DeviceAlert) and alert.device_alert_code == "8071"
+
+
 async def test_garbage_from_the_wan_is_journalled_and_dropped(installed: Dcc) -> None:
     dcc = installed
     assert await dcc.receive(CHF, b"\xdd\x00\x01") == []
