@@ -11,8 +11,10 @@ and moves with modelled time. [U] decisions, each a named setting below:
 
 - The RTDS ECS70 carries an all-unspecified preset_time ("NEVER") and a 60-second validity
   interval (2014-12-31 23:59:10 to 2015-01-01 00:00:10): we read an unspecified preset as "the
-  middle of the validity interval" (``UNSPECIFIED_PRESET``), 23:59:40 there. An interval with an
-  unspecified bound, or ending before it starts, fails like a preset outside it.
+  time the Communications Hub gives" (``UNSPECIFIED_PRESET``: GB meters take their time from
+  the CHF's Time server, which tells modelled time), accepted only inside the validity interval,
+  as the GSME does with GCS28's. An interval with an unspecified bound, or ending before it
+  starts, fails like a preset outside it.
 - A specified preset outside its own validity interval fails the preset (and so the adjustment)
   with ``PRESET_OUTSIDE_VALIDITY``; adjusting with no preset held fails with ``NO_PRESET_HELD``.
   Blue Book's other check (the meter's *current* time must lie in the interval) is not applied:
@@ -27,6 +29,7 @@ from __future__ import annotations
 import datetime
 import enum
 
+from ..codec.gbcs.clock import CLOCK, CLOCK_CLASS, ClockAttribute, ClockMethod
 from ..codec.gbcs.dlms import (
     AccessRequestKind,
     AccessRequestSpecification,
@@ -38,21 +41,6 @@ from ..codec.gbcs.dlms import (
 )
 from ..han.clock import Clock
 from ..han.stack.state import StateStore
-
-CLOCK_CLASS = 8
-CLOCK_OBIS = bytes.fromhex("0000010000FF")  # 0-0:1.0.0.255
-
-
-class ClockAttribute(enum.IntEnum):
-    TIME = 2
-    TIME_ZONE = 3
-    STATUS = 4
-    CLOCK_BASE = 9
-
-
-class ClockMethod(enum.IntEnum):
-    ADJUST_TO_PRESET_TIME = 4
-    PRESET_ADJUSTING_TIME = 5
 
 
 class ClockBase(enum.IntEnum):
@@ -66,14 +54,14 @@ class ClockBase(enum.IntEnum):
 
 STATUS_OK = 0x00
 STATUS_DOUBTFUL = 0x02  # Blue Book clock status bit 1: doubtful value
-UNSPECIFIED_PRESET = "middle of the validity interval"
+UNSPECIFIED_PRESET = "the Communications Hub's time (modelled time)"
 PRESET_OUTSIDE_VALIDITY = DataAccessResult.OTHER_REASON
 NO_PRESET_HELD = DataAccessResult.OTHER_REASON
 DEFAULT_CLOCK_BASE = ClockBase.INTERNAL_CRYSTAL
 
 
 def is_clock(descriptor: CosemDescriptor) -> bool:
-    return descriptor.class_id == CLOCK_CLASS and descriptor.instance_id == CLOCK_OBIS
+    return descriptor.class_id == CLOCK_CLASS and descriptor.instance_id == CLOCK
 
 
 def read_cosem_date_time(raw: bytes) -> datetime.datetime | None:
@@ -166,8 +154,8 @@ class MeterClock:
         if start is None or end is None or end < start:
             return PRESET_OUTSIDE_VALIDITY
         if preset is None:
-            preset = start + (end - start) / 2  # UNSPECIFIED_PRESET
-        elif not start <= preset <= end:
+            preset = self._modelled()  # UNSPECIFIED_PRESET
+        if not start <= preset <= end:
             return PRESET_OUTSIDE_VALIDITY
         self._preset = preset
         return DataAccessResult.SUCCESS

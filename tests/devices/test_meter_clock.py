@@ -19,7 +19,7 @@ from emulator.codec.gbcs.dlms import (
     decode_dlms,
 )
 from emulator.devices.meter_clock import (
-    CLOCK_OBIS,
+    CLOCK,
     STATUS_DOUBTFUL,
     STATUS_OK,
     ClockBase,
@@ -39,8 +39,13 @@ def rtds_ecs70() -> AccessRequest:
     return request
 
 
-async def test_the_rtds_ecs70_sets_the_clock_to_the_middle_of_its_interval(tmp_path: Path) -> None:
-    clock = VirtualClock()
+RTDS_HUB_TIME = datetime.datetime(2014, 12, 31, 23, 59, 40, tzinfo=datetime.UTC)
+"""Inside the RTDS ECS70's validity interval, 23:59:10 to 00:00:10."""
+
+
+async def test_the_rtds_ecs70_sets_the_clock_to_the_hubs_time(tmp_path: Path) -> None:
+    clock = VirtualClock(epoch=RTDS_HUB_TIME)
+    await clock.sleep(0)
     meter = MeterClock(SqliteStateStore(tmp_path / "esme.sqlite"), clock)
     assert meter.status == STATUS_DOUBTFUL
     request = rtds_ecs70()
@@ -49,7 +54,7 @@ async def test_the_rtds_ecs70_sets_the_clock_to_the_middle_of_its_interval(tmp_p
         meter.access(s, d) for s, d in zip(request.specifications, request.data, strict=True)
     ]
     assert [result for _, result in answers] == [DataAccessResult.SUCCESS] * 5
-    expected = datetime.datetime(2014, 12, 31, 23, 59, 40, tzinfo=datetime.UTC)
+    expected = RTDS_HUB_TIME
     time, status = answers[3][0], answers[4][0]
     assert time.type is DataType.OCTET_STRING and isinstance(time.value, bytes)
     assert read_cosem_date_time(time.value) == expected
@@ -67,7 +72,7 @@ async def test_wrong_types_and_members_are_refused() -> None:
     meter = MeterClock(MemoryStateStore(), VirtualClock())
 
     def spec(kind: AccessRequestKind, member: int) -> AccessRequestSpecification:
-        return AccessRequestSpecification(kind, CosemDescriptor(8, CLOCK_OBIS, member))
+        return AccessRequestSpecification(kind, CosemDescriptor(8, CLOCK, member))
 
     set_base, set_time = spec(AccessRequestKind.SET, 9), spec(AccessRequestKind.SET, 2)
     preset, adjust = spec(AccessRequestKind.ACTION, 5), spec(AccessRequestKind.ACTION, 4)

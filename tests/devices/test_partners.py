@@ -30,16 +30,14 @@ from emulator.codec.gbcs import (
     protect,
 )
 from emulator.codec.gbcs.asn1 import DeviceType, JoinMethodAndRole, encode_asn1
+from emulator.codec.gbcs.clock import ecs70_payload
 from emulator.codec.gbcs.crypto import sign_pre_command
 from emulator.codec.gbcs.dlms import (
-    AccessRequest,
     AccessResponse,
     Data,
     DataAccessResult,
     DataNotification,
     date_time,
-    decode_dlms,
-    invoke_id_for,
 )
 from emulator.codec.gbcs.payload import Asn1Payload
 from emulator.codec.zcl.prepayment import ResultType
@@ -65,7 +63,6 @@ SUPPLIER = Eui64("90-B3-D5-1F-30-01-00-00")
 HUB = Member("hub", Eui64("00-DB-12-34-56-78-90-A2"), Role.COORDINATOR)
 ESME = Member("ESME", Eui64("00-DB-12-34-56-78-90-A0"), Role.ROUTER)
 PPMID = Member("PPMID", Eui64("00-DB-12-34-56-78-90-A4"), Role.ROUTER)
-ECS70 = rtds_bytes("ECS70Commission_8.1.1_SUCCESS_COMMAND_GBCS.HEX")
 CS08_RESPONSE = rtds_bytes("CS08_11.2_SUCCESS_RESPONSE_GBCS.HEX")
 
 
@@ -272,21 +269,19 @@ async def test_method_a_join_then_credit_and_top_up_and_a_power_cycle(tmp_path: 
     short = await p.ppmid.top_up(ESME.eui64, "12345")
     assert short.result is ResultType.REJECTED_INVALID_TOP_UP
 
-    # ECS70 as the RTDS sends it: the clock goes to the middle of its validity interval [U].
-    set_clock = p.checked(
-        await p.send(ESME, p.command(MessageCode.ECS70_SET_CLOCK_ON_ESME, ESME, _content(ECS70)))
-    )
+    # ECS70 as the DCC builds it (preset not specified): the ESME takes the hub's time, which
+    # lies inside the validity interval.
+    code = MessageCode.ECS70_SET_CLOCK_ON_ESME
+    set_clock = p.checked(await p.send(ESME, p.command(code, ESME, _ecs70(p))))
     assert isinstance(set_clock, AccessResponse)
     assert [r.result for r in set_clock.results] == [DataAccessResult.SUCCESS] * 5
     when = read_cosem_date_time(set_clock.data[3].value)  # type: ignore[arg-type]
-    assert when is not None and abs(when - _rtds_preset()) < datetime.timedelta(seconds=1)
+    assert when is not None and abs(when - p.clock.datetime()) < datetime.timedelta(seconds=5)
     assert set_clock.data[4].value == 0  # status: OK
 
     # A preset outside its own validity interval: preset and adjustment fail, the clock stays.
-    outside = _ecs70(p.counter + 1, preset=_rtds_preset() + datetime.timedelta(hours=1))
-    refused_clock = p.checked(
-        await p.send(ESME, p.command(MessageCode.ECS70_SET_CLOCK_ON_ESME, ESME, outside))
-    )
+    outside = _ecs70(p, preset=p.clock.datetime() + datetime.timedelta(hours=1))
+    refused_clock = p.checked(await p.send(ESME, p.command(code, ESME, outside)))
     assert isinstance(refused_clock, AccessResponse)
     assert [r.result for r in refused_clock.results] == [
         DataAccessResult.SUCCESS,
@@ -296,7 +291,7 @@ async def test_method_a_join_then_credit_and_top_up_and_a_power_cycle(tmp_path: 
         DataAccessResult.SUCCESS,
     ]
     still = read_cosem_date_time(refused_clock.data[3].value)  # type: ignore[arg-type]
-    assert still is not None and abs(still - _rtds_preset()) < datetime.timedelta(minutes=1)
+    assert still is not None and abs(still - p.clock.datetime()) < datetime.timedelta(seconds=5)
 
     # Power cycle: partners, credit, used UTRNs, clock and anti-replay come back.
     await p.esme.aclose()
@@ -306,7 +301,7 @@ async def test_method_a_join_then_credit_and_top_up_and_a_power_cycle(tmp_path: 
     assert p.esme.join_log.get(PPMID.eui64) is not None
     assert p.ppmid.join_log.get(ESME.eui64) is not None
     assert p.esme.registers.credit_remaining == 3500
-    assert abs(p.esme.meter_clock.now() - _rtds_preset()) < datetime.timedelta(minutes=1)
+    assert abs(p.esme.meter_clock.now() - p.clock.datetime()) < datetime.timedelta(seconds=5)
     replayed = await p.ppmid.top_up(ESME.eui64, str(token))
     assert replayed.result is ResultType.REJECTED_DUPLICATE_TOP_UP
 
@@ -323,19 +318,15 @@ async def test_method_a_join_then_credit_and_top_up_and_a_power_cycle(tmp_path: 
     await p.han.stop()
 
 
-def _rtds_preset() -> datetime.datetime:
-    """The middle of the RTDS ECS70's validity interval, 2014-12-31 23:59:10 to 00:00:10."""
-    return datetime.datetime(2014, 12, 31, 23, 59, 40, tzinfo=datetime.UTC)
-
-
-def _ecs70(counter: int, preset: datetime.datetime) -> bytes:
-    """The RTDS ECS70's ACCESS request with a specified ``preset`` (same validity interval)."""
-    request = decode_dlms(_content(ECS70))
-    assert isinstance(request, AccessRequest)
-    interval = request.data[1].items[1:]
-    data = list(request.data)
-    data[1] = Data.structure(Data.octet_string(date_time(preset)), *interval)
-    return replace(request, invoke_id=invoke_id_for(counter), data=tuple(data)).encode()
+def _ecs70(p: Premises, preset: datetime.datetime | None = None) -> bytes:
+    """ECS70 with a one-minute validity interval from now; with ``preset`` specified if given."""
+    now = p.clock.datetime()
+    request = ecs70_payload(p.counter + 1, now, now + datetime.timedelta(minutes=1))
+    if preset is not None:
+        data = list(request.data)
+        data[1] = Data.structure(Data.octet_string(date_time(preset)), *data[1].items[1:])
+        request = replace(request, data=tuple(data))
+    return request.encode()
 
 
 def _content(message: bytes) -> bytes:
