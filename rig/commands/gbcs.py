@@ -15,6 +15,7 @@ from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import GbcsDecodeError, KeyStore, analyse
 from emulator.codec.gbcs.describe import describe
 from emulator.pki.keystore import DirectoryKeyStore
+from rig.dcc.acb import RTDS_ACB
 
 _HEX_NOISE = re.compile(r"[\s:,]|0x", re.IGNORECASE)
 
@@ -105,7 +106,12 @@ def gbcs() -> None:
     help="RTDS-layout keystore directory (<eui>-ka.pem, <eui>-ds.pem, <eui>-ka.key, ...).",
 )
 @click.option(
-    "--acb", metavar="EUI", help="EUI-64 of the DCC Access Control Broker (command MACs)."
+    "--acb",
+    metavar="EUI",
+    default=str(RTDS_ACB),
+    show_default=True,
+    help="EUI-64 of the DCC Access Control Broker (command MACs); the RTDS one, which the rig's "
+    "DCC uses too, unless given.",
 )
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per message, one per line.")
 @click.option(
@@ -114,7 +120,7 @@ def gbcs() -> None:
 @click.argument("inputs", nargs=-1, required=True, metavar="FILE_OR_HEX...")
 def decode(
     keystore: Path | None,
-    acb: str | None,
+    acb: str,
     as_json: bool,
     reveal_keys: bool,
     inputs: tuple[str, ...],
@@ -124,7 +130,7 @@ def decode(
     Exits 1 if any message does not decode. Private keys are used, never printed.
     """
     try:
-        acb_eui = Eui64(acb) if acb else None
+        acb_eui = Eui64(acb)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="--acb") from None
     store = DirectoryKeyStore(keystore) if keystore else None

@@ -249,8 +249,15 @@ class Dcc:
             task.cancel()
         self._pumps.clear()
         tg, self._tg = self._tg, None
-        if tg is not None:
+        if tg is None:
+            return
+        try:
             await tg.__aexit__(exc_type, exc, tb)
+        except BaseExceptionGroup as group:
+            if exc is None or list(group.exceptions) != [exc]:
+                raise
+            # Only the body's own exception (Python 3.11's TaskGroup wraps it): let it pass as
+            # it is, so a caller sees the failure it raised, not a group around it.
 
     def _start_pump(self, link: WanLink) -> None:
         if self._tg is not None and int(link.ch_id) not in self._pumps:

@@ -6,7 +6,11 @@ import importlib
 
 from .framework import REGISTRY, Registry
 
-BUILT_IN = ("rig.scenarios.han_join", "rig.scenarios.whitelist_and_join")
+BUILT_IN = (
+    "rig.scenarios.han_join",
+    "rig.scenarios.whitelist_and_join",
+    "rig.scenarios.commission_premises",
+)
 """Modules whose import registers the rig's own scenarios."""
 
 

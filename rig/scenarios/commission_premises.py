@@ -17,3 +17,386 @@ the Supplier checks. The run ends with every device Commissioned in the SMI, eve
 holding its partners, and every expected alert arrived. Every GBCS message is in ``gbcs/``, and
 with ``--reveal-keys`` the keys to verify them are in ``keystore/``.
 """
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections.abc import Sequence
+
+from emulator.codec import utrn
+from emulator.codec.eui64 import Eui64
+from emulator.codec.gbcs import AlertCode, Asn1Payload, Verdict, analyse
+from emulator.codec.zcl.prepayment import ResultType
+from emulator.devices.gpf import GPF_ENDPOINT
+from emulator.han.key_establishment import KeyEstablishmentFailed
+from emulator.han.port import DropReason
+from emulator.han.stack.node import JoinError
+from rig.dcc import (
+    DeviceAlert,
+    ResponseCode,
+    ServiceReferenceVariant,
+    ServiceResponse,
+    SmiStatus,
+)
+from rig.dcc.requests import JoinServiceCritical, JoinServiceNonCritical, RequestBody
+
+from .context import ChartKind, RunContext, SmiRow
+from .framework import Measurement, StepScope, StepSpec, scenario
+from .han_join import ESME, GSME, HUB, POLL_PERIOD, STEP_TIMEOUT, Member
+from .premises import (
+    ACB,
+    GPF,
+    MEMBERS,
+    PPMID,
+    SMI_DEVICES,
+    Supplier,
+    Wired,
+    premises_keys,
+    wire_premises,
+)
+
+HAN_DEVICES = (ESME, GSME, PPMID)
+RESPONSE_TIMEOUT = 600.0
+"""Modelled seconds an SRV may wait for its device's answer: a sleepy GSME answers on its next
+wake-up (``GsmeProfile.wake_period``) plus a poll per fragment."""
+CLOCK_TOLERANCE = 600
+"""The 8.1.1 ``TolerancePeriod`` (seconds): long enough for the GSME's wake-up to fall inside."""
+CLOCK_ERROR_LIMIT = 10.0
+"""[I] Seconds a commissioned meter's clock may differ from modelled UTC: the hub's Time answer
+reaches the sleepy GSME at its next poll (``POLL_PERIOD``, 7.5 s), so it is that much old."""
+TOP_UP_PENCE = 1500
+LABELS = {
+    HUB.eui64: "hub",
+    GPF: "GPF",
+    ESME.eui64: "ESME",
+    GSME.eui64: "GSME",
+    PPMID.eui64: "PPMID",
+}
+EXPECTED_PARTNERS = {
+    ESME.eui64: {PPMID.eui64},
+    PPMID.eui64: {ESME.eui64},
+    GSME.eui64: {GPF, PPMID.eui64},
+    GPF: {GSME.eui64},
+}
+"""Each device's own Device Log after the three joins."""
+EXPECTED_ALERTS = {AlertCode.CHF_DEVICE_LOG_CHANGED: 3, 0x8071: 1}
+"""CS14 for each 8.11, GCS62 (GPF Device Log backup, 0x8071) for the GPF's Method B join."""
+
+
+def _srv_seconds(high: float = RESPONSE_TIMEOUT) -> Measurement:
+    return Measurement("srv_seconds", "s", low=0.0, high=high)
+
+
+SETUP = StepSpec(
+    "supplier pre-notifies the hub (CHF and GPF), ESME, GSME and PPMID; hub installed with SM WAN",
+    (Measurement("srv_responses_i0", "responses", low=6, high=6),),
+    STEP_TIMEOUT,
+)
+WHITELIST = {
+    m.eui64: StepSpec(
+        f"SRV 8.11 whitelists the {m.label} on the hub (CCS01)",
+        (_srv_seconds(60.0), Measurement("device_log_alerts", "alerts", low=1, high=1)),
+        STEP_TIMEOUT,
+    )
+    for m in HAN_DEVICES
+}
+JOIN = {
+    m.eui64: StepSpec(
+        f"{m.label} joins with its install code and runs CBKE with the hub",
+        (
+            Measurement("join_seconds", "s", low=0.0, high=10.0),
+            Measurement("cbke_seconds", "s", low=0.0, high=60.0),
+        ),
+        STEP_TIMEOUT,
+    )
+    for m in HAN_DEVICES
+}
+METHOD_A = StepSpec(
+    "SRV 8.7.1 Method A: CS03A2 to the PPMID, CS03A1 to the ESME, which runs CBKE with the PPMID",
+    (
+        _srv_seconds(),
+        Measurement("responses_success", "responses", low=2, high=2),
+        Measurement("responses_authentic", "responses", low=2, high=2),
+        Measurement("partner_link_keys", "keys", low=1, high=1),
+    ),
+    STEP_TIMEOUT,
+)
+METHOD_B = StepSpec(
+    "SRV 8.7.2 Method B: CS03B to the GSME (through its wake-up) and to the GPF",
+    (
+        _srv_seconds(),
+        Measurement("responses_success", "responses", low=2, high=2),
+        Measurement("responses_authentic", "responses", low=2, high=2),
+    ),
+    STEP_TIMEOUT,
+)
+METHOD_C = StepSpec(
+    "SRV 8.7.1 Method C: CS03C to the GSME with the PPMID's certificate",
+    (
+        _srv_seconds(),
+        Measurement("responses_success", "responses", low=1, high=1),
+        Measurement("responses_authentic", "responses", low=1, high=1),
+    ),
+    STEP_TIMEOUT,
+)
+COMMISSION = {
+    m.eui64: StepSpec(
+        f"SRV 8.1.1 commissions the {m.label} and sets its clock ({use_case})",
+        (
+            _srv_seconds(),
+            Measurement("response_authentic", "responses", low=1, high=1),
+            Measurement("clock_error_seconds", "s", low=0.0, high=CLOCK_ERROR_LIMIT),
+            Measurement("smi_commissioned", "devices", low=1, high=1),
+        ),
+        STEP_TIMEOUT,
+    )
+    for m, use_case in ((ESME, "ECS70"), (GSME, "GCS28"))
+}
+CREDIT = StepSpec(
+    "the PPMID reads credit from the ESME and from the GPF's GSME mirror, then tops up the ESME",
+    (
+        Measurement("esme_credit_pence", "pence", low=0),
+        Measurement("gsme_mirror_credit_pence", "pence", low=0),
+        Measurement("top_up_accepted", "top-ups", low=1, high=1),
+        Measurement("credit_added_pence", "pence", low=TOP_UP_PENCE, high=TOP_UP_PENCE),
+    ),
+    STEP_TIMEOUT,
+)
+OUTCOME = StepSpec(
+    "every device Commissioned in the SMI, every Device Log holding its partners, every alert in",
+    (
+        Measurement("smi_commissioned", "devices", low=len(SMI_DEVICES), high=len(SMI_DEVICES)),
+        Measurement("device_log_partners", "entries", low=5, high=5),
+        Measurement("expected_alerts", "alerts", low=4, high=4),
+        Measurement("unexpected_alerts", "alerts", low=0, high=0),
+    ),
+)
+HEALTH = StepSpec(
+    "WAN and HAN health",
+    (
+        Measurement("gbcs_rejected", "messages", low=0, high=0),
+        Measurement("dropped_replays", "frames", low=0, high=0),
+        Measurement("mic_failures", "frames", low=0, high=0),
+    ),
+)
+
+
+class _Premises:
+    """The run's view of the wired premises: the Supplier's SRVs, charted, and the checks."""
+
+    def __init__(self, run: RunContext, wired: Wired, supplier: Supplier) -> None:
+        self.run, self.wired, self.supplier = run, wired, supplier
+        self.heard: list[DeviceAlert] = []
+
+    async def request(
+        self, scope: StepScope, target: Member | Eui64, srv: ServiceReferenceVariant,
+        body: RequestBody, label: str,
+    ) -> ServiceResponse:  # fmt: skip
+        """One SRV to a device and its response (asserted I0)."""
+        eui = target.eui64 if isinstance(target, Member) else target
+        self.run.chart(ChartKind.SRV, "supplier", "DCC", f"SRV {srv.value} {label}")
+        answer = await self.supplier.request(eui, srv, body, RESPONSE_TIMEOUT)
+        assert isinstance(answer, ServiceResponse), f"SRV {srv.value} {label}: {answer!r}"
+        code = answer.response_code.value
+        self.run.chart(ChartKind.SRV, "DCC", "supplier", f"{srv.value} {label} {code}")
+        assert code == "I0", f"SRV {srv.value} {label} answered {code}"
+        self.record_smi()
+        return answer
+
+    def joined(self, answer: ServiceResponse) -> tuple[bool, bool]:
+        """(the device's JoinDeviceResponse is success, the Supplier finds it authentic)."""
+        assert answer.gbcs_payload is not None
+        payload = analyse(answer.gbcs_payload, self.supplier.keystore, ACB).payload
+        success = isinstance(payload, Asn1Payload) and payload.value == 0
+        return success, self.supplier.check(answer) is Verdict.VALID
+
+    def record_smi(self) -> None:
+        for device_id in SMI_DEVICES:
+            rec = self.wired.dcc.inventory.smi(device_id)
+            if rec is not None:
+                version = rec.smets_version.value if rec.smets_version is not None else ""
+                self.run.record_smi(
+                    SmiRow(str(device_id), rec.device_type.value, rec.status.value, version)
+                )
+
+    def status(self, device_id: Eui64) -> SmiStatus | None:
+        rec = self.wired.dcc.inventory.smi(device_id)
+        return None if rec is None else rec.status
+
+    def alerts(self) -> list[DeviceAlert]:
+        """Every device alert the Supplier heard so far (kept by ``Supplier``, or still queued)."""
+        for message in [*self.supplier.alerts, *self.wired.dcc.pending_messages()]:
+            if isinstance(message, DeviceAlert):
+                self.heard.append(message)
+        self.supplier.alerts.clear()
+        return self.heard
+
+
+@scenario(
+    "commission-premises",
+    "The flagship: a hub (CHF and GPF), ESME, GSME and PPMID pre-notified, whitelisted (8.11), "
+    "joined with CBKE, joined to each other (8.7.1 Method A and C, 8.7.2 Method B), "
+    "commissioned (8.1.1: ECS70, GCS28); the PPMID reads credit from the ESME and the GPF and "
+    "tops up the ESME. Critical commands go through the Supplier-signed Pre-Command.",
+    steps=(
+        SETUP,
+        *WHITELIST.values(),
+        *JOIN.values(),
+        METHOD_A,
+        METHOD_B,
+        METHOD_C,
+        *COMMISSION.values(),
+        CREDIT,
+        OUTCOME,
+        HEALTH,
+    ),
+)
+async def commission_premises(run: RunContext) -> None:
+    clock = run.clock
+    run.acb_eui = ACB
+    rng = random.Random(f"commission-premises/install-codes/{run.seed}")
+    codes = {m.eui64: rng.randbytes(16) for m in HAN_DEVICES}
+    keys = premises_keys(f"commission-premises/{run.seed}")
+    for c in keys.credentials:
+        run.reveal_gbcs_key(c.eui, c.usage, c.certificate, c.private_key)
+    wired = await run.cleanup.enter_async_context(wire_premises(run, keys, MEMBERS))
+    dcc, hub, han, nodes = wired.dcc, wired.hub, wired.han, wired.nodes
+    esme, gsme, ppmid, gpf = wired.esme, wired.gsme, wired.ppmid, wired.gpf
+    assert esme is not None and gsme is not None and ppmid is not None
+    run.reveal_han_keys(han.key_ring)
+    supplier = Supplier(dcc, keys.supplier, clock)
+    premises = _Premises(run, wired, supplier)
+    srv = ServiceReferenceVariant
+
+    async with dcc:
+        async with run.step(SETUP) as scope:
+            ok = 0
+            for device_id in SMI_DEVICES:
+                run.chart(ChartKind.SRV, "supplier", "DCC", f"SRV 12.2 {LABELS[device_id]}")
+                ok += await supplier.prenotify(device_id) is ResponseCode.I0
+            run.chart(ChartKind.SRV, "supplier", "DCC", "SRV 8.14.1 hub")
+            ok += await supplier.hub_installed() is ResponseCode.I0
+            scope.measure("srv_responses_i0", ok)
+            premises.record_smi()
+
+        for m in HAN_DEVICES:
+            async with run.step(WHITELIST[m.eui64]) as scope:
+                started = clock.now()
+                run.chart(ChartKind.SRV, "supplier", "DCC", f"SRV 8.11 add {m.label}")
+                code = await supplier.whitelist(m.eui64, codes[m.eui64])
+                assert code is ResponseCode.I0, f"8.11 failed: {code.value}"
+                run.chart(ChartKind.SRV, "DCC", "supplier", f"8.11 {m.label} {code.value}")
+                scope.measure("srv_seconds", clock.now() - started)
+                alerts = 0
+                with contextlib.suppress(TimeoutError):
+                    alert = await supplier.alert(AlertCode.CHF_DEVICE_LOG_CHANGED, timeout=60)
+                    premises.heard.append(alert)
+                    alerts += 1
+                    run.chart(ChartKind.SRV, "DCC", "supplier", "DeviceAlert 8F12")
+                scope.measure("device_log_alerts", alerts)
+                assert premises.status(m.eui64) is SmiStatus.WHITELISTED
+                premises.record_smi()
+
+        for m in HAN_DEVICES:
+            async with run.step(JOIN[m.eui64]) as scope:
+                logged = hub.device_log.get(m.eui64)
+                assert logged is not None, f"{m.label} is not in the hub's Device Log"
+                node = nodes[m.eui64]
+                started = clock.now()
+                try:
+                    await node.stack.join(logged.preconfigured_key)
+                except JoinError as exc:
+                    raise AssertionError(f"{m.label} did not join: {exc}") from exc
+                scope.measure("join_seconds", clock.now() - started)
+                started = clock.now()
+                try:
+                    key = await node.cbke.establish(HUB.eui64)
+                except KeyEstablishmentFailed as exc:
+                    raise AssertionError(str(exc)) from exc
+                scope.measure("cbke_seconds", clock.now() - started)
+                await clock.sleep(POLL_PERIOD)  # the hub installs once the last frame lands
+                assert nodes[HUB.eui64].stack.link_key(m.eui64) == key
+
+        async def joins(
+            scope: StepScope, pairs: Sequence[tuple[Member | Eui64, Eui64]], critical: bool
+        ) -> None:
+            started = clock.now()
+            success = authentic = 0
+            for target, other in pairs:
+                variant = srv.JOIN_SERVICE_CRITICAL if critical else srv.JOIN_SERVICE_NON_CRITICAL
+                body = (JoinServiceCritical if critical else JoinServiceNonCritical)(other)
+                eui = target.eui64 if isinstance(target, Member) else target
+                label = f"join {LABELS[eui]} to {LABELS[other]}"
+                ok, valid = premises.joined(
+                    await premises.request(scope, target, variant, body, label)
+                )
+                success, authentic = success + ok, authentic + valid
+            scope.measure("srv_seconds", clock.now() - started)
+            scope.measure("responses_success", success)
+            scope.measure("responses_authentic", authentic)
+
+        async with run.step(METHOD_A) as scope:
+            await joins(scope, ((PPMID, ESME.eui64), (ESME, PPMID.eui64)), critical=True)
+            shared = nodes[ESME.eui64].stack.link_key(PPMID.eui64)
+            same = shared is not None and nodes[PPMID.eui64].stack.link_key(ESME.eui64) == shared
+            scope.measure("partner_link_keys", int(same))
+
+        async with run.step(METHOD_B) as scope:
+            await joins(scope, ((GSME, GPF), (GPF, GSME.eui64)), critical=False)
+
+        async with run.step(METHOD_C) as scope:
+            await joins(scope, ((GSME, PPMID.eui64),), critical=True)
+
+        for m in (ESME, GSME):
+            async with run.step(COMMISSION[m.eui64]) as scope:
+                started = clock.now()
+                body = supplier.commission_body(CLOCK_TOLERANCE)
+                answer = await premises.request(
+                    scope, m, srv.COMMISSION_DEVICE, body, f"commission {m.label}"
+                )
+                scope.measure("srv_seconds", clock.now() - started)
+                scope.measure("response_authentic", int(supplier.check(answer) is Verdict.VALID))
+                device_time = (esme.meter_clock if m is ESME else gsme).now()
+                scope.measure(
+                    "clock_error_seconds", abs((device_time - clock.datetime()).total_seconds())
+                )
+                scope.measure(
+                    "smi_commissioned", int(premises.status(m.eui64) is SmiStatus.COMMISSIONED)
+                )
+
+        async with run.step(CREDIT) as scope:
+            run.chart(ChartKind.HAN, "PPMID", "ESME", "ZCL Read Attributes Prepayment (credit)")
+            before = await ppmid.read_credit(ESME.eui64)
+            scope.measure("esme_credit_pence", before.credit_remaining)
+            run.chart(ChartKind.HAN, "PPMID", "hub", "ZCL Read Attributes GPF mirror (credit)")
+            mirrored = await ppmid.read_credit(HUB.eui64, endpoint=GPF_ENDPOINT)
+            assert mirrored.credit_remaining == gsme.registers.credit_remaining
+            scope.measure("gsme_mirror_credit_pence", mirrored.credit_remaining)
+            token = utrn.generate(utrn.meter_test_key(ESME.eui64), ESME.eui64, 1, TOP_UP_PENCE)
+            run.chart(ChartKind.HAN, "PPMID", "ESME", "ZCL Consumer Top Up (UTRN)")
+            result = await ppmid.top_up(ESME.eui64, str(token))
+            scope.measure("top_up_accepted", int(result.result is ResultType.ACCEPTED))
+            scope.measure("credit_added_pence", result.credit_remaining - before.credit_remaining)
+
+        async with run.step(OUTCOME) as scope:
+            premises.record_smi()
+            commissioned = [premises.status(d) is SmiStatus.COMMISSIONED for d in SMI_DEVICES]
+            scope.measure("smi_commissioned", sum(commissioned))
+            logs = {
+                ESME.eui64: esme.join_log, PPMID.eui64: ppmid.join_log,
+                GSME.eui64: gsme.join_log, GPF: gpf.join_log,
+            }  # fmt: skip
+            held = {device: {p.eui64 for p in log} for device, log in logs.items()}
+            assert held == EXPECTED_PARTNERS, f"device logs: {held}"
+            scope.measure("device_log_partners", sum(len(p) for p in held.values()))
+            codes_heard = [a.alert_code for a in premises.alerts()]
+            expected = sum(min(codes_heard.count(c), n) for c, n in EXPECTED_ALERTS.items())
+            scope.measure("expected_alerts", expected)
+            scope.measure("unexpected_alerts", len(codes_heard) - expected)
+
+        async with run.step(HEALTH) as scope:
+            gates = [hub.gate, gpf.gate, esme.gate, gsme.gate, ppmid.gate]
+            scope.measure("gbcs_rejected", sum(sum(g.rejected.values()) for g in gates if g))
+            scope.measure("dropped_replays", sum(n.drops[DropReason.REPLAY] for n in han.nodes))
+            scope.measure("mic_failures", sum(n.drops[DropReason.WRONG_KEY] for n in han.nodes))

@@ -56,7 +56,7 @@ def test_json_lines_for_every_rtds_message(tmp_path: Path) -> None:
         assert isinstance(rec["use_case"], str) and rec["use_case"]
 
 
-def test_json_without_keys_or_acb() -> None:
+def test_json_without_keys_or_with_another_acb() -> None:
     ccs01 = MESSAGES[0]["hex"]
     rec = json.loads(_run("--json", ccs01).output)
     assert (rec["ok"], rec["use_case"], rec["mac"], rec["signature"]) == (
@@ -65,8 +65,11 @@ def test_json_without_keys_or_acb() -> None:
         "unknown-key",
         "absent",
     )
+    # The ACB defaults to the RTDS one (the rig's DCC's too); another names other keys.
     rec = json.loads(_run("--json", "--keystore", KEYSTORE, ccs01).output)
-    assert rec["mac"] == "unknown-key"
+    assert rec["mac"] == "valid"
+    other = _run("--json", "--keystore", KEYSTORE, "--acb", "90-B3-D5-1F-30-00-00-09", ccs01)
+    assert json.loads(other.output)["mac"] == "unknown-key"
 
 
 def test_tampered_and_broken_inputs() -> None:

@@ -120,6 +120,15 @@ async def installed(dcc: Dcc) -> AsyncIterator[Dcc]:
         yield dcc
 
 
+async def test_a_failure_inside_the_running_dcc_comes_out_as_itself(dcc: Dcc) -> None:
+    """Not wrapped in the ExceptionGroup of the DCC's task group: a scenario step's assertion
+    must reach the runner as the assertion it is."""
+    dcc.attach_link(CHF)
+    with pytest.raises(AssertionError, match="the step's own"):
+        async with dcc:
+            raise AssertionError("the step's own")
+
+
 def smi_status(dcc: Dcc, eui: Eui64) -> SmiStatus:
     rec = dcc.inventory.smi(eui)
     assert rec is not None
