@@ -24,9 +24,9 @@ system-tools:
 	  else echo "warning: missing$$missing (install them; tests that need them will skip)"; fi; \
 	fi
 
-# Until the flagship commission-premises lands: its first half, whitelist-and-join.
+# The flagship: one premises commissioned end to end.
 run: setup
-	.venv/bin/hil-rig run whitelist-and-join --out $(OUT) --reveal-keys
+	.venv/bin/hil-rig run commission-premises --out $(OUT) --reveal-keys
 
 test: setup
 	$(PY) -m pytest -q

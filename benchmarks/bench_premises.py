@@ -1,7 +1,7 @@
 """Independent premises in one process: 1, 10 and 100 runs of the flagship scenario at once.
 
-Until ``commission-premises`` lands, the scenario is what ``make run`` runs (``whitelist-and-join``:
-SRVs, CCS01 over the WAN, joins, CBKE, SRV 11.2 through the tunnel). All premises share one
+The scenario is what ``make run`` runs, ``commission-premises`` (a hub, ESME, sleepy GSME and
+PPMID whitelisted, joined, joined to each other, commissioned; a top-up). All premises share one
 virtual-time loop and run concurrently, each with its own HAN, DCC and run directory (under a
 temporary directory), as a CI job testing many premises would. Every premises must pass.
 
@@ -26,7 +26,7 @@ from rig.scenarios import registry
 from rig.scenarios.context import EVENTS_FILE, EventLog, RunContext
 from rig.scenarios.runner import execute
 
-SCENARIO = "whitelist-and-join"
+SCENARIO = "commission-premises"
 
 
 def run(premises: int) -> dict[str, float]:

@@ -8,8 +8,9 @@ test on a bench that lacks one, ``@pytest.mark.hil_virtual_only`` one that needs
 insides (counters, device logs, raw WAN bytes).
 
 Only the ``virtual`` backend exists: every node emulated on one ``VirtualHan`` on modelled time,
-wired as ``rig.scenarios.whitelist_and_join`` wires it (its relay of the WAN link, its members,
-CPL and ACB). A bench file naming a dongle is a usage error until issue 11 brings those benches.
+wired as ``rig.scenarios.premises`` wires it for the scenarios (its relay of the WAN link, its
+members, CPL and ACB). A bench file naming a dongle is a usage error until issue 11 brings those
+benches.
 
 Bench files are read by ``rig.bench.read_bench`` (the reader ``hil-rig run --bench`` uses too), a
 line scanner, not a YAML parser; its errors name the file and line (DESIGN.md rule 9) and become

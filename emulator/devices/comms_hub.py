@@ -157,6 +157,12 @@ class CommsHub:
         elif self.gpf is not None and msg.dst_endpoint == self.gpf.endpoint:
             self._spawn(self.gpf.handle(msg))
 
+    async def aclose(self) -> None:
+        """Cancel the answers still under way (a power-off)."""
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)
         self._background.add(task)

@@ -124,6 +124,8 @@ class Gsme:
         self.profile = profile or GsmeProfile()
         saved = store.load("gsme/registers")
         self.registers = GasRegisters(**saved) if saved else GasRegisters()
+        self._mirrored: GasRegisters | None = None
+        """What the mirror was last sent (volatile: after a power cycle the GSME sends again)."""
         self.join_log = JoinLog(store, "gsme/join-log")
         self.gate = GbcsGate(han.eui64, keystore, Eui64(acb), store, clock)
         self.rejected = self.gate.rejected
@@ -156,7 +158,8 @@ class Gsme:
         Returns how many GBCS messages it fetched; a hub that does not answer ends the wake-up."""
         self.wakes += 1
         try:
-            await self.push_registers()
+            if self.registers != self._mirrored:  # the battery's sake: only what changed
+                await self.push_registers()
             if FunctionalNotificationFlags.TUNNEL_MESSAGE_PENDING not in await self.read_flags():
                 return 0
             return await self.pull()
@@ -164,9 +167,11 @@ class Gsme:
             return 0
 
     async def push_registers(self) -> None:
+        """Report the registers to the GPF's mirror (a send that fails raises DeliveryError)."""
+        registers = self.registers
         for cluster in (PREPAYMENT, METERING):
             frame = report_attributes(
-                cluster, Side.SERVER, self.registers.attributes(cluster), tsn=self._next_tsn()
+                cluster, Side.SERVER, registers.attributes(cluster), tsn=self._next_tsn()
             )
             await self.han.send(
                 self.hub,
@@ -175,6 +180,7 @@ class Gsme:
                 src_endpoint=self.profile.endpoint,
                 dst_endpoint=self.profile.gpf_endpoint,
             )
+        self._mirrored = registers
 
     async def read_flags(self) -> FunctionalNotificationFlags:
         """The mirror's FunctionalNotificationFlags (none, if the GPF refuses the read)."""

@@ -212,6 +212,12 @@ class VirtualMedium:
             r for r in self._sniffers if r is not target
         ]
 
+    async def stop(self) -> None:
+        """Cancel the ACKs still to be sent: a stopped medium puts nothing more on air."""
+        for task in list(self._acks):
+            task.cancel()
+        await asyncio.gather(*self._acks, return_exceptions=True)
+
     def add_capture(self, band: Band, sink: FrameSink) -> None:
         self.captures.setdefault(band, []).append(sink)
 

@@ -79,6 +79,7 @@ class VirtualHan:
     async def stop(self) -> None:
         for node in self.nodes:
             await node.stop()
+        await self.medium.stop()
         for capture in self.captures:
             capture.close()
         if self.zep is not None:

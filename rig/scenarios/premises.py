@@ -205,13 +205,17 @@ async def wire_premises(
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            for actor in (hub, esme):  # the work they spawned themselves
+                if actor is not None:
+                    await actor.aclose()
 
         stack.push_async_callback(stop_tasks)
         hub_node = nodes[HUB.eui64]
+        esme: Esme | None = None
         gpf = Gpf(hub_node.stack, GPF, keys.devices[GPF], ACB, MemoryStateStore(), clock)
         hub = CommsHub(hub_node.stack, keys.hub, ACB, MemoryStateStore(), clock, gpf)
         _serving(hub_node, hub.handle, TUNNELING, TIME, PREPAYMENT, METERING)
-        esme = gsme = ppmid = None
+        gsme = ppmid = None
         if ESME in members:
             node = nodes[ESME.eui64]
             esme = Esme(
