@@ -1,10 +1,11 @@
 """Commissioning a premises, on whichever bench ``--bench`` names (the virtual one by default).
 
-The positive path is the ``whitelist-and-join`` scenario's: 12.2 for the hub and two meters, 8.14.1,
-8.11 Add for each meter (SMI Whitelisted), then each meter joins with its install code and runs
-CBKE with the hub. The negative cases are what GBCS and ZSE say must not work: a wrong install
-code, a device never whitelisted, a device removed by 8.11 coming back, a replayed GBCS command,
-and a critical command with a bad signature.
+The positive path is the ``commission-premises`` scenario's, run whole and step by step: 12.2 for
+the hub and its devices, 8.14.1, 8.11 Add for each (SMI Whitelisted), then each joins with its
+install code and runs CBKE with the hub, ... The negative cases are what GBCS and ZSE say must
+not work: a wrong install code, a device never whitelisted, a device removed by 8.11 coming back,
+a replayed GBCS command, and a critical command with a bad signature (refused by the DCC, and
+by the device when it gets past the DCC).
 """
 
 from __future__ import annotations
@@ -12,18 +13,37 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from emulator.codec.gbcs import CRA, AlertCode, GeneralCiphering, MessageCode, decode_message
+from emulator.codec.gbcs import (
+    CRA,
+    AlertCode,
+    GeneralCiphering,
+    GeneralSigning,
+    MessageCode,
+    decode_message,
+)
 from emulator.codec.security import keys
+from emulator.devices.meter_clock import STATUS_DOUBTFUL
 from emulator.han.clock import VirtualClock
 from emulator.han.port import DropReason, HanEvent, JoinRefused
 from emulator.han.stack.node import JoinError
-from rig.dcc import DeviceAlert, ResponseCode, SmiStatus
+from rig.dcc import (
+    CommandVariant,
+    DeviceAlert,
+    PreCommand,
+    ResponseCode,
+    ServiceReferenceVariant,
+    ServiceRequest,
+    ServiceResponse,
+    SmiStatus,
+)
+from rig.scenarios.commission_premises import commission_premises
 from rig.scenarios.context import EventLog, RunContext
-from rig.scenarios.framework import Outcome
+from rig.scenarios.framework import Outcome, Scenario
 from rig.scenarios.han_join import HUB, POLL_PERIOD, Node
 from rig.scenarios.premises import WAN_ONE_WAY_DELAY
 from rig.scenarios.runner import execute
@@ -79,16 +99,17 @@ async def join_and_cbke(premises: Premises, role: str) -> None:
 
 
 @pytest.mark.hil_virtual_only
-async def test_the_whitelist_and_join_scenario_passes(tmp_path: Path) -> None:
-    """``hil-rig run whitelist-and-join`` and this suite run the same steps: the scenario itself,
-    run here on the suite's loop, passes every step."""
+@pytest.mark.parametrize("sc", [commission_premises, whitelist_and_join], ids=lambda sc: sc.name)
+async def test_the_scenario_passes(sc: Scenario, tmp_path: Path) -> None:
+    """``hil-rig run commission-premises`` (and its first half) and this suite run the same
+    steps: the scenario itself, run here on the suite's loop, passes every step."""
     clock = VirtualClock()
     with EventLog(tmp_path / "events.jsonl", clock) as events:
         run = RunContext(tmp_path, 1, clock, events)
-        error = await execute(whitelist_and_join, run)
+        error = await execute(sc, run)
     assert error is None
     assert [(s.name, s.outcome) for s in run.steps] == [
-        (spec.name, Outcome.PASS) for spec in whitelist_and_join.steps
+        (spec.name, Outcome.PASS) for spec in sc.steps
     ]
 
 
@@ -283,11 +304,63 @@ async def test_a_replayed_gbcs_command_raises_an_alert(premises: Premises) -> No
     assert codes == [AlertCode.CHF_DEVICE_LOG_CHANGED] * 2
 
 
-@pytest.mark.skip(
-    reason="no critical command exists yet: the DCC accepts only 12.2, 8.14.x and 8.11 "
-    "(non-critical), its ACB signs nothing with a Supplier key, and the hub verifies no "
-    "signature; a bad-signature case needs a critical SRV (e.g. 6.15.1 Update Security "
-    "Credentials or 11.1 Update Firmware) end to end first"
-)
-async def test_a_critical_command_with_a_bad_signature_is_refused(premises: Premises) -> None:
-    raise NotImplementedError
+async def commissioning_pre_command(premises: Premises) -> tuple[ServiceRequest, PreCommand]:
+    """The ESME whitelisted and joined, then 8.1.1 asked for (CV 4): the DCC's Pre-Command."""
+    await premises.supplier.set_up()
+    esme = premises.member("esme").eui64
+    assert await premises.supplier.whitelist(esme, premises.install_codes["esme"]) is (
+        ResponseCode.I0
+    )
+    await join_and_cbke(premises, "esme")
+    request = ServiceRequest(
+        premises.supplier.next_request_id(esme),
+        ServiceReferenceVariant.COMMISSION_DEVICE,
+        premises.supplier.commission_body(),
+        CommandVariant.CRITICAL_SR_FOR_PRE_COMMAND,
+    )
+    [pre_command] = await premises.dcc.submit(request)
+    assert isinstance(pre_command, PreCommand)
+    return request, pre_command
+
+
+def _bad_signature(signed: bytes) -> bytes:
+    """``signed`` (a general-signing APDU) with one bit of its signature flipped."""
+    apdu = decode_message(signed)
+    assert isinstance(apdu, GeneralSigning) and apdu.signature is not None
+    bad = bytes([apdu.signature[0] ^ 0x01]) + apdu.signature[1:]
+    return replace(apdu, signature=bad).encode()
+
+
+async def test_the_dcc_refuses_a_signed_pre_command_whose_signature_fails(
+    premises: Premises,
+) -> None:
+    request, pre_command = await commissioning_pre_command(premises)
+    signed = premises.supplier.sign(request, pre_command)
+    crossed = len(premises.wan_messages())
+    forged = replace(signed, gbcs_payload=_bad_signature(signed.gbcs_payload))
+    [answer] = await premises.dcc.submit(forged)
+    assert isinstance(answer, ServiceResponse) and answer.response_code is ResponseCode.E1
+    await premises.clock.sleep(WAN_ROUND_TRIP)
+    assert len(premises.wan_messages()) == crossed  # nothing went to the device
+    assert smi_status(premises, "esme") is SmiStatus.WHITELISTED
+
+
+@pytest.mark.hil_feature("wan-injection")
+@pytest.mark.hil_virtual_only
+async def test_a_device_refuses_a_critical_command_whose_signature_fails(
+    premises: Premises,
+) -> None:
+    """Past the DCC (injected on the WAN, MAC'd by the ACB): the ESME finds the Supplier's
+    signature bad, acts on nothing, answers nothing, and raises 0x8F3D."""
+    request, pre_command = await commissioning_pre_command(premises)
+    signed = premises.supplier.sign(request, pre_command)
+    apdu = decode_message(_bad_signature(signed.gbcs_payload))
+    assert isinstance(apdu, GeneralSigning)
+    assert premises.devices is not None and premises.devices.esme is not None
+    esme = premises.devices.esme
+    premises.link.to_hub.put_nowait(premises.dcc.acb.protect(apdu).encode())
+    alert = await premises.supplier.alert(AlertCode.TRUSTED_SOURCE_AUTHENTICATION_FAILURE)
+    assert alert.response_id.originator == premises.member("esme").eui64
+    assert esme.gate is not None and esme.gate.rejected == {"signature": 1}
+    assert esme.meter_clock.status == STATUS_DOUBTFUL  # the clock was never set
+    assert smi_status(premises, "esme") is SmiStatus.WHITELISTED
