@@ -36,6 +36,7 @@ from rig.dcc import (
     DeviceAlert,
     PreCommand,
     ResponseCode,
+    RestoreHANDeviceLog,
     ServiceReferenceVariant,
     ServiceRequest,
     ServiceResponse,
@@ -237,6 +238,36 @@ async def test_a_removed_device_cannot_rejoin(premises: Premises, role: str) -> 
     with pytest.raises(JoinError):  # the hub refuses the secured rejoin
         await meter.stack.rejoin()
     assert premises.nodes["hub"].stack.link_key(meter.member.eui64) is None
+
+
+@pytest.mark.hil_virtual_only
+async def test_8_12_1_restores_a_removed_device_with_the_key_it_had(premises: Premises) -> None:
+    """CCS03 brings the ESME back from the hub's historic log: Whitelisted again, and it joins
+    with the link key it already held, no install code needed."""
+    hub = premises.nodes["hub"].stack
+    await premises.supplier.set_up()
+    esme = premises.member("esme").eui64
+    await premises.supplier.whitelist(esme, premises.install_codes["esme"])
+    await join_and_cbke(premises, "esme")
+    key = hub.link_key(esme)
+    assert key is not None
+    assert await premises.supplier.remove(esme) is ResponseCode.I0
+    meter = premises.nodes["esme"]
+    await meter.stack.leave()
+    answer = await premises.supplier.request(
+        HUB.eui64,
+        ServiceReferenceVariant.RESTORE_HAN_DEVICE_LOG,
+        RestoreHANDeviceLog((esme,)),
+        timeout=60.0,
+    )
+    assert isinstance(answer, ServiceResponse) and answer.response_code is ResponseCode.I0
+    assert smi_status(premises, "esme") is SmiStatus.WHITELISTED
+    await meter.stack.join(key)  # admitted with its old key (then renewed, as every join ends)
+    assert meter.stack.joined and hub.link_key(esme) not in (None, key)
+    refused = await premises.supplier.submit(
+        HUB.eui64, ServiceReferenceVariant.RESTORE_HAN_DEVICE_LOG, RestoreHANDeviceLog((esme,))
+    )
+    assert refused.response_code is ResponseCode.E5  # Whitelisted: nothing to restore
 
 
 def _message_code(data: bytes) -> MessageCode:

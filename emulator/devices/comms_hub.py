@@ -1,11 +1,13 @@
 """The Communications Hub: its HAN (coordinator and Trust Centre) and its GBCS WAN endpoint.
 
-What is here so far is the CHF Device Log service: a GBCS command from the Access Control Broker
-arrives over the WAN link, its MAC (keyed ACB <-> CHF) and anti-replay counter are checked, CCS01
-registers a device in the Device Log and opens its join window on the HAN with the install-code key,
-CCS02 removes it and evicts it from the HAN; the CHF answers with the MAC'd DLMS ACCESS response
+The CHF Device Log service: a GBCS command from the Access Control Broker arrives over the WAN
+link, its MAC (keyed ACB <-> CHF) and anti-replay counter are checked, CCS01 registers a device in
+the Device Log and opens its join window on the HAN with the install-code key, CCS02 removes it
+(its TC link key kept in the historic log) and evicts it from the HAN, CCS03 restores removed
+devices from the historic log with their keys; the CHF answers with the MAC'd DLMS ACCESS response
 the RTDS CCS01/CCS02 responses show (one result per request specification; the command's counter
-and supplementary fields).
+and supplementary fields). CCS06 reads the log with each device's link status
+(``chf_han_check.py``).
 
 After a change to the Device Log the CHF also raises the CS14 alert 0x8F12 "CHF Device Log
 Changed" to the ACB, with the log's entries, laid out as the RTDS CS14 alert shows it.
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime
 from collections.abc import Coroutine
 from typing import Any
 
@@ -34,11 +37,13 @@ from ..codec.eui64 import Eui64
 from ..codec.gbcs import (
     AlertCode,
     GeneralCiphering,
+    GeneralSigning,
     KeyStore,
     MessageCode,
     decode_message,
 )
 from ..codec.gbcs.device_log import (
+    ACTIVE_DEVICES,
     KEY_TYPE_INSTALL_CODE,
     ZIGBEE_NETWORK_CONTROL_CLASS,
     DeviceLogAttribute,
@@ -60,6 +65,7 @@ from ..han.port import ApsMessage, DeliveryError, HanPort
 from ..han.stack.state import StateStore
 from .attribute_server import AttributeServer
 from .chf_device_log import ChfDeviceLog, Registration
+from .chf_han_check import active_devices
 from .gbcs_gate import GbcsGate, Rejected
 from .gpf import Gpf
 from .mailbox import SleepyMailbox
@@ -212,10 +218,9 @@ class CommsHub:
             self.rejected["unsupported payload"] += 1
             return []
         code = apdu.other_information.message_code
-        if code not in (
-            MessageCode.CCS01_ADD_DEVICE_TO_CHF_DEVICE_LOG,
-            MessageCode.CCS02_REMOVE_DEVICE_FROM_CHF_DEVICE_LOG,
-        ):
+        if code == MessageCode.CCS06_READ_CHF_DEVICE_LOG_AND_CHECK_HAN_COMMUNICATIONS:
+            return [self._check_han_communications(apdu, request)]
+        if code not in _DEVICE_LOG_CHANGES:
             self.rejected["unsupported use case"] += 1
             return []
         before = [e.eui64 for e in self.device_log]
@@ -225,8 +230,26 @@ class CommsHub:
             replies.append(self._device_log_changed().encode())
         return replies
 
+    def _check_han_communications(self, apdu: GeneralSigning, request: AccessRequest) -> bytes:
+        """CCS06: each GET of ``active_devices`` answered from the Device Log and the links."""
+        epoch = self.clock.epoch if self.clock is not None else datetime.datetime.now(datetime.UTC)
+        data, results = [], []
+        for spec in request.specifications:
+            d = spec.descriptor
+            if (
+                spec.kind is AccessRequestKind.GET
+                and d.class_id == ZIGBEE_NETWORK_CONTROL_CLASS
+                and d.member_id == ACTIVE_DEVICES
+            ):
+                data.append(active_devices(self.device_log, self.han, epoch))
+                results.append(DataAccessResult.SUCCESS)
+            else:
+                data.append(Data.null())
+                results.append(DataAccessResult.OBJECT_UNAVAILABLE)
+        return self.gate.respond(apdu, request, data, results)
+
     async def _device_log_request(self, request: AccessRequest) -> list[DataAccessResult]:
-        """Apply each ACCESS specification of CCS01/CCS02 to the Device Log, in order."""
+        """Apply each ACCESS specification of CCS01/CCS02/CCS03 to the Device Log, in order."""
         results: list[DataAccessResult] = []
         admitted: list[Eui64] = []
         for spec, data in zip(request.specifications, request.data, strict=False):
@@ -257,10 +280,15 @@ class CommsHub:
             return DataAccessResult.SUCCESS
         if kind is AccessRequestKind.ACTION and member == DeviceLogMethod.UNREGISTER_DEVICE:
             eui = Eui64(_octets(data.value))
+            key = self.han.link_key(eui)
+            if key is not None:  # the historic log keeps it, for a restore (CCS03)
+                self.device_log.record_link_key(eui, key)
             self.device_log.unregister(eui)
             self.mailbox.clear(eui)
             await self.han.remove_device(eui)  # no more joins, and off the network now
             return DataAccessResult.SUCCESS
+        if kind is AccessRequestKind.ACTION and member == DeviceLogMethod.RESTORE_PAN:
+            return await self._restore(data)
         if kind is AccessRequestKind.SET and member == DeviceLogAttribute.JOIN_TIMEOUT:
             self._join_timeout = int(str(data.value))
             self.store.save("chf/join-timeout", self._join_timeout)
@@ -275,6 +303,22 @@ class CommsHub:
                         )
             return DataAccessResult.SUCCESS
         return DataAccessResult.OBJECT_UNAVAILABLE
+
+    async def _restore(self, data: Data) -> DataAccessResult:
+        """CCS03 (``restore_PAN`` [U], see ``device_log.ccs03_payload``): each EUI-64 back from
+        the historic log with the TC link key it had, admitted to rejoin with that key."""
+        if not isinstance(data.value, tuple):
+            return DataAccessResult.TYPE_UNMATCHED
+        euis = [Eui64(_octets(item.value)) for item in data.value]
+        outcomes = [self.device_log.restore(eui) for eui in euis]
+        if any(o is None or o is Registration.LOG_FULL for o in outcomes):
+            return DataAccessResult.OBJECT_UNAVAILABLE  # [U] not (all) in the historic log
+        for eui in euis:
+            entry = self.device_log.get(eui)
+            if entry is not None:
+                key = entry.link_key or entry.preconfigured_key
+                await self.han.permit_joining(eui, key, self._join_timeout)
+        return DataAccessResult.SUCCESS
 
     def _device_log_changed(self) -> GeneralCiphering:
         """CS14: alert 0x8F12 with the Device Log's entries (EUI-64, install code).
@@ -299,6 +343,13 @@ class CommsHub:
         )
         code = MessageCode.CS14_DEVICE_ADDITION_TO_REMOVAL_FROM_HAN_WHITELIST_ALERTS
         return self.gate.alert(code, body)
+
+
+_DEVICE_LOG_CHANGES = (
+    MessageCode.CCS01_ADD_DEVICE_TO_CHF_DEVICE_LOG,
+    MessageCode.CCS02_REMOVE_DEVICE_FROM_CHF_DEVICE_LOG,
+    MessageCode.CCS03_RESTORE_CHF_DEVICE_LOG,
+)
 
 
 def _recipient(data: bytes) -> Eui64 | None:

@@ -51,6 +51,19 @@ class ApsMessage:
     time: float = 0.0  # modelled time of reception
 
 
+@dataclass(frozen=True, slots=True)
+class LinkStatus:
+    """What a node knows of its link with one partner: what a hub reports when asked to check
+    HAN communications (GBCS CCS06). ``lqi`` is (max, mean, min) over the APS data frames heard;
+    ``delivered`` / ``failed`` count APS data sent to the partner acknowledged / never."""
+
+    last_heard: float | None  # modelled time of the last APS data frame from the partner
+    heard: int
+    lqi: tuple[int, int, int] | None
+    delivered: int
+    failed: int
+
+
 class DropReason(Enum):
     """Why a stack discarded a frame; counted per reason, never raised out of the stack."""
 
@@ -158,6 +171,10 @@ class HanPort(Protocol):
 
     async def set_link_key(self, partner: Eui64, key: bytes, kind: str) -> None:
         """Install an APS link key with ``partner`` (after CBKE or a partner-key request)."""
+        ...
+
+    def link_status(self, partner: Eui64) -> LinkStatus | None:
+        """The link with ``partner`` as this node has seen it; None if it never dealt with it."""
         ...
 
     async def remove_link_key(self, partner: Eui64) -> None:

@@ -9,8 +9,9 @@ SRVs: 12.2, 8.14.1, 8.14.2, 8.2, 8.3, 8.4 (DCC only), 8.11 Add / Remove (CCS01 /
 by the ACB role, ``acb.py``) and 11.2 Read Firmware Version of an ESME (ECS52: the Supplier
 originates it with its own request counter, the ACB MACs it; the ESME answers the Supplier, so
 the DCC passes the response through without checking its MAC, which is keyed Supplier <-> ESME);
-8.1.1, 8.7.1, 8.7.2, 8.8.1, 8.8.2 and 8.9 as ``services.py`` validates and builds them. SMI
-transitions: see ``inventory.py``.
+8.1.1, 8.7.1, 8.7.2, 8.8.1, 8.8.2, 8.9 and 8.12.1 (CCS03: devices an 8.11 Remove took off a
+CHF's log come back from its historic log, Whitelisted again) as ``services.py`` validates and
+builds them. SMI transitions: see ``inventory.py``.
 
 Critical SRVs (8.1.1, 8.7.1, 8.8.1) go through the Pre-Command transform: the request comes with
 CV 4; the DCC validates it and answers with a ``PreCommand`` (the Service User's GBCS command
@@ -159,6 +160,7 @@ _ALLOWED_CV: dict[r.ServiceReferenceVariant, tuple[r.CommandVariant, ...]] = {
         r.CommandVariant.NON_CRITICAL_SR_TO_DEVICE,
     ),
     r.ServiceReferenceVariant.READ_DEVICE_LOG: (r.CommandVariant.NON_CRITICAL_SR_TO_DEVICE,),
+    r.ServiceReferenceVariant.RESTORE_HAN_DEVICE_LOG: (r.CommandVariant.NON_CRITICAL_SR_TO_DEVICE,),
     r.ServiceReferenceVariant.READ_INVENTORY: (r.CommandVariant.DCC_ONLY,),
     r.ServiceReferenceVariant.DECOMMISSION_DEVICE: (r.CommandVariant.DCC_ONLY,),
     r.ServiceReferenceVariant.UPDATE_INVENTORY: (r.CommandVariant.DCC_ONLY,),
@@ -175,6 +177,7 @@ _DEVICE_STATUSES_FOR_READ = (
 _DEVICE_LOG_CODES = (
     MessageCode.CCS01_ADD_DEVICE_TO_CHF_DEVICE_LOG,
     MessageCode.CCS02_REMOVE_DEVICE_FROM_CHF_DEVICE_LOG,
+    MessageCode.CCS03_RESTORE_CHF_DEVICE_LOG,
 )
 
 
@@ -550,6 +553,10 @@ class Dcc:
             plan = services.read_device_log(
                 self.inventory, request, self.acb.eui, self.acb_counter_floor
             )
+        elif isinstance(body, r.RestoreHANDeviceLog):
+            plan = services.restore_device_log(
+                self.inventory, request, body, self.acb.eui, self.acb_counter_floor
+            )
         else:
             raise TypeError(f"no handler for {type(body).__name__}")
         if not plan.critical:
@@ -801,10 +808,15 @@ class Dcc:
         ok = _all_succeeded(apdu.content)
         if ok:
             try:
-                if pending.message_code is MessageCode.CCS01_ADD_DEVICE_TO_CHF_DEVICE_LOG:
+                code = pending.message_code
+                if code is MessageCode.CCS01_ADD_DEVICE_TO_CHF_DEVICE_LOG:
                     self.inventory.whitelist(pending.device_id, apdu.originator)
-                else:
+                elif code is MessageCode.CCS02_REMOVE_DEVICE_FROM_CHF_DEVICE_LOG:
                     self.inventory.remove_from_whitelist(pending.device_id)
+                else:  # CCS03: every device restored is back on that CHF's log
+                    assert isinstance(request.body, r.RestoreHANDeviceLog)
+                    for device_id in request.body.device_ids:
+                        self.inventory.whitelist(device_id, apdu.originator)
             except TransitionError as e:
                 ok = False
                 log.warning("SMI not updated: %s", e)

@@ -94,6 +94,7 @@ class ServiceReferenceVariant(enum.Enum):
     UNJOIN_SERVICE_CRITICAL = "8.8.1"
     UNJOIN_SERVICE_NON_CRITICAL = "8.8.2"
     READ_DEVICE_LOG = "8.9"
+    RESTORE_HAN_DEVICE_LOG = "8.12.1"
 
     @property
     def service_reference(self) -> str:
@@ -343,6 +344,18 @@ class ReadDeviceLog:
 
 
 @dataclass(frozen=True, slots=True)
+class RestoreHANDeviceLog:
+    """8.12.1 body [U]: the devices the target CHF brings back from its historic log (CCS03),
+    each with the TC link key it had, so they rejoin without a new install code."""
+
+    device_ids: tuple[Eui64, ...]
+
+    def __post_init__(self) -> None:
+        if not self.device_ids:
+            raise ValueError("8.12.1 names at least one device")
+
+
+@dataclass(frozen=True, slots=True)
 class ReadInventory:
     """8.2 body: the device whose SMI record (and, for a CHF, its devices' records) to read."""
 
@@ -381,6 +394,7 @@ RequestBody = (
     | UnjoinServiceNonCritical
     | CommissionDeviceSynchroniseClock
     | ReadDeviceLog
+    | RestoreHANDeviceLog
     | ReadInventory
     | DecommissionDevice
     | UpdateInventory
@@ -401,6 +415,7 @@ _BODY_FOR: dict[ServiceReferenceVariant, type] = {
     ServiceReferenceVariant.UNJOIN_SERVICE_CRITICAL: UnjoinServiceCritical,
     ServiceReferenceVariant.UNJOIN_SERVICE_NON_CRITICAL: UnjoinServiceNonCritical,
     ServiceReferenceVariant.READ_DEVICE_LOG: ReadDeviceLog,
+    ServiceReferenceVariant.RESTORE_HAN_DEVICE_LOG: RestoreHANDeviceLog,
 }
 
 

@@ -56,7 +56,7 @@ from emulator.codec.gbcs import (
 from emulator.codec.gbcs.asn1 import DeviceType as Asn1DeviceType
 from emulator.codec.gbcs.asn1 import JoinMethodAndRole
 from emulator.codec.gbcs.clock import ecs70_payload, gcs28_payload
-from emulator.codec.gbcs.device_log import ccs06_payload
+from emulator.codec.gbcs.device_log import ccs03_payload, ccs06_payload
 from emulator.codec.gbcs.join import join_payload, read_device_join_details_payload, unjoin_payload
 
 from . import requests as r
@@ -281,3 +281,37 @@ def read_device_log(
         ccs06_payload(counter).encode(),
     )
     return Plan(code, target.device_id, target.device_id, target.device_id, apdu)
+
+
+RESTORABLE = (SmiStatus.PENDING,)
+"""[U] A device 8.12.1 may restore: one an 8.11 Remove sent back to Pending."""
+
+
+def restore_device_log(
+    inventory: Inventory,
+    request: r.ServiceRequest,
+    body: r.RestoreHANDeviceLog,
+    acb: Eui64,
+    acb_counter_floor: int,
+) -> Plan:
+    """8.12.1: CCS03 from the ACB to the target CHF, naming devices removed from its log."""
+    rid = request.request_id
+    ch = device(inventory, rid.target)
+    _types(ch, (T.CHF,), "the target of 8.12.1")
+    _status(ch, CHF_IN_SERVICE)
+    for device_id in body.device_ids:
+        record = device(inventory, device_id)
+        _types(record, (*METERS, *JOINING_NON_METERS), "a device 8.12.1 restores")
+        _supplier(record, rid)
+        _status(record, RESTORABLE)
+    counter = inventory.next_counter(floor=acb_counter_floor)
+    code = MessageCode.CCS03_RESTORE_CHF_DEVICE_LOG
+    apdu = GeneralSigning(
+        CRA.COMMAND,
+        counter,
+        Eui64(acb),
+        ch.device_id,
+        OtherInformation(int(code), rid.originator, rid.counter),
+        ccs03_payload(counter, body.device_ids).encode(),
+    )
+    return Plan(code, ch.device_id, ch.device_id, body.device_ids[0], apdu)

@@ -9,9 +9,20 @@ from pathlib import Path
 import pytest
 
 from emulator.codec.eui64 import Eui64
-from emulator.codec.gbcs import CRA, AlertCode, MemoryKeyStore, Verdict, analyse
-from emulator.codec.gbcs.device_log import HanDeviceType
-from emulator.codec.gbcs.dlms import DataNotification
+from emulator.codec.gbcs import CRA, AlertCode, MemoryKeyStore, MessageCode, Verdict, analyse
+from emulator.codec.gbcs.clock import NOT_SPECIFIED_DATE_TIME
+from emulator.codec.gbcs.device_log import (
+    HanDeviceType,
+    ccs02_payload,
+    ccs03_payload,
+    ccs06_payload,
+)
+from emulator.codec.gbcs.dlms import (
+    AccessRequest,
+    AccessResponse,
+    DataAccessResult,
+    DataNotification,
+)
 from emulator.devices.comms_hub import CommsHub
 from emulator.han.clock import VirtualClock
 from emulator.han.stack.node import JoinError, Role
@@ -167,4 +178,54 @@ async def test_a_device_not_in_the_device_log_cannot_join(tmp_path: Path) -> Non
     esme = han.nodes[1]
     with pytest.raises(JoinError, match="no beacon permitting association"):
         await esme.join(bytes(16))
+    await han.stop()
+
+
+async def test_the_hub_reports_its_links_and_restores_a_removed_device(tmp_path: Path) -> None:
+    """CCS06 reads the Device Log with each device's link status (the RTDS layout); CCS02 keeps
+    the removed ESME's TC link key in the historic log, and CCS03 brings it back with it."""
+    dcc, hub, han = await premises(tmp_path)
+    link = dcc.attach_link(CHF)
+    esme = han.nodes[1]
+    async with dcc:
+        await dcc.submit(whitelist(1002))
+        await hub.on_gbcs(await link.to_hub.get())
+        entry = hub.device_log.get(ESME)
+        assert entry is not None
+        await esme.join(entry.preconfigured_key)
+        tc_link_key = han.hub.link_key(ESME)  # type: ignore[union-attr]
+        assert tc_link_key not in (None, entry.preconfigured_key)
+
+        def command(code: MessageCode, counter: int, payload: AccessRequest) -> bytes:
+            return dcc.acb.command(code, counter, CHF, SUPPLIER, counter, payload).encode()
+
+        check = MessageCode.CCS06_READ_CHF_DEVICE_LOG_AND_CHECK_HAN_COMMUNICATIONS
+        [response] = await hub.on_gbcs(command(check, 5000, ccs06_payload(5000)))
+        checked = analyse(response, dcc.acb.keystore, ACB)
+        assert checked.mac is Verdict.VALID and isinstance(checked.payload, AccessResponse)
+        [row] = checked.payload.data[0].value  # type: ignore[misc]
+        eui, status, *_, last_heard, hops, failed, success, _, _ = row.value
+        assert eui.value == ESME.big() and status.value.data == b"\xc8"  # as the RTDS devices
+        assert last_heard.value != NOT_SPECIFIED_DATE_TIME and hops.value == 1
+        assert (failed.value, success.value) == (0, 100)
+
+        remove = MessageCode.CCS02_REMOVE_DEVICE_FROM_CHF_DEVICE_LOG
+        await hub.on_gbcs(command(remove, 5001, ccs02_payload(5001, ESME)))
+        await han.clock.sleep(1.0)  # the NWK Leave reaches it
+        assert hub.device_log.get(ESME) is None and not esme.joined
+        [kept] = hub.device_log.historic
+        assert kept.link_key == tc_link_key
+
+        restore = MessageCode.CCS03_RESTORE_CHF_DEVICE_LOG
+        response, cs14 = await hub.on_gbcs(command(restore, 5002, ccs03_payload(5002, [ESME])))
+        assert isinstance(analyse(response).payload, AccessResponse)
+        assert analyse(cs14).message_code == 0x0018  # the Device Log changed
+        restored = hub.device_log.get(ESME)
+        assert restored is not None and restored.link_key == tc_link_key
+        await esme.join(tc_link_key)  # it comes back with the key it had, no install code
+        assert esme.joined
+        [refused] = await hub.on_gbcs(command(restore, 5003, ccs03_payload(5003, [CHF])))
+        result = analyse(refused).payload
+        assert isinstance(result, AccessResponse)
+        assert result.results[0].result == DataAccessResult.OBJECT_UNAVAILABLE  # never removed
     await han.stop()

@@ -324,3 +324,26 @@ def test_memory_store_round_trips_json() -> None:
     store = MemoryStateStore()
     store.save("k", {"a": [1, 2]})
     assert store.load("k") == {"a": [1, 2]} and store.load("missing") is None
+
+
+async def test_each_node_keeps_the_status_of_its_links() -> None:
+    """What a hub reports when asked to check HAN communications (CCS06): when it last heard a
+    partner, with what link quality, and how many of its deliveries to it were acknowledged."""
+    clock, han, hub, esme = await joined_esme()
+    assert hub.link_status(PPMID) is None  # never dealt with
+    joining = hub.link_status(ESME)  # its Device Announce (ZDO) was heard
+    assert joining is not None and joining.heard == 1
+    for _ in range(3):
+        await esme.send(HUB, cluster=PREPAYMENT, payload=READ_CREDIT)
+    await hub.send(ESME, cluster=PREPAYMENT, payload=READ_CREDIT)
+    await clock.sleep(1.0)
+    heard = hub.link_status(ESME)
+    assert heard is not None and heard.heard == 4 and heard.lqi == (255, 255, 255)
+    assert heard.last_heard is not None and heard.last_heard <= clock.now()
+    assert (heard.delivered, heard.failed) == (1, 0)
+    await esme.stop()  # silent from now on: the next delivery fails
+    with pytest.raises(DeliveryError):
+        await hub.send(ESME, cluster=PREPAYMENT, payload=READ_CREDIT)
+    after = hub.link_status(ESME)
+    assert after is not None and (after.delivered, after.failed, after.heard) == (1, 1, 4)
+    await han.stop()

@@ -9,6 +9,7 @@ The DCC's ACB builds them; the Communications Hub reads them.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 
 from ..eui64 import Eui64
 from .dlms import (
@@ -33,6 +34,8 @@ class DeviceLogMethod(enum.IntEnum):
 
     REGISTER_DEVICE = 1
     UNREGISTER_DEVICE = 2
+    RESTORE_PAN = 5
+    """[U] Blue Book's restore_PAN; GBCS CCS03 (Restore CHF Device Log) is assumed to call it."""
 
 
 class DeviceLogAttribute(enum.IntEnum):
@@ -99,6 +102,16 @@ def ccs02_payload(counter: int, device: Eui64) -> AccessRequest:
         invoke_id_for(counter),
         (_device_log(AccessRequestKind.ACTION, DeviceLogMethod.UNREGISTER_DEVICE),),
         (Data.octet_string(Eui64(device).big()),),
+    )
+
+
+def ccs03_payload(counter: int, devices: Sequence[Eui64]) -> AccessRequest:
+    """CCS03 Restore CHF Device Log: ``restore_PAN`` with the devices to bring back from the
+    historic log [U] (no RTDS CCS03 message; the argument's shape is our choice: the EUI-64s)."""
+    return AccessRequest(
+        invoke_id_for(counter),
+        (_device_log(AccessRequestKind.ACTION, DeviceLogMethod.RESTORE_PAN),),
+        (Data.array(*(Data.octet_string(Eui64(d).big()) for d in devices)),),
     )
 
 

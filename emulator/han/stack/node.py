@@ -45,6 +45,7 @@ from ..port import (
     JoinRefused,
     KeyEstablished,
     Left,
+    LinkStatus,
 )
 from ..radio import PhyParameters
 from .mac import MacService
@@ -105,6 +106,28 @@ class _Assembly:
     blocks: dict[int, bytes] = field(default_factory=dict)
 
 
+@dataclass
+class _LinkTally:
+    """Running counts behind ``LinkStatus`` (volatile: statistics, not state)."""
+
+    last_heard: float | None = None
+    heard: int = 0
+    lqi_max: int = 0
+    lqi_sum: int = 0
+    lqi_min: int = 255
+    delivered: int = 0
+    failed: int = 0
+
+    def heard_at(self, time: float, lqi: int) -> None:
+        self.last_heard, self.heard = time, self.heard + 1
+        self.lqi_max, self.lqi_min = max(self.lqi_max, lqi), min(self.lqi_min, lqi)
+        self.lqi_sum += lqi
+
+    def status(self) -> LinkStatus:
+        lqi = (self.lqi_max, round(self.lqi_sum / self.heard), self.lqi_min) if self.heard else None
+        return LinkStatus(self.last_heard, self.heard, lqi, self.delivered, self.failed)
+
+
 class EmulatedStack:
     """One node of a virtual HAN. ``start()`` it, then use it through the ``HanPort`` API."""
 
@@ -136,6 +159,8 @@ class EmulatedStack:
         self._aps_acks: dict[tuple[int, int, int | None], asyncio.Future[None]] = {}
         self._fragments: dict[tuple[int, int], _Assembly] = {}
         self._recent: list[tuple[int, int]] = []
+        self._links: dict[Eui64, _LinkTally] = {}
+        self._lqi = 255  # of the reception being processed (the receive path is synchronous)
         self._beacons: list[tuple[int, int, mac.Beacon]] = []
         self._association: asyncio.Future[mac.AssociationResponse] | None = None
         self._waiters: dict[str, asyncio.Future[Any]] = {}
@@ -271,6 +296,7 @@ class EmulatedStack:
     # -- the receive path ---------------------------------------------------------------------
     def _on_reception(self, reception: Reception) -> None:
         """The radio's receive interrupt: every check, synchronously; nothing escapes."""
+        self._lqi = reception.lqi
         try:
             self._on_psdu(reception.psdu, reception.time)
         except (DecodeError, ValueError) as exc:
@@ -422,6 +448,7 @@ class EmulatedStack:
                     return  # more blocks to come
                 payload = whole
             self._recent = [*self._recent[-APS_DUPLICATE_WINDOW:], (nwk_frame.src, frame.counter)]
+            self._tally(source).heard_at(time, self._lqi)
             if frame.profile == aps.PROFILE_ZDP:  # the ZigBee Device Object is the stack's own
                 self._on_zdo(frame.cluster or 0, payload, nwk_frame.src)
                 return
@@ -1118,7 +1145,24 @@ class EmulatedStack:
                 ack_request=ack or extended is not None,
                 extended=extended,
             )
-            await self._send_block(dst, template, block, key, str(destination))
+            try:
+                await self._send_block(dst, template, block, key, str(destination))
+            except DeliveryError:
+                if partner is not None and ack:
+                    self._tally(partner).failed += 1
+                raise
+        if partner is not None and ack:
+            self._tally(partner).delivered += 1
+
+    def _tally(self, partner: Eui64) -> _LinkTally:
+        tally = self._links.get(partner)
+        if tally is None:
+            tally = self._links[partner] = _LinkTally()
+        return tally
+
+    def link_status(self, partner: Eui64) -> LinkStatus | None:
+        tally = self._links.get(partner)
+        return None if tally is None else tally.status()
 
     async def _send_block(
         self, dst: int, template: aps.ApsFrame, block: bytes, key: bytes | None, who: str
