@@ -274,12 +274,13 @@ class VirtualMedium:
                     return True
             return False
         csma = self.model.csma_ca(band)
+        phy = self.model.phy(band)
         while True:
-            await self.clock.sleep(csma.next_backoff(self.rng))
-            await self.clock.sleep(self.model.phy(band).cca_duration)
+            # The backoff, then the CCA, judged as it ends: one wait (nothing of ours in between)
+            await self.clock.sleep(csma.next_backoff(self.rng) + phy.cca_duration)
             decision = csma.on_cca(self.busy(radio.channel, self.clock.now()))
             if decision == ChannelAccess.TRANSMIT:
-                await self.clock.sleep(self.model.phy(band).turnaround)
+                await self.clock.sleep(phy.turnaround)
                 return True
             if decision == ChannelAccess.FAILURE:
                 return False
