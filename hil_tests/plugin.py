@@ -254,3 +254,8 @@ def esme(premises: Premises) -> Node:
 @pytest.fixture
 def gsme(premises: Premises) -> Node:
     return premises.nodes["gsme"]
+
+
+@pytest.fixture
+def ppmid(premises: Premises) -> Node:
+    return premises.nodes["ppmid"]
