@@ -69,6 +69,7 @@ from .chf_han_check import active_devices
 from .gbcs_gate import GbcsGate, Rejected
 from .gpf import Gpf
 from .mailbox import SleepyMailbox
+from .sub_ghz import DBCH_COMMANDS, SUB_GHZ, SubGhzFunction
 from .tunnel import TUNNELING, TunnelClient, TunnelServer
 
 DEFAULT_JOIN_TIMEOUT = 3600  # seconds; CCS01 sets it, JoinTimePeriod <= 3600 (DOMAIN.md §3)
@@ -83,6 +84,7 @@ class CommsHub:
         store: StateStore,
         clock: Clock | None = None,
         gpf: Gpf | None = None,
+        sub_ghz: SubGhzFunction | None = None,
     ) -> None:
         self.han = han
         self.clock = clock
@@ -102,6 +104,11 @@ class CommsHub:
         )
         self.time = AttributeServer(self._time_attributes)
         self._background: set[asyncio.Task[None]] = set()
+        # A dual-band hub (``ch_profile.py``) manages its sub-GHz HAN (``sub_ghz.py``); without
+        # it the hub is single band and the DBCH objects are undefined.
+        self.sub_ghz = sub_ghz
+        if sub_ghz is not None:
+            sub_ghz.bind(self.gate, lambda gbcs: self._to_wan(None, gbcs))
         if gpf is not None:
             gpf.is_gsme = self._is_gsme
             for device in self.mailbox.devices():  # the flags as the mailbox left them
@@ -160,11 +167,15 @@ class CommsHub:
             self._spawn(self.sleepy_tunnels.handle(msg))  # requests, client to server
         elif msg.cluster == TIME:
             self._spawn(self._answer_time(msg))
+        elif msg.cluster == SUB_GHZ and self.sub_ghz is not None:
+            self._spawn(self.sub_ghz.handle(msg))
         elif self.gpf is not None and msg.dst_endpoint == self.gpf.endpoint:
             self._spawn(self.gpf.handle(msg))
 
     async def aclose(self) -> None:
         """Cancel the answers still under way (a power-off)."""
+        if self.sub_ghz is not None:
+            await self.sub_ghz.aclose()
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -192,6 +203,9 @@ class CommsHub:
         A command for a device on the Device Log goes into that device's tunnel unchanged (the
         MAC is the device's to check: it is keyed between the device and the ACB)."""
         recipient = _recipient(data)
+        discarded = self._discarded(data, recipient)
+        if discarded is not None:
+            return [discarded]
         if self.gpf is not None and recipient == self.gpf.eui64:
             return await self.gpf.on_gbcs(data)
         if recipient is not None and self._is_gsme(recipient):
@@ -220,6 +234,11 @@ class CommsHub:
         code = apdu.other_information.message_code
         if code == MessageCode.CCS06_READ_CHF_DEVICE_LOG_AND_CHECK_HAN_COMMUNICATIONS:
             return [self._check_han_communications(apdu, request)]
+        if code in DBCH_COMMANDS:
+            if self.sub_ghz is not None:
+                return await self.sub_ghz.on_command(apdu, request)
+            undefined = [DataAccessResult.OBJECT_UNDEFINED for _ in request.specifications]
+            return [self.gate.respond(apdu, request, [Data.null() for _ in undefined], undefined)]
         if code not in _DEVICE_LOG_CHANGES:
             self.rejected["unsupported use case"] += 1
             return []
@@ -247,6 +266,18 @@ class CommsHub:
                 data.append(Data.null())
                 results.append(DataAccessResult.OBJECT_UNAVAILABLE)
         return self.gate.respond(apdu, request, data, results)
+
+    def _discarded(self, data: bytes, recipient: Eui64 | None) -> bytes | None:
+        """DBCH10 for a command to a sub-GHz device the duty cycle has silenced."""
+        if self.sub_ghz is None or recipient is None or recipient == self.eui64:
+            return None
+        try:
+            message = decode_message(data)
+        except DecodeError:
+            return None
+        if not isinstance(message, GeneralCiphering):
+            return None
+        return self.sub_ghz.discard(message.apdu)
 
     async def _device_log_request(self, request: AccessRequest) -> list[DataAccessResult]:
         """Apply each ACCESS specification of CCS01/CCS02/CCS03 to the Device Log, in order."""

@@ -42,8 +42,9 @@ Users, roles and request-counter freshness (E1-E3, anti-replay) are not modelled
 TSAT (``tsat.py``, the Release 2 letter's tables): the device's CPL ``SMETSCHTSVersion`` must be
 inside its installation validity period on the request's modelled date (``clock.datetime()``, or
 today's UTC date without a clock) at 12.2, at 8.14.x for a Pending CHF, and at 8.11 Add for a
-Pending device (the DCC has no 8.1.1 yet: whitelisting is where a meter's installation shows);
-8.14.1 for an InstalledNotCommissioned CHF checks the maintenance period instead. Refused: 12.2
+Pending device, and at 8.1.1 Commission Device (the maintenance period for a device already
+InstalledNotCommissioned); 8.14.1 for an InstalledNotCommissioned CHF checks the maintenance
+period instead. Refused: 12.2
 answers ``DEVICE_MODEL_NOT_ON_CPL`` (E120203), the others ``E5`` [U] (no TSAT-specific code is
 public); nothing in the SMI changes. Warned: the request succeeds, the warning goes to the log
 (WARNING) and to the response's journal note ("TSAT warning: ..."); no DCC alert, as no DUIS
@@ -86,8 +87,8 @@ from emulator.codec.gbcs.asn1 import decode_asn1
 from emulator.codec.gbcs.dlms import AccessResponse, DataAccessResult, DataNotification, decode_dlms
 from emulator.han.clock import Clock
 
+from . import dual_band, services, tsat
 from . import requests as r
-from . import services, tsat
 from .acb import HAN_DEVICE_TYPE, RTDS_ACB, AccessControlBroker
 from .inventory import CplEntry, Inventory, SmetsVersion, SmiRecord, SmiStatus, TransitionError
 from .services import Plan
@@ -164,6 +165,22 @@ _ALLOWED_CV: dict[r.ServiceReferenceVariant, tuple[r.CommandVariant, ...]] = {
     r.ServiceReferenceVariant.READ_INVENTORY: (r.CommandVariant.DCC_ONLY,),
     r.ServiceReferenceVariant.DECOMMISSION_DEVICE: (r.CommandVariant.DCC_ONLY,),
     r.ServiceReferenceVariant.UPDATE_INVENTORY: (r.CommandVariant.DCC_ONLY,),
+    # dual-band CH (``dual_band.py``): non-critical, to the CHF; [U] local delivery not modelled
+    r.ServiceReferenceVariant.SET_CHF_SUB_GHZ_CONFIGURATION: (
+        r.CommandVariant.NON_CRITICAL_SR_TO_DEVICE,
+    ),
+    r.ServiceReferenceVariant.REQUEST_CHF_SUB_GHZ_CHANNEL_SCAN: (
+        r.CommandVariant.NON_CRITICAL_SR_TO_DEVICE,
+    ),
+    r.ServiceReferenceVariant.READ_CHF_SUB_GHZ_CONFIGURATION: (
+        r.CommandVariant.NON_CRITICAL_SR_TO_DEVICE,
+    ),
+    r.ServiceReferenceVariant.READ_CHF_SUB_GHZ_CHANNEL: (
+        r.CommandVariant.NON_CRITICAL_SR_TO_DEVICE,
+    ),
+    r.ServiceReferenceVariant.READ_CHF_SUB_GHZ_CHANNEL_LOG: (
+        r.CommandVariant.NON_CRITICAL_SR_TO_DEVICE,
+    ),
 }
 _CH_STATUSES_FOR_8_11 = (SmiStatus.COMMISSIONED, SmiStatus.INSTALLED_NOT_COMMISSIONED)
 _DEVICE_STATUSES_FOR_ADD = (SmiStatus.PENDING, SmiStatus.WHITELISTED)
@@ -379,6 +396,8 @@ class Dcc:
                 return [self._update_han_device_log(request, body)]
             if isinstance(body, r.ReadInventory | r.DecommissionDevice | r.UpdateInventory):
                 return [self._inventory_service(request, body)]
+            if isinstance(body, dual_band.SubGhzBody):
+                return [self._sub_ghz_service(request, body)]
             return [self._device_service(request, body)]
         except _Rejected as e:
             log.info("%s rejected: %s %s", request.request_id, e.code.value, e)
@@ -521,6 +540,33 @@ class Dcc:
         self._dispatch(request, code, ch.device_id, ch.device_id, device.device_id, message, link)
         return self._response(request, r.ACKNOWLEDGEMENT, note=note)
 
+    def _sub_ghz_service(
+        self, request: r.ServiceRequest, body: dual_band.SubGhzBody
+    ) -> r.ServiceResponse:
+        """6.28-6.32: a DBCH command from the ACB to the target CHF (``dual_band.py``).
+
+        Refused E11 when the CHF's CPL rows are all CHTS v1.0, a single-band hub [U] (no DUIS
+        code is public for "not a dual-band CH")."""
+        rid = request.request_id
+        ch = self._device(rid.target)
+        if ch.device_type is not r.DeviceType.CHF:
+            raise _Rejected(r.INVALID_DEVICE_TYPE_FOR_SRV, "sub-GHz SRVs go to a CHF")
+        versions = {tsat.parse_version(e.smets_chts_version) for e in self._cpl_rows(ch)}
+        if versions and versions <= {(tsat.Spec.CHTS, "1.0")}:
+            raise _Rejected(r.INVALID_DEVICE_TYPE_FOR_SRV, "CHTS v1.0: a single-band CH")
+        if ch.registered_supplier != rid.originator:
+            raise _Rejected(r.NOT_AUTHORISED_FOR_DEVICE, "requester is not the CH's supplier")
+        if ch.status not in _CH_STATUSES_FOR_8_11:
+            raise _Rejected(r.INVALID_DEVICE_STATUS, f"CHF is {ch.status.value}")
+        link = self._link_or_reject(ch.device_id)
+        counter = self.inventory.next_counter(floor=self.acb_counter_floor)
+        code, apdu = dual_band.command(
+            body, self.acb.eui, counter, ch.device_id, rid.originator, rid.counter
+        )
+        message = self.acb.protect(apdu)
+        self._dispatch(request, code, ch.device_id, ch.device_id, ch.device_id, message, link)
+        return self._response(request, r.ACKNOWLEDGEMENT)
+
     def _read_firmware_version(self, request: r.ServiceRequest) -> r.ServiceResponse:
         """11.2: ECS52 to the target ESME, through the CH whose device log holds it."""
         rid = request.request_id
@@ -543,12 +589,17 @@ class Dcc:
     def _device_service(self, request: r.ServiceRequest, body: r.RequestBody) -> r.DccMessage:
         """8.1.1, 8.7.x, 8.8.x, 8.9: validate and plan (``services``); a critical command goes
         back to the Service User as a Pre-Command, any other goes out now."""
+        note = ""
         if isinstance(body, r.JoinServiceCritical | r.JoinServiceNonCritical):
             plan = services.join(self.inventory, self.acb.keystore, request, body)
         elif isinstance(body, r.UnjoinServiceCritical | r.UnjoinServiceNonCritical):
             plan = services.unjoin(self.inventory, request, body)
         elif isinstance(body, r.CommissionDeviceSynchroniseClock):
             plan = services.commission(self.inventory, request, body)
+            # TSAT at commissioning: installation (maintenance once InstalledNotCommissioned)
+            target = self._device(request.request_id.target)
+            maintenance = target.status is SmiStatus.INSTALLED_NOT_COMMISSIONED
+            note = self._check_tsat(self._cpl_rows(target), r.INVALID_DEVICE_STATUS, maintenance)
         elif isinstance(body, r.ReadDeviceLog):
             plan = services.read_device_log(
                 self.inventory, request, self.acb.eui, self.acb_counter_floor
@@ -573,7 +624,7 @@ class Dcc:
             r.SUCCESS.value,
             data,
             accepted=True,
-            note="Pre-Command",
+            note="Pre-Command" + (f"; {note}" if note else ""),
         )
         return r.PreCommand(request.request_id, request.service_reference_variant, now, data)
 
@@ -882,6 +933,10 @@ class Dcc:
         if not accepted or alert_code is None:
             log.warning("alert %s from %s rejected (MAC %s)", code_text, ch_id, verdict.value)
             return []
+        if alert_code in dual_band.SUB_GHZ_ALERTS:  # SRPD 15.5(c): a DCC Alert (DualBandCHAlert)
+            return [
+                dual_band.to_dual_band_alert(apdu, alert_code, recipient or self.acb.eui, now, data)
+            ]
         return [r.DeviceAlert(response_id, alert_code, now, data)]
 
 

@@ -28,6 +28,8 @@ from datetime import datetime
 from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import Verdict
 
+from . import dual_band
+
 MAX_COUNTER = (1 << 64) - 1
 _EUI_DUIS = r"[0-9A-Fa-f]{2}(?:-[0-9A-Fa-f]{2}){7}"
 _REQUEST_ID = re.compile(rf"({_EUI_DUIS}):({_EUI_DUIS}):(0|[1-9][0-9]{{0,19}})")
@@ -95,6 +97,11 @@ class ServiceReferenceVariant(enum.Enum):
     UNJOIN_SERVICE_NON_CRITICAL = "8.8.2"
     READ_DEVICE_LOG = "8.9"
     RESTORE_HAN_DEVICE_LOG = "8.12.1"
+    SET_CHF_SUB_GHZ_CONFIGURATION = "6.28"
+    REQUEST_CHF_SUB_GHZ_CHANNEL_SCAN = "6.29"
+    READ_CHF_SUB_GHZ_CONFIGURATION = "6.30"
+    READ_CHF_SUB_GHZ_CHANNEL = "6.31"
+    READ_CHF_SUB_GHZ_CHANNEL_LOG = "6.32"
 
     @property
     def service_reference(self) -> str:
@@ -398,6 +405,7 @@ RequestBody = (
     | ReadInventory
     | DecommissionDevice
     | UpdateInventory
+    | dual_band.SubGhzBody
 )
 
 _BODY_FOR: dict[ServiceReferenceVariant, type] = {
@@ -416,6 +424,11 @@ _BODY_FOR: dict[ServiceReferenceVariant, type] = {
     ServiceReferenceVariant.UNJOIN_SERVICE_NON_CRITICAL: UnjoinServiceNonCritical,
     ServiceReferenceVariant.READ_DEVICE_LOG: ReadDeviceLog,
     ServiceReferenceVariant.RESTORE_HAN_DEVICE_LOG: RestoreHANDeviceLog,
+    ServiceReferenceVariant.SET_CHF_SUB_GHZ_CONFIGURATION: dual_band.SetCHFSubGHzConfiguration,
+    ServiceReferenceVariant.REQUEST_CHF_SUB_GHZ_CHANNEL_SCAN: dual_band.RequestCHFSubGHzChannelScan,
+    ServiceReferenceVariant.READ_CHF_SUB_GHZ_CONFIGURATION: dual_band.ReadCHFSubGHzConfiguration,
+    ServiceReferenceVariant.READ_CHF_SUB_GHZ_CHANNEL: dual_band.ReadCHFSubGHzChannel,
+    ServiceReferenceVariant.READ_CHF_SUB_GHZ_CHANNEL_LOG: dual_band.ReadCHFSubGHzChannelLog,
 }
 
 
@@ -559,4 +572,4 @@ class DccAlert:
     reason: str = ""
 
 
-DccMessage = ServiceResponse | DeviceAlert | DccAlert | PreCommand
+DccMessage = ServiceResponse | DeviceAlert | DccAlert | PreCommand | dual_band.DualBandCHAlert
