@@ -245,6 +245,8 @@ class Gsme:
         accepted = self.gate.check(data)
         if isinstance(accepted, Rejected):
             return self.gate.rejection_replies(accepted)
+        if (answered := self.gate.update_security_credentials(accepted)) is not None:
+            return answered
         apdu, payload = accepted.apdu, accepted.payload
         value = payload.value if isinstance(payload, Asn1Payload) else None
         if apdu.message_code == MessageCode.GCS28_SET_CLOCK_ON_GSME and isinstance(value, dict):

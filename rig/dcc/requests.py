@@ -94,6 +94,7 @@ class ServiceReferenceVariant(enum.Enum):
     UNJOIN_SERVICE_CRITICAL = "8.8.1"
     UNJOIN_SERVICE_NON_CRITICAL = "8.8.2"
     READ_DEVICE_LOG = "8.9"
+    UPDATE_SECURITY_CREDENTIALS_COS = "6.23"
 
     @property
     def service_reference(self) -> str:
@@ -369,6 +370,13 @@ class UpdateInventory:
             raise ValueError("only DeleteDevice is modelled for 8.4")
 
 
+@dataclass(frozen=True, slots=True)
+class UpdateSecurityCredentialsCoS:
+    """6.23 body: empty [U]. The device is the RequestID's target; the new Supplier
+    certificates are the requester's own, from the DCC's SMKI repository (DUIS carries them in
+    the request; the rig's DCC already holds every Service User's). See ``dcc.py``."""
+
+
 RequestBody = (
     DevicePrenotification
     | CHFInstallSuccessSMWAN
@@ -384,6 +392,7 @@ RequestBody = (
     | ReadInventory
     | DecommissionDevice
     | UpdateInventory
+    | UpdateSecurityCredentialsCoS
 )
 
 _BODY_FOR: dict[ServiceReferenceVariant, type] = {
@@ -401,6 +410,7 @@ _BODY_FOR: dict[ServiceReferenceVariant, type] = {
     ServiceReferenceVariant.UNJOIN_SERVICE_CRITICAL: UnjoinServiceCritical,
     ServiceReferenceVariant.UNJOIN_SERVICE_NON_CRITICAL: UnjoinServiceNonCritical,
     ServiceReferenceVariant.READ_DEVICE_LOG: ReadDeviceLog,
+    ServiceReferenceVariant.UPDATE_SECURITY_CREDENTIALS_COS: UpdateSecurityCredentialsCoS,
 }
 
 
