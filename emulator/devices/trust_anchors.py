@@ -93,8 +93,8 @@ def replace_supplier(keystore: KeyStore, store: StateStore, value: Any) -> Outco
     ):
         return Outcome.REFUSED
     try:
-        ds = x509.load_der_x509_certificate(value["newSupplierDigitalSigningCertificate"])
-        ka = x509.load_der_x509_certificate(value["newSupplierKeyAgreementCertificate"])
+        ds = x509.load_der_x509_certificate(bytes(value["newSupplierDigitalSigningCertificate"]))
+        ka = x509.load_der_x509_certificate(bytes(value["newSupplierKeyAgreementCertificate"]))
     except (KeyError, TypeError, ValueError):
         return Outcome.REFUSED
     eui = organisation_eui(ds)

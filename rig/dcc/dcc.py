@@ -65,8 +65,9 @@ party (``trans_cos``, whose keys the DCC's keystore holds) to put the requester'
 on the device as its Supplier trust anchor: CS02b supplierByTransCoS (0x0107), originated and
 signed by the TransCoS party with its own counter, the requester as supplementary remote party,
 MAC'd by the ACB; no Pre-Command (the DCC signs it, not the Service User) [U]. The device's
-signed response goes to the TransCoS party and on to the requester. Target ESME, GSME, PPMID or
-HCALCS (E11 otherwise [U]), on the HAN (Whitelisted, InstalledNotCommissioned, Commissioned: E5),
+signed response goes to the TransCoS party and on to the requester. Target ESME, GSME, GPF, PPMID
+or HCALCS (E11 otherwise [U]), on the HAN (Whitelisted, InstalledNotCommissioned, Commissioned; a
+GPF also Pending: E5),
 requester registered supplier (E4), its certificates in the DCC's keystore (E5 [U]).
 
 "No SM WAN" (DESIGN.md: the link is absent) follows ``NoWanPolicy``: ``FAIL`` (default) answers
@@ -208,7 +209,14 @@ _DEVICE_STATUSES_FOR_READ = (
     SmiStatus.INSTALLED_NOT_COMMISSIONED,
     SmiStatus.COMMISSIONED,
 )
-_COS_TARGETS = (r.DeviceType.ESME, r.DeviceType.GSME, r.DeviceType.PPMID, r.DeviceType.HCALCS)
+_COS_TARGETS = (
+    r.DeviceType.ESME,
+    r.DeviceType.GSME,
+    r.DeviceType.GPF,
+    r.DeviceType.PPMID,
+    r.DeviceType.HCALCS,
+)
+"""[U] The devices with a Supplier trust anchor (the CHF's anchors are the DCC's roles')."""
 _ON_THE_HAN = (SmiStatus.WHITELISTED, SmiStatus.INSTALLED_NOT_COMMISSIONED, SmiStatus.COMMISSIONED)
 TRANS_COS_COUNTER = "transcos"
 _DEVICE_LOG_CODES = (
@@ -544,8 +552,12 @@ class Dcc:
             )
         if device.registered_supplier != rid.originator:
             raise _Rejected(r.NOT_AUTHORISED_FOR_DEVICE, "requester is not the device's supplier")
-        if device.status not in _ON_THE_HAN or device.ch_id is None:
+        on_the_han = _ON_THE_HAN + (
+            (SmiStatus.PENDING,) if device.device_type is r.DeviceType.GPF else ()
+        )
+        if device.status not in on_the_han:
             raise _Rejected(r.INVALID_DEVICE_STATUS, f"device is {device.status.value}")
+        ch_id = services.ch_of(device)
         keystore = self.acb.keystore
         ds, ka = keystore.certificate(rid.originator, DS), keystore.certificate(rid.originator, KA)
         signer = None if self.trans_cos is None else keystore.private_key(self.trans_cos, DS)
@@ -553,7 +565,7 @@ class Dcc:
             raise _Rejected(
                 r.INVALID_DEVICE_STATUS, "no certificates for the requester or no TransCoS key"
             )
-        link = self._link_or_reject(device.ch_id)
+        link = self._link_or_reject(ch_id)
         code = MessageCode.CS02B_UPDATE_SECURITY_CREDENTIALS_SUPPLIERBYTRANSCOS
         counter = self.inventory.next_counter(TRANS_COS_COUNTER)
         content = encode_asn1(
@@ -572,9 +584,7 @@ class Dcc:
             content,
         )
         message = self.acb.protect(sign_message(apdu, signer))
-        self._dispatch(
-            request, code, device.ch_id, device.device_id, device.device_id, message, link
-        )
+        self._dispatch(request, code, ch_id, device.device_id, device.device_id, message, link)
         return self._response(request, r.ACKNOWLEDGEMENT)
 
     def _cpl_rows(self, device: SmiRecord) -> list[CplEntry]:

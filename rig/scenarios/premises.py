@@ -130,9 +130,7 @@ def premises_keys(
     return PremisesKeys(
         dcc=holding((*acb, *trans_cos), (*every_device, *every_supplier)),
         supplier=stores[suppliers[0]],
-        devices={
-            eui: holding(pair, (*acb, *trans_cos, *supplier)) for eui, pair in issued.items()
-        },
+        devices={eui: holding(pair, (*acb, *trans_cos, *supplier)) for eui, pair in issued.items()},
         credentials=(*acb, *trans_cos, *every_supplier, *every_device),
         suppliers=stores,
     )
