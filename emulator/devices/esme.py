@@ -172,6 +172,8 @@ class Esme:
         accepted = self.gate.check(data)
         if isinstance(accepted, Rejected):
             return self.gate.rejection_replies(accepted)
+        if (answered := self.gate.update_security_credentials(accepted)) is not None:
+            return answered
         if accepted.apdu.message_code in JOIN_USE_CASES:
             return await self._join_use_case(accepted)
         if not isinstance(accepted.payload, AccessRequest):

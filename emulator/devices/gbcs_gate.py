@@ -13,6 +13,10 @@ Digital Signing certificate the device holds (its Supplier's, placed in its trus
 keys were issued): a missing or bad signature is 0x8F3D, a signer the device does not know 0x8F30
 "source does not have authority for command" [U]. The response to a critical command is signed
 with the device's own DS key and not MAC'd; every other response is MAC'd (RTDS 4.5.0).
+
+Change of supplier (``trust_anchors.py``): ``update_security_credentials`` answers CS02b
+supplierByTransCoS for every device, and the Supplier anchor it installed is put back in the
+keystore when the gate is built (power-on).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from ..codec.gbcs import (
     analyse,
     protect,
 )
+from ..codec.gbcs.asn1 import encode_asn1
 from ..codec.gbcs.crypto import sign_message
 from ..codec.gbcs.dlms import (
     AccessRequest,
@@ -55,6 +60,7 @@ from ..codec.gbcs.dlms import (
 from ..codec.gbcs.payload import Payload
 from ..han.clock import Clock
 from ..han.stack.state import StateStore
+from . import trust_anchors
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,7 @@ class GbcsGate:
         self.acb = acb
         self.store = store
         self.rejected: Counter[str] = Counter()
+        trust_anchors.restore(keystore, store)
 
     def check(self, data: bytes) -> Accepted | Rejected:
         try:
@@ -117,6 +124,19 @@ class GbcsGate:
         if analysis.payload_error is not None:
             return self._reject("malformed")
         return Accepted(apdu, analysis.payload)
+
+    def update_security_credentials(self, accepted: Accepted) -> list[bytes] | None:
+        """CS02b supplierByTransCoS (``trust_anchors.py``): the replies; ``None`` for any other
+        command. Signed by anyone but a Transitional CoS party: 0x8F30, nothing changes."""
+        apdu = accepted.apdu
+        if apdu.message_code not in trust_anchors.HANDLED:
+            return None
+        if not trust_anchors.signed_by_transitional_cos(self.keystore, apdu.originator):
+            return self.rejection_replies(self._reject("unknown signer"))
+        value = getattr(accepted.payload, "value", None)
+        outcome = trust_anchors.replace_supplier(self.keystore, self.store, value)
+        content = encode_asn1("SupplierTrustAnchorReplacementResponse", int(outcome))
+        return [self.reply(apdu, content)]
 
     def _reject(self, reason: str) -> Rejected:
         self.rejected[reason] += 1

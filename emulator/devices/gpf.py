@@ -198,6 +198,8 @@ class Gpf:
         accepted = self.gate.check(data)
         if isinstance(accepted, Rejected):
             return self.gate.rejection_replies(accepted)
+        if (answered := self.gate.update_security_credentials(accepted)) is not None:
+            return answered
         apdu, payload = accepted.apdu, accepted.payload
         if apdu.message_code not in HANDLED:
             self.rejected["unsupported use case"] += 1

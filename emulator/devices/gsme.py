@@ -20,6 +20,12 @@ sets its clock to it and answers SetTimeResponse {deviceTime, 0 reliable}, signe
 its clock and answers with status ``DeviceTimeStatus.INVALID`` [U]); the join use cases CS03B
 (GPF), CS03C (PPMID with its KA certificate), CS04AC / CS04B and CS07 through its ``JoinLog``.
 Registers, clock offset, Device Log and the gate's counters live in the state store.
+
+Off a network (never joined yet, or left) the GSME idles: a wake-up whose sends fail with
+``NotJoined`` stops the wake loop until the GSME's own ``Joined`` event. A battery meter with no
+HAN has nothing to report and no hub to pull from, and an install-and-leave premises waits
+months for its WAN (MP121) without a timer per wake-up (about 0.1 ms of work each, so 30 s wake-ups
+would cost a 90-day wait some 30 s of wall time on virtual time).
 """
 
 from __future__ import annotations
@@ -45,7 +51,7 @@ from ..codec.zcl.metering import (
 )
 from ..codec.zcl.time import TIME, from_utc_time
 from ..han.clock import Clock
-from ..han.port import ApsMessage, DeliveryError, HanPort
+from ..han.port import ApsMessage, DeliveryError, HanPort, Joined, NotJoined
 from ..han.stack.state import StateStore
 from .gbcs_gate import GbcsGate, Rejected
 from .gpf import GPF_ENDPOINT, PREPAYMENT
@@ -131,6 +137,8 @@ class Gsme:
         self.rejected = self.gate.rejected
         self.tunnel = TunnelClient(han, clock)
         self.wakes = 0
+        self.off_network = False
+        """The last wake-up found the GSME on no network (``NotJoined``): ``run`` idles."""
         self._tsn = itertools.count(1)
         self._replies: dict[tuple[int, int], asyncio.Future[zcl.ZclFrame]] = {}
 
@@ -148,21 +156,36 @@ class Gsme:
         self.store.save("gsme/registers", asdict(self.registers))
 
     async def run(self) -> None:
-        """Wake every ``wake_period`` for ever (a task of the premises)."""
+        """Wake every ``wake_period`` for ever (a task of the premises); idle while on no
+        network (module docstring)."""
         while True:
             await self.clock.sleep(self.profile.wake_period)
             await self.wake()
+            if self.off_network:
+                await self._until_joined()
+
+    async def _until_joined(self) -> None:
+        """Until the GSME's own ``Joined``. No await lies between the send that found it on no
+        network and the subscription here, so a join cannot slip between them."""
+        async for event in self.han.events():
+            if isinstance(event, Joined) and event.eui64 == self.eui64:
+                self.off_network = False
+                return
 
     async def wake(self) -> int:
         """One wake-up: push the registers, read the flags, fetch and answer what waits.
         Returns how many GBCS messages it fetched; a hub that does not answer ends the wake-up."""
         self.wakes += 1
+        self.off_network = False
         try:
             if self.registers != self._mirrored:  # the battery's sake: only what changed
                 await self.push_registers()
             if FunctionalNotificationFlags.TUNNEL_MESSAGE_PENDING not in await self.read_flags():
                 return 0
             return await self.pull()
+        except NotJoined:
+            self.off_network = True
+            return 0
         except (DeliveryError, TimeoutError):
             return 0
 
@@ -222,6 +245,8 @@ class Gsme:
         accepted = self.gate.check(data)
         if isinstance(accepted, Rejected):
             return self.gate.rejection_replies(accepted)
+        if (answered := self.gate.update_security_credentials(accepted)) is not None:
+            return answered
         apdu, payload = accepted.apdu, accepted.payload
         value = payload.value if isinstance(payload, Asn1Payload) else None
         if apdu.message_code == MessageCode.GCS28_SET_CLOCK_ON_GSME and isinstance(value, dict):

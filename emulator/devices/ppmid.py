@@ -113,6 +113,8 @@ class Ppmid:
         accepted = self.gate.check(data)
         if isinstance(accepted, Rejected):
             return self.gate.rejection_replies(accepted)
+        if (answered := self.gate.update_security_credentials(accepted)) is not None:
+            return answered
         command = accepted.apdu
         if command.message_code in JOIN_USE_CASES:
             content, partner = self.join_log.command(

@@ -120,6 +120,11 @@ class DeliveryError(Exception):
     """A send that was not acknowledged after every retry, or could not be addressed."""
 
 
+class NotJoined(DeliveryError):
+    """A send from a device that is on no network: nothing will change until it joins (its own
+    ``Joined`` event), so a device may idle until then instead of retrying on a timer."""
+
+
 class HanPort(Protocol):
     """What a device actor may do on its HAN."""
 

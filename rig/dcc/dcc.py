@@ -50,10 +50,34 @@ public); nothing in the SMI changes. Warned: the request succeeds, the warning g
 (WARNING) and to the response's journal note ("TSAT warning: ..."); no DCC alert, as no DUIS
 alert code for it is known [U]. A model with several CPL rows (dual mode) takes the best verdict.
 
+Install and leave (``wan_coverage.py``, MP121): a successful 8.14.2 takes the CH's SM WAN away
+and opens a coverage case (reactive or proactive, from the coverage database); when the case is
+due the DCC restores the WAN (``restore_wan``: ``attach_link``, listeners in ``link_listeners``
+told, ``wan_restored(ch)`` set). Meanwhile DCC-only SRVs work as ever.
+
+Change of supply (``change_of_supply``): DUIS takes the Registered Supplier from the
+registration data the Registration Data Provider sends the DCC, not from a Service Request; the
+rig's stand-in for that feed is this method. It moves the SMI's registered supplier of the named
+devices (E4 follows it at once: the losing supplier is refused, the gaining one served) and opens
+the gaining supplier's supply period in the install-code custody ledger (``custody.py``) for
+devices the ledger knows.
+
+6.23 Update Security Credentials (CoS): the registered supplier asks the DCC's Transitional CoS
+party (``trans_cos``, whose keys the DCC's keystore holds) to put the requester's certificates
+on the device as its Supplier trust anchor: CS02b supplierByTransCoS (0x0107), originated and
+signed by the TransCoS party with its own counter, the requester as supplementary remote party,
+MAC'd by the ACB; no Pre-Command (the DCC signs it, not the Service User) [U]. The device's
+signed response goes to the TransCoS party and on to the requester. Target ESME, GSME, GPF, PPMID
+or HCALCS (E11 otherwise [U]), on the HAN (Whitelisted, InstalledNotCommissioned, Commissioned; a
+GPF also Pending: E5),
+requester registered supplier (E4), its certificates in the DCC's keystore (E5 [U]).
+
 "No SM WAN" (DESIGN.md: the link is absent) follows ``NoWanPolicy``: ``FAIL`` (default) answers
 E20 "unable to communicate with device" at once; ``HOLD`` acknowledges (I99) and sends the command
 when a link to that CH is attached. [U] which of the two DUIS wants for a CH without WAN; both
-are kept as a named setting.
+are kept as a named setting. The install-and-leave scenario uses ``FAIL``: the DCC stores no
+command for months; the Supplier resubmits once the WAN is back, and nothing it sent is lost from
+the journal (E20 is journalled with the request, the SMI unchanged).
 """
 
 from __future__ import annotations
@@ -64,34 +88,43 @@ import dataclasses
 import enum
 import hashlib
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass
 from datetime import UTC, datetime
 from types import TracebackType
+
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import (
     CRA,
     CRITICAL_COMMANDS,
+    DS,
+    KA,
     Asn1Payload,
     GbcsDecodeError,
     GeneralCiphering,
     GeneralSigning,
     KeyStore,
     MessageCode,
+    OtherInformation,
     Verdict,
     decode_message,
     decode_payload,
     signature_verdict,
 )
-from emulator.codec.gbcs.asn1 import decode_asn1
+from emulator.codec.gbcs.asn1 import decode_asn1, encode_asn1
+from emulator.codec.gbcs.crypto import sign_message
 from emulator.codec.gbcs.dlms import AccessResponse, DataAccessResult, DataNotification, decode_dlms
 from emulator.han.clock import Clock
 
 from . import dual_band, services, tsat
 from . import requests as r
 from .acb import HAN_DEVICE_TYPE, RTDS_ACB, AccessControlBroker
+from .custody import Custody
 from .inventory import CplEntry, Inventory, SmetsVersion, SmiRecord, SmiStatus, TransitionError
 from .services import Plan
+from .wan_coverage import CoverageCase, WanCoverage
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +195,10 @@ _ALLOWED_CV: dict[r.ServiceReferenceVariant, tuple[r.CommandVariant, ...]] = {
     ),
     r.ServiceReferenceVariant.READ_DEVICE_LOG: (r.CommandVariant.NON_CRITICAL_SR_TO_DEVICE,),
     r.ServiceReferenceVariant.RESTORE_HAN_DEVICE_LOG: (r.CommandVariant.NON_CRITICAL_SR_TO_DEVICE,),
+    # [U] the DCC's TransCoS party signs the command: no Pre-Command round
+    r.ServiceReferenceVariant.UPDATE_SECURITY_CREDENTIALS_COS: (
+        r.CommandVariant.NON_CRITICAL_SR_TO_DEVICE,
+    ),
     r.ServiceReferenceVariant.READ_INVENTORY: (r.CommandVariant.DCC_ONLY,),
     r.ServiceReferenceVariant.DECOMMISSION_DEVICE: (r.CommandVariant.DCC_ONLY,),
     r.ServiceReferenceVariant.UPDATE_INVENTORY: (r.CommandVariant.DCC_ONLY,),
@@ -191,6 +228,16 @@ _DEVICE_STATUSES_FOR_READ = (
     SmiStatus.INSTALLED_NOT_COMMISSIONED,
     SmiStatus.COMMISSIONED,
 )
+_COS_TARGETS = (
+    r.DeviceType.ESME,
+    r.DeviceType.GSME,
+    r.DeviceType.GPF,
+    r.DeviceType.PPMID,
+    r.DeviceType.HCALCS,
+)
+"""[U] The devices with a Supplier trust anchor (the CHF's anchors are the DCC's roles')."""
+_ON_THE_HAN = (SmiStatus.WHITELISTED, SmiStatus.INSTALLED_NOT_COMMISSIONED, SmiStatus.COMMISSIONED)
+TRANS_COS_COUNTER = "transcos"
 _DEVICE_LOG_CODES = (
     MessageCode.CCS01_ADD_DEVICE_TO_CHF_DEVICE_LOG,
     MessageCode.CCS02_REMOVE_DEVICE_FROM_CHF_DEVICE_LOG,
@@ -233,6 +280,9 @@ class Dcc:
         acb_counter_floor: int = 0,
         response_timeout: float | None = DEFAULT_RESPONSE_TIMEOUT,
         tsat_unlisted: tsat.Unlisted = tsat.Unlisted.WARN,
+        coverage: WanCoverage | None = None,
+        trans_cos: Eui64 | None = None,
+        custody: Custody | None = None,
     ) -> None:
         self.inventory = inventory
         self.acb = AccessControlBroker(keystore, acb)
@@ -241,6 +291,12 @@ class Dcc:
         self.acb_counter_floor = acb_counter_floor
         self.response_timeout = response_timeout
         self.tsat_unlisted = tsat_unlisted
+        self.coverage = coverage or WanCoverage()
+        self.trans_cos = None if trans_cos is None else Eui64(trans_cos)
+        self.custody = custody
+        self.link_listeners: list[Callable[[WanLink], object]] = []
+        """Called with each new ``WanLink`` (the premises start its relay)."""
+        self._restored: dict[int, asyncio.Event] = {}
         self._timers: dict[tuple[int, int], asyncio.TimerHandle] = {}
         self._links: dict[int, WanLink] = {}
         self._held: dict[int, list[tuple[int, int]]] = {}
@@ -295,6 +351,8 @@ class Dcc:
         if link is None:
             link = self._links[key] = WanLink(Eui64(ch_id))
             self._start_pump(link)
+            for listener in self.link_listeners:
+                listener(link)
         for pending_key in self._held.pop(key, []):
             self._send(link, pending_key)
         return link
@@ -308,6 +366,50 @@ class Dcc:
 
     def link(self, ch_id: Eui64) -> WanLink | None:
         return self._links.get(int(ch_id))
+
+    # ---- install and leave, change of supply --------------------------------------------------
+
+    def _restored_event(self, ch_id: Eui64) -> asyncio.Event:
+        return self._restored.setdefault(int(ch_id), asyncio.Event())
+
+    async def wan_restored(self, ch_id: Eui64) -> CoverageCase | None:
+        """Until the DCC restores ``ch_id``'s SM WAN; its closed case (``None``: it had none)."""
+        await self._restored_event(ch_id).wait()
+        return self.coverage.case(ch_id)
+
+    def restore_wan(self, ch_id: Eui64) -> WanLink:
+        """The DCC has fixed the coverage: the CH's SM WAN is back and its case closes."""
+        case = self.coverage.close(ch_id, self._now())
+        link = self.attach_link(ch_id)
+        if case is not None:
+            log.info("SM WAN to %s restored (%s case)", Eui64(ch_id), case.kind.value)
+        self._restored_event(ch_id).set()
+        return link
+
+    def _schedule_restore(self, case: CoverageCase) -> None:
+        delay = max(0.0, (case.due_at - self._now()).total_seconds())
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # not running: the caller restores by hand
+        # a clock without timers (a date-only test clock) leaves restoring to the caller
+        later = loop.call_later if self.clock is None else getattr(self.clock, "call_later", None)
+        if later is not None:
+            later(delay, lambda: self.restore_wan(case.ch_id))
+
+    def change_of_supply(self, new_supplier: Eui64, devices: Sequence[Eui64]) -> None:
+        """The registration data say ``new_supplier`` now supplies ``devices`` (module
+        docstring); devices not in the SMI are refused (``TransitionError``), nothing moved."""
+        new_supplier = Eui64(new_supplier)
+        for device_id in devices:
+            if self.inventory.smi(device_id) is None:
+                raise TransitionError(f"change of supply: {Eui64(device_id)} is not in the SMI")
+        now = self._now()
+        for device_id in devices:
+            self.inventory.set_registered_supplier(device_id, new_supplier)
+            if self.custody is not None and self.custody.supply_periods(device_id):
+                self.custody.change_of_supply(device_id, new_supplier, now)
+        log.info("change of supply to %s: %s", new_supplier, ", ".join(map(str, devices)))
 
     # ---- output -------------------------------------------------------------------------------
 
@@ -398,6 +500,8 @@ class Dcc:
                 return [self._inventory_service(request, body)]
             if isinstance(body, dual_band.SubGhzBody):
                 return [self._sub_ghz_service(request, body)]
+            if isinstance(body, r.UpdateSecurityCredentialsCoS):
+                return [self._update_security_credentials_cos(request)]
             return [self._device_service(request, body)]
         except _Rejected as e:
             log.info("%s rejected: %s %s", request.request_id, e.code.value, e)
@@ -453,7 +557,57 @@ class Dcc:
                 self.inventory.ch_install_no_sm_wan(body.device_id)
         except TransitionError as e:
             raise _Rejected(r.INVALID_DEVICE_STATUS, str(e)) from None
+        if isinstance(body, r.CHFInstallSuccessNoSMWAN):
+            self.detach_link(body.device_id)
+            case = self.coverage.open(body.device_id, self._now())
+            self._schedule_restore(case)
+            note = " ".join(filter(None, (note, f"{case.kind.value} install and leave")))
         return self._response(request, r.SUCCESS, note=note)
+
+    def _update_security_credentials_cos(self, request: r.ServiceRequest) -> r.ServiceResponse:
+        """6.23: CS02b supplierByTransCoS from the TransCoS party (module docstring)."""
+        rid = request.request_id
+        device = self._device(rid.target)
+        if device.device_type not in _COS_TARGETS:
+            raise _Rejected(
+                r.INVALID_DEVICE_TYPE_FOR_SRV, "6.23 is for a device with a Supplier anchor"
+            )
+        if device.registered_supplier != rid.originator:
+            raise _Rejected(r.NOT_AUTHORISED_FOR_DEVICE, "requester is not the device's supplier")
+        on_the_han = _ON_THE_HAN + (
+            (SmiStatus.PENDING,) if device.device_type is r.DeviceType.GPF else ()
+        )
+        if device.status not in on_the_han:
+            raise _Rejected(r.INVALID_DEVICE_STATUS, f"device is {device.status.value}")
+        ch_id = services.ch_of(device)
+        keystore = self.acb.keystore
+        ds, ka = keystore.certificate(rid.originator, DS), keystore.certificate(rid.originator, KA)
+        signer = None if self.trans_cos is None else keystore.private_key(self.trans_cos, DS)
+        if ds is None or ka is None or signer is None or self.trans_cos is None:
+            raise _Rejected(
+                r.INVALID_DEVICE_STATUS, "no certificates for the requester or no TransCoS key"
+            )
+        link = self._link_or_reject(ch_id)
+        code = MessageCode.CS02B_UPDATE_SECURITY_CREDENTIALS_SUPPLIERBYTRANSCOS
+        counter = self.inventory.next_counter(TRANS_COS_COUNTER)
+        content = encode_asn1(
+            "SupplierTrustAnchorReplacement",
+            {
+                "newSupplierDigitalSigningCertificate": ds.public_bytes(Encoding.DER),
+                "newSupplierKeyAgreementCertificate": ka.public_bytes(Encoding.DER),
+            },
+        )
+        apdu = GeneralSigning(
+            CRA.COMMAND,
+            counter,
+            self.trans_cos,
+            device.device_id,
+            OtherInformation(int(code), rid.originator, rid.counter),
+            content,
+        )
+        message = self.acb.protect(sign_message(apdu, signer))
+        self._dispatch(request, code, ch_id, device.device_id, device.device_id, message, link)
+        return self._response(request, r.ACKNOWLEDGEMENT)
 
     def _cpl_rows(self, device: SmiRecord) -> list[CplEntry]:
         return self.inventory.cpl_entries(
@@ -815,7 +969,7 @@ class Dcc:
         if pending is None or apdu.message_code != pending.message_code:
             return self._reject(data, "response to no outstanding command")
         request = pending.request
-        if apdu.recipient not in (self.acb.eui, request.request_id.originator):
+        if apdu.recipient not in (self.acb.eui, request.request_id.originator, self.trans_cos):
             return self._reject(data, f"addressed to {apdu.recipient}, not the ACB or requester")
         signed = isinstance(message, GeneralSigning)
         if signed != (pending.message_code in CRITICAL_COMMANDS):

@@ -362,6 +362,12 @@ class Inventory:
         )
         return self._require(device_id)
 
+    def set_registered_supplier(self, device_id: Eui64, supplier: Eui64) -> SmiRecord:
+        """Change of supply: the registration data name ``supplier`` (any status) [U]."""
+        self._require(device_id)
+        self._set(device_id, registered_supplier=Eui64(supplier).hex)
+        return self._require(device_id)
+
     def ch_install_success(self, ch_id: Eui64) -> SmiRecord:
         """8.14.1: CHF -> Commissioned."""
         record = self._require(ch_id)

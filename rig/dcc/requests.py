@@ -102,6 +102,7 @@ class ServiceReferenceVariant(enum.Enum):
     READ_CHF_SUB_GHZ_CONFIGURATION = "6.30"
     READ_CHF_SUB_GHZ_CHANNEL = "6.31"
     READ_CHF_SUB_GHZ_CHANNEL_LOG = "6.32"
+    UPDATE_SECURITY_CREDENTIALS_COS = "6.23"
 
     @property
     def service_reference(self) -> str:
@@ -389,6 +390,13 @@ class UpdateInventory:
             raise ValueError("only DeleteDevice is modelled for 8.4")
 
 
+@dataclass(frozen=True, slots=True)
+class UpdateSecurityCredentialsCoS:
+    """6.23 body: empty [U]. The device is the RequestID's target; the new Supplier
+    certificates are the requester's own, from the DCC's SMKI repository (DUIS carries them in
+    the request; the rig's DCC already holds every Service User's). See ``dcc.py``."""
+
+
 RequestBody = (
     DevicePrenotification
     | CHFInstallSuccessSMWAN
@@ -406,6 +414,7 @@ RequestBody = (
     | DecommissionDevice
     | UpdateInventory
     | dual_band.SubGhzBody
+    | UpdateSecurityCredentialsCoS
 )
 
 _BODY_FOR: dict[ServiceReferenceVariant, type] = {
@@ -429,6 +438,7 @@ _BODY_FOR: dict[ServiceReferenceVariant, type] = {
     ServiceReferenceVariant.READ_CHF_SUB_GHZ_CONFIGURATION: dual_band.ReadCHFSubGHzConfiguration,
     ServiceReferenceVariant.READ_CHF_SUB_GHZ_CHANNEL: dual_band.ReadCHFSubGHzChannel,
     ServiceReferenceVariant.READ_CHF_SUB_GHZ_CHANNEL_LOG: dual_band.ReadCHFSubGHzChannelLog,
+    ServiceReferenceVariant.UPDATE_SECURITY_CREDENTIALS_COS: UpdateSecurityCredentialsCoS,
 }
 
 

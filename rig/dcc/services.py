@@ -145,7 +145,7 @@ def _status(record: SmiRecord, allowed: tuple[SmiStatus, ...]) -> None:
         raise Rejected(r.INVALID_DEVICE_STATUS, f"{record.device_id} is {record.status.value}")
 
 
-def _ch_of(record: SmiRecord) -> Eui64:
+def ch_of(record: SmiRecord) -> Eui64:
     """The CH whose WAN carries commands to ``record`` (a GPF: its own CH [U])."""
     if record.ch_id is not None:
         return record.ch_id
@@ -175,7 +175,7 @@ def supplier_command(
 
 def _plan(code: MessageCode, rid: r.RequestId, target: SmiRecord, content: bytes) -> Plan:
     apdu = supplier_command(code, rid, target.device_id, content)
-    return Plan(code, _ch_of(target), target.device_id, target.device_id, apdu)
+    return Plan(code, ch_of(target), target.device_id, target.device_id, apdu)
 
 
 def join(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import KeyStore, MemoryKeyStore, decode_message
@@ -34,6 +34,7 @@ from emulator.han.virtual import VirtualHan
 from emulator.pki.smki import Credential, RemotePartyRole, TestSmki, memory_store
 from rig.dcc import (
     AddDeviceToCHFWhitelist,
+    CHFInstallSuccessNoSMWAN,
     CHFInstallSuccessSMWAN,
     CplEntry,
     Dcc,
@@ -55,6 +56,9 @@ from .han_join import ESME, GSME, HUB, Member, Node, make_nodes, watch
 
 ACB = Eui64("90-B3-D5-1F-30-00-00-02")
 SUPPLIER = Eui64("90-B3-D5-1F-30-01-00-00")
+TRANS_COS = Eui64("90-B3-D5-1F-30-00-00-05")
+"""[I] The DCC's Transitional Change of Supplier party (test EUI next to the ACB's): signs
+CS02b supplierByTransCoS (SRV 6.23); every device holds its certificates as a trust anchor."""
 PPMID = Member("PPMID", Eui64("00-DB-12-34-56-78-90-A4"), Role.ROUTER)
 """[I] A mains-powered PPMID, routing like the ESME (some are end devices)."""
 GPF = Eui64("00-DB-12-34-56-78-90-A3")
@@ -81,14 +85,17 @@ SMI_DEVICES = (HUB.eui64, GPF, ESME.eui64, GSME.eui64, PPMID.eui64)
 @dataclass(frozen=True)
 class PremisesKeys:
     """Test SMKI keys, each party holding its own pairs and the certificates it checks: the DCC
-    (ACB) and the Supplier hold every device's and each other's, each device (``devices``, by
-    EUI-64) the ACB's and the Supplier's. ``credentials`` are all of them, for a run's
-    ``keystore/`` when revealed."""
+    (ACB, TransCoS party) and each supplier hold every device's and the DCC's, the DCC every
+    supplier's; each device (``devices``, by EUI-64) the ACB's, the TransCoS party's and the
+    first (installing) supplier's. ``supplier`` is the first supplier's store, ``suppliers``
+    every supplier's by EUI-64. ``credentials`` are all of them, for a run's ``keystore/`` when
+    revealed."""
 
     dcc: MemoryKeyStore
     supplier: MemoryKeyStore
     devices: dict[Eui64, MemoryKeyStore]
     credentials: tuple[Credential, ...]
+    suppliers: dict[Eui64, MemoryKeyStore] = field(default_factory=dict)
 
     @property
     def hub(self) -> MemoryKeyStore:
@@ -99,11 +106,17 @@ class PremisesKeys:
         return self.devices[ESME.eui64]
 
 
-def premises_keys(seed: str, devices: Sequence[Eui64] = SMI_DEVICES) -> PremisesKeys:
-    """Keys for the ACB, the Supplier and ``devices`` (each device's KA and DS pairs)."""
+def premises_keys(
+    seed: str, devices: Sequence[Eui64] = SMI_DEVICES, suppliers: Sequence[Eui64] = (SUPPLIER,)
+) -> PremisesKeys:
+    """Keys for the ACB, the TransCoS party, ``suppliers`` (the first installs the devices) and
+    ``devices`` (each device's KA and DS pairs)."""
     smki = TestSmki(seed=seed)
     acb = smki.issue_organisation_pair(ACB, RemotePartyRole.ACCESS_CONTROL_BROKER)
-    supplier = smki.issue_organisation_pair(SUPPLIER, RemotePartyRole.SUPPLIER)
+    trans_cos = smki.issue_organisation_pair(TRANS_COS, RemotePartyRole.TRANSITIONAL_COS)
+    pairs = {s: smki.issue_organisation_pair(s, RemotePartyRole.SUPPLIER) for s in suppliers}
+    supplier = pairs[suppliers[0]]
+    every_supplier = [c for pair in pairs.values() for c in pair]
     issued = {eui: smki.issue_device_pair(eui) for eui in devices}
     every_device = [c for pair in issued.values() for c in pair]
 
@@ -113,11 +126,13 @@ def premises_keys(seed: str, devices: Sequence[Eui64] = SMI_DEVICES) -> Premises
             store.put_certificate(c.eui, c.usage, c.certificate)
         return store
 
+    stores = {s: holding(pair, (*every_device, *acb, *trans_cos)) for s, pair in pairs.items()}
     return PremisesKeys(
-        dcc=holding(acb, (*every_device, *supplier)),
-        supplier=holding(supplier, (*every_device, *acb)),
-        devices={eui: holding(pair, (*acb, *supplier)) for eui, pair in issued.items()},
-        credentials=(*acb, *supplier, *every_device),
+        dcc=holding((*acb, *trans_cos), (*every_device, *every_supplier)),
+        supplier=stores[suppliers[0]],
+        devices={eui: holding(pair, (*acb, *trans_cos, *supplier)) for eui, pair in issued.items()},
+        credentials=(*acb, *trans_cos, *every_supplier, *every_device),
+        suppliers=stores,
     )
 
 
@@ -195,7 +210,7 @@ async def wire_premises(
         stack.callback(inventory.close)
         for cpl_entry in CPL.values():
             inventory.add_cpl_entry(cpl_entry)
-        dcc = Dcc(inventory, keys.dcc, acb=ACB, clock=clock)
+        dcc = Dcc(inventory, keys.dcc, acb=ACB, clock=clock, trans_cos=TRANS_COS)
         han = VirtualHan(clock, seed=run.seed, capture_dir=run.out)
         stack.push_async_callback(han.stop)
         nodes = make_nodes(han, clock, run.seed, members)
@@ -247,8 +262,17 @@ async def wire_premises(
             tasks += [loop.create_task(node.serve()), loop.create_task(watch(run, node, members))]
         if gsme is not None:
             tasks.append(loop.create_task(gsme.run()))
+        relays: list[asyncio.Task[None]] = []
+
+        def start_relay(new: WanLink) -> None:
+            """A relay per SM WAN link: the one before it is gone (8.14.2 took it away)."""
+            for old in relays:
+                old.cancel()
+            relays[:] = [loop.create_task(relay(run, new, hub))]
+            tasks.extend(relays)
+
+        dcc.link_listeners.append(start_relay)
         link = dcc.attach_link(HUB.eui64)
-        tasks.append(loop.create_task(relay(run, link, hub)))
         await clock.sleep(0)  # the watchers subscribe before anything happens
         yield Wired(dcc, hub, han, nodes, link, esme, gsme, ppmid)
 
@@ -280,6 +304,11 @@ class Supplier(SupplierRole):
         """SRV 8.14.1: the hub is installed with SM WAN."""
         srv = ServiceReferenceVariant.CH_STATUS_UPDATE_INSTALL_SUCCESS
         return (await self.submit(ACB, srv, CHFInstallSuccessSMWAN(HUB.eui64))).response_code
+
+    async def hub_installed_no_wan(self) -> ResponseCode:
+        """SRV 8.14.2: the hub is installed, with no SM WAN (install and leave)."""
+        srv = ServiceReferenceVariant.CH_STATUS_UPDATE_INSTALL_NO_SM_WAN
+        return (await self.submit(ACB, srv, CHFInstallSuccessNoSMWAN(HUB.eui64))).response_code
 
     async def set_up(self, devices: Sequence[Eui64] = SMI_DEVICES) -> None:
         """12.2 for each of ``devices``, then 8.14.1: every answer I0."""

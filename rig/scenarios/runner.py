@@ -36,6 +36,9 @@ STALE = (
     "dcc.sqlite",
     "dcc.sqlite-wal",
     "dcc.sqlite-shm",
+    "custody.sqlite",
+    "custody.sqlite-wal",
+    "custody.sqlite-shm",
 )
 """Artefacts an earlier run may have left in the directory: removed, so that the directory
 describes this run alone (above all: no keys from a ``--reveal-keys`` run survive one without)."""

@@ -383,3 +383,26 @@ async def test_a_hub_power_cycle_loses_no_queued_command(tmp_path: Path) -> None
     assert p.hub.mailbox.pending(GSME) == 0
     assert FunctionalNotificationFlags.TUNNEL_MESSAGE_PENDING not in p.gpf.mirror.flags
     await p.stop()
+
+
+async def test_a_gsme_on_no_network_idles_until_it_joins(tmp_path: Path) -> None:
+    """Install and leave (MP121): months without a HAN cost one wake-up, not one per period;
+    once the GSME joins it wakes on its period again."""
+    clock = VirtualClock()
+    han = VirtualHan(clock, seed=5)
+    han.coordinator(CHF)
+    gsme_stack = han.node(GSME, Role.END_DEVICE, poll_period=POLL_PERIOD)
+    await han.start()
+    store = SqliteStateStore(tmp_path / "gsme.sqlite")
+    gsme = Gsme(gsme_stack, store, keys().gsme, ACB, clock, CHF, GsmeProfile(WAKE_PERIOD))
+    task = asyncio.get_running_loop().create_task(gsme.run())
+    try:
+        await clock.sleep(90 * 86400)
+        assert (gsme.wakes, gsme.off_network) == (1, True)
+        await han.admit_and_join(gsme_stack, INSTALL_CODE)
+        await clock.sleep(WAKE_PERIOD + 1)  # no hub application here: the wake-up's read waits
+        assert (gsme.wakes, gsme.off_network) == (2, False)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await han.stop()

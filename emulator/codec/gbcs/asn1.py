@@ -95,6 +95,14 @@ SetTimeResponse ::= SEQUENCE {
     deviceTimeStatus INTEGER
 }
 
+-- [U] CS02b supplierByTransCoS (0x0107), our minimal shape: GBCS's own payload (a replacement
+-- list with certificate-chain checks) is not in our sources; see emulator/devices/trust_anchors.py
+SupplierTrustAnchorReplacement ::= SEQUENCE {
+    newSupplierDigitalSigningCertificate ANY,
+    newSupplierKeyAgreementCertificate ANY
+}
+SupplierTrustAnchorReplacementResponse ::= INTEGER
+
 GpfDeviceLogRestoreCommand ::= SEQUENCE {
     deviceLogEntries SEQUENCE OF DeviceLogEntry
 }
@@ -204,6 +212,8 @@ ASN1_PAYLOAD_TYPES: dict[tuple[int, CRA], str] = {
     (0x0128, CRA.ALERT): "FirmwareTransferAlert",  # CCS08
     (0x007F, CRA.COMMAND): "SetTimeCommand",  # GCS28
     (0x007F, CRA.RESPONSE): "SetTimeResponse",
+    (0x0107, CRA.COMMAND): "SupplierTrustAnchorReplacement",  # CS02b supplierByTransCoS [U]
+    (0x0107, CRA.RESPONSE): "SupplierTrustAnchorReplacementResponse",
     (0x008C, CRA.COMMAND): "GpfDeviceLogRestoreCommand",  # GCS59
     (0x008C, CRA.RESPONSE): "GpfDeviceLogRestoreResponse",
     (0x00B2, CRA.ALERT): "GpfDeviceLogBackupAlert",  # GCS62

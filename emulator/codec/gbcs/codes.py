@@ -265,6 +265,7 @@ CRITICAL_COMMANDS = frozenset(
         MessageCode.CS06_ACTIVATE_FIRMWARE,
         MessageCode.ECS70_SET_CLOCK_ON_ESME,
         MessageCode.GCS28_SET_CLOCK_ON_GSME,
+        MessageCode.CS02B_UPDATE_SECURITY_CREDENTIALS_SUPPLIERBYTRANSCOS,
     }
 )
 """The critical commands the rig sends: the Supplier signs them as Pre-Commands, the device

@@ -64,3 +64,11 @@ class MemoryKeyStore:
 
     def put_private_key(self, eui: Eui64, usage: KeyUsage, key: ec.EllipticCurvePrivateKey) -> None:
         self._keys[(int(eui), usage)] = key
+
+    def remove_certificate(self, eui: Eui64, usage: KeyUsage) -> None:
+        """Forget a party's certificate (a trust anchor replaced); absent is fine."""
+        self._certs.pop((int(eui), usage), None)
+
+    def certificates(self) -> list[tuple[Eui64, KeyUsage, x509.Certificate]]:
+        """Every certificate held, by party and usage."""
+        return [(Eui64(eui), usage, cert) for (eui, usage), cert in self._certs.items()]

@@ -46,6 +46,7 @@ from ..port import (
     KeyEstablished,
     Left,
     LinkStatus,
+    NotJoined,
 )
 from ..radio import PhyParameters
 from .mac import MacService
@@ -1102,7 +1103,7 @@ class EmulatedStack:
         ack: bool = True,
     ) -> None:
         if not self.joined:
-            raise DeliveryError("not joined to a network")
+            raise NotJoined("not joined to a network")
         if isinstance(destination, Eui64):
             dst = self._short_of.get(destination)
             if dst is None:
