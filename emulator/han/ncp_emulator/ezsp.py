@@ -78,6 +78,7 @@ class EzspSchema:
     ) -> bytes:
         """A response (or callback) ``name`` with ``fields`` named as bellows names them."""
         frame_id, _tx, rx = self.commands[name]
+        body: bytes
         if isinstance(rx, dict):
             body = t.serialize_dict((), fields, rx)
         else:

@@ -362,9 +362,7 @@ class EzspNcp:
     def callback(self, name: str, **fields: Any) -> None:
         """An asynchronous callback, numbered with the last command's sequence (as the firmware
         does), so a host never mistakes it for the answer it is waiting for."""
-        frame = self.schema.encode(
-            name, self._last_sequence, fields, legacy=False, callback=True
-        )
+        frame = self.schema.encode(name, self._last_sequence, fields, legacy=False, callback=True)
         self._send(frame)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
@@ -520,9 +518,7 @@ class EzspNcp:
             self._save_tokens(network=network)
         return {"status": t.EmberStatus.SUCCESS}
 
-    async def _cmd_setManufacturerCode(
-        self, p: dict[str, Any], after: list[Any]
-    ) -> dict[str, Any]:
+    async def _cmd_setManufacturerCode(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
         return {}
 
     async def _cmd_readCounters(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
@@ -533,9 +529,7 @@ class EzspNcp:
     ) -> dict[str, Any]:
         return {"values": [0] * len(t.EmberCounterType.__members__)}
 
-    async def _cmd_gpSinkTableClearAll(
-        self, p: dict[str, Any], after: list[Any]
-    ) -> dict[str, Any]:
+    async def _cmd_gpSinkTableClearAll(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
         return {}
 
     async def _cmd_getMulticastTableEntry(
@@ -619,9 +613,7 @@ class EzspNcp:
         self.store.save("ncp", doc)
         self.store.save("stack", {})
 
-    async def _cmd_tokenFactoryReset(
-        self, p: dict[str, Any], after: list[Any]
-    ) -> dict[str, Any]:
+    async def _cmd_tokenFactoryReset(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
         await self._stop_node()
         self.store.save("ncp", {})
         self.store.save("stack", {})
@@ -648,9 +640,7 @@ class EzspNcp:
                 "parameters": params,
             }
         params = params.replace(
-            extendedPanId=t.ExtendedPanId.deserialize(
-                Eui64(network["extended_pan_id"]).air()
-            )[0],
+            extendedPanId=t.ExtendedPanId.deserialize(Eui64(network["extended_pan_id"]).air())[0],
             panId=network["pan_id"],
             radioTxPower=network["tx_power"] & 0xFF,
             radioChannel=network["channel"],
@@ -729,9 +719,7 @@ class EzspNcp:
             return {"key": t.KeyData(b"\x00" * 16), "status": t.sl_Status.NOT_FOUND}
         return {"key": t.KeyData(key), "status": t.sl_Status.OK}
 
-    async def _cmd_getNetworkKeyInfo(
-        self, p: dict[str, Any], after: list[Any]
-    ) -> dict[str, Any]:
+    async def _cmd_getNetworkKeyInfo(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
         key = self._network_key()
         info = t.SecurityManagerNetworkKeyInfo(
             network_key_set=key is not None,
@@ -741,6 +729,54 @@ class EzspNcp:
             network_key_frame_counter=int(self.store.load("nwk/out") or 0),
         )
         return {"status": t.sl_Status.OK, "network_key_info": info}
+
+    def _key_struct(self, kind: t.EmberKeyType, key: bytes, partner: Eui64, seq: int = 0) -> Any:
+        return t.EmberKeyStruct(
+            bitmask=t.EmberKeyStructBitmask.KEY_HAS_SEQUENCE_NUMBER
+            | t.EmberKeyStructBitmask.KEY_HAS_OUTGOING_FRAME_COUNTER
+            | t.EmberKeyStructBitmask.KEY_HAS_PARTNER_EUI64,
+            type=kind,
+            key=t.KeyData(key),
+            outgoingFrameCounter=0,
+            incomingFrameCounter=0,
+            sequenceNumber=seq,
+            partnerEUI64=_ezsp_eui(partner),
+        )
+
+    async def _cmd_getKey(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
+        """EZSP v8's way to read the network and Trust Centre link keys."""
+        kind = p["keyType"]
+        key: bytes | None = None
+        if kind == t.EmberKeyType.CURRENT_NETWORK_KEY:
+            key = self._network_key()
+        elif kind == t.EmberKeyType.TRUST_CENTER_LINK_KEY:
+            stored = self._security().get("tc_link_key")
+            key = bytes.fromhex(stored) if stored else None
+        if key is None:
+            return {
+                "status": t.EmberStatus.KEY_INVALID,
+                "keyStruct": self._key_struct(kind, b"\x00" * 16, Eui64(0)),
+            }
+        seq = self._security().get("key_seq", 0)
+        return {
+            "status": t.EmberStatus.SUCCESS,
+            "keyStruct": self._key_struct(kind, key, WILDCARD, seq),
+        }
+
+    async def _cmd_getKeyTableEntry(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
+        table = self._key_table()
+        index = int(p["index"])
+        empty = self._key_struct(t.EmberKeyType.APPLICATION_LINK_KEY, b"\x00" * 16, Eui64(0))
+        if index >= len(table):
+            return {"status": t.EmberStatus.INDEX_OUT_OF_RANGE, "keyStruct": empty}
+        entry = table[index]
+        if entry is None:
+            return {"status": t.EmberStatus.NOT_FOUND, "keyStruct": empty}
+        kind = t.EmberKeyType.APPLICATION_LINK_KEY
+        return {
+            "status": t.EmberStatus.SUCCESS,
+            "keyStruct": self._key_struct(kind, entry[1], entry[0]),
+        }
 
     def _key_table(self) -> list[tuple[Eui64, bytes] | None]:
         rows = self._tokens().get("key_table") or []
@@ -759,18 +795,14 @@ class EzspNcp:
         self._save_tokens(key_table=[])
         return {"status": t.EmberStatus.SUCCESS}
 
-    async def _cmd_findKeyTableEntry(
-        self, p: dict[str, Any], after: list[Any]
-    ) -> dict[str, Any]:
+    async def _cmd_findKeyTableEntry(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
         who = _eui(p["address"])
         for index, entry in enumerate(self._key_table()):
             if entry is not None and entry[0] == who:
                 return {"index": index}
         return {"index": 0xFF}
 
-    async def _cmd_eraseKeyTableEntry(
-        self, p: dict[str, Any], after: list[Any]
-    ) -> dict[str, Any]:
+    async def _cmd_eraseKeyTableEntry(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
         table = self._key_table()
         index = int(p["index"])
         if index >= len(table):
@@ -814,15 +846,11 @@ class EzspNcp:
             "status": t.sl_Status.OK,
         }
 
-    async def _cmd_importTransientKey(
-        self, p: dict[str, Any], after: list[Any]
-    ) -> dict[str, Any]:
+    async def _cmd_importTransientKey(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
         self.trust_centre.add_transient_key(_eui(p["eui64"]), bytes(p["plaintext_key"].serialize()))
         return {"status": t.sl_Status.OK}
 
-    async def _cmd_addTransientLinkKey(
-        self, p: dict[str, Any], after: list[Any]
-    ) -> dict[str, Any]:
+    async def _cmd_addTransientLinkKey(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
         self.trust_centre.add_transient_key(
             _eui(p["partner"]), bytes(p["transientKey"].serialize())
         )
@@ -835,14 +863,10 @@ class EzspNcp:
         return {"status": t.EmberStatus.SUCCESS}
 
     # -- addresses and children --------------------------------------------------------------------
-    async def _cmd_lookupNodeIdByEui64(
-        self, p: dict[str, Any], after: list[Any]
-    ) -> dict[str, Any]:
+    async def _cmd_lookupNodeIdByEui64(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
         return {"nodeId": self._short_of(_eui(p["eui64"]))}
 
-    async def _cmd_lookupEui64ByNodeId(
-        self, p: dict[str, Any], after: list[Any]
-    ) -> dict[str, Any]:
+    async def _cmd_lookupEui64ByNodeId(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
         who = self.node.addresses.get(int(p["nodeId"])) if self.node is not None else None
         if who is None:
             return {"status": t.EmberStatus.ERR_FATAL, "eui64": _ezsp_eui(Eui64(0))}
@@ -887,9 +911,7 @@ class EzspNcp:
         )
         return {"status": t.EmberStatus.SUCCESS, field: data}
 
-    async def _cmd_setExtendedTimeout(
-        self, p: dict[str, Any], after: list[Any]
-    ) -> dict[str, Any]:
+    async def _cmd_setExtendedTimeout(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
         who = _eui(p["remoteEui64"])
         if p["extendedTimeout"]:
             self.extended_timeouts.add(who)
@@ -897,12 +919,10 @@ class EzspNcp:
             self.extended_timeouts.discard(who)
         return {}
 
-    async def _cmd_getExtendedTimeout(
-        self, p: dict[str, Any], after: list[Any]
-    ) -> dict[str, Any]:
+    async def _cmd_getExtendedTimeout(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
         return {"extendedTimeout": t.Bool(_eui(p["remoteEui64"]) in self.extended_timeouts)}
 
-    # -- sending -------------------------------------------------------------------------------------
+    # -- sending ---------------------------------------------------------------------------------
     def _next_sequence(self) -> int:
         self._aps_sequence = (self._aps_sequence + 1) & 0xFF
         return self._aps_sequence
@@ -1030,7 +1050,7 @@ class EzspNcp:
                 return None  # a modelled response cluster we do not serve: no answer
         return None
 
-    # -- Smart Energy key establishment --------------------------------------------------------------
+    # -- Smart Energy key establishment ------------------------------------------------------------
     async def _no_cbke_library(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
         return {"status": t.EmberStatus.LIBRARY_NOT_PRESENT}
 
@@ -1046,9 +1066,7 @@ class EzspNcp:
         empty = t.EmberCertificateData(b"\x00" * 48)
         return {"status": t.EmberStatus.LIBRARY_NOT_PRESENT, "localCert": empty}
 
-    async def _cmd_getCertificate283k1(
-        self, p: dict[str, Any], after: list[Any]
-    ) -> dict[str, Any]:
+    async def _cmd_getCertificate283k1(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
         empty = t.EmberCertificate283k1Data(b"\x00" * 74)
         return {"status": t.EmberStatus.LIBRARY_NOT_PRESENT, "localCert": empty}
 
