@@ -20,6 +20,7 @@ import bellows.types as bt
 import pytest
 import zigpy.types as zt
 from bellows.zigbee.application import ControllerApplication
+from support.rfc2217 import rfc2217_server
 
 from emulator.codec.eui64 import Eui64
 from emulator.codec.security import keys
@@ -250,3 +251,20 @@ async def test_hil_rig_ncp_emulator_runs_standalone_for_any_host(tmp_path: Path)
         process.terminate()
         assert await asyncio.wait_for(process.wait(), 10) == 0
     assert not link.exists()  # the symlink goes with the emulator
+
+
+async def test_bellows_reaches_a_dongle_shared_over_rfc2217(rig: Rig) -> None:
+    """A labgrid exporter shares a dongle as an RFC 2217 port; bellows' ``rfc2217://`` path
+    carries start-up, an install-code join and SE ZCL over it."""
+    async with rfc2217_server(rig.ncp.path) as url:
+        config = bellows_config(rig.ncp.path)
+        config["device"]["path"] = url
+        app = SeeingApplication(config)
+        app.seen = rig.received
+        await app._load_db()
+        await app.startup(auto_form=True)
+        try:
+            await admit_ppmid(app, rig)
+            await read_credit_through_bellows(app, rig)
+        finally:
+            await app.shutdown()
