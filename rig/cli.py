@@ -12,12 +12,13 @@ def main() -> None:
 
 
 def _register() -> None:
-    from rig.commands import capture, firmware, gbcs, han, scenario
+    from rig.commands import capture, firmware, gbcs, han, ncp, scenario
 
     main.add_command(capture.capture)
     main.add_command(firmware.firmware)
     main.add_command(gbcs.gbcs)
     main.add_command(han.han)
+    main.add_command(ncp.ncp_emulator)
     main.add_command(scenario.list_)
     main.add_command(scenario.run)
 

@@ -755,6 +755,11 @@ class EmulatedStack:
         self._save()
         self._emit(Left(eui64))
 
+    def children(self) -> list[tuple[Eui64, int, bool]]:
+        """Every joined child as (EUI-64, short address, receiver on when idle): the child
+        table a dongle's host reads."""
+        return [(c.eui64, c.short, c.rx_on_when_idle) for c in self._children.values() if c.joined]
+
     def link_keys_in_use(self) -> list[tuple[Eui64, bytes]]:
         """Every APS link key this node holds or held, by partner (for the keys file only)."""
         pairs = list(self.link_keys.items())
