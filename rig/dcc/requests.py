@@ -94,6 +94,9 @@ class ServiceReferenceVariant(enum.Enum):
     UNJOIN_SERVICE_CRITICAL = "8.8.1"
     UNJOIN_SERVICE_NON_CRITICAL = "8.8.2"
     READ_DEVICE_LOG = "8.9"
+    UPDATE_FIRMWARE = "11.1"
+    ACTIVATE_FIRMWARE = "11.3"
+    UPDATE_PPMID_FIRMWARE = "11.4"
 
     @property
     def service_reference(self) -> str:
@@ -126,6 +129,7 @@ _CRITICAL = frozenset(
         ServiceReferenceVariant.COMMISSION_DEVICE,
         ServiceReferenceVariant.JOIN_SERVICE_CRITICAL,
         ServiceReferenceVariant.UNJOIN_SERVICE_CRITICAL,
+        ServiceReferenceVariant.ACTIVATE_FIRMWARE,
     }
 )
 
@@ -190,6 +194,13 @@ DEVICE_ALREADY_IN_SMI = ResponseCode.E120201
 """[U] 12.2 for a Device ID the SMI already holds. The code is in the 5.4 schema and the public SEC
 modification DP316 shows the DCC answering E120201 to a 12.2 naming one EUI twice; its exact text
 is not public here."""
+PPMID_NOT_ENROLLED_IN_SMETS2 = ResponseCode.E5
+"""[U] 11.4 to a dual-mode PPMID whose SMI SMETS version is SMETS1 (MP202 requirement 7: OTA
+firmware goes only to PPMIDs enrolled in a SMETS2+ system). No public DUIS code says exactly
+this; E5 (the SMI record is incompatible with the SRV) with the reason in the journal note."""
+INVALID_FIRMWARE_IMAGE = ResponseCode.E11
+"""[U] 11.1 / 11.4 with an image that is not a GB OTA image, or not for the target's device
+type: the request does not fit the device (no SRV-specific code is public here)."""
 DEVICE_MODEL_NOT_ON_CPL = ResponseCode.E120203
 """[U] 12.2 for a manufacturer/model/firmware not on the CPL. The code is one of the 12.2-specific
 codes of the 5.4 schema; which of them DUIS gives this meaning is not confirmed."""
@@ -369,6 +380,34 @@ class UpdateInventory:
             raise ValueError("only DeleteDevice is modelled for 8.4")
 
 
+@dataclass(frozen=True, slots=True)
+class UpdateFirmware:
+    """11.1 body: the GB OTA image (``FirmwareImage``) for the target ESME, GSME or CHF."""
+
+    firmware_image: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdatePPMIDFirmware:
+    """11.4 body: the OTA image for the target PPMID, distributed by its CH."""
+
+    firmware_image: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ActivateFirmware:
+    """11.3 body: the Manufacturer Image hash (32 bytes) and an optional execution time (UTC)."""
+
+    manufacturer_image_hash: bytes
+    execution_date_time: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.manufacturer_image_hash) != 32:
+            raise ValueError("the manufacturer image hash is 32 bytes (SHA-256)")
+        if self.execution_date_time is not None and self.execution_date_time.tzinfo is None:
+            raise ValueError("ExecutionDateTime is a UTC date-time")
+
+
 RequestBody = (
     DevicePrenotification
     | CHFInstallSuccessSMWAN
@@ -384,6 +423,9 @@ RequestBody = (
     | ReadInventory
     | DecommissionDevice
     | UpdateInventory
+    | UpdateFirmware
+    | UpdatePPMIDFirmware
+    | ActivateFirmware
 )
 
 _BODY_FOR: dict[ServiceReferenceVariant, type] = {
@@ -401,6 +443,9 @@ _BODY_FOR: dict[ServiceReferenceVariant, type] = {
     ServiceReferenceVariant.UNJOIN_SERVICE_CRITICAL: UnjoinServiceCritical,
     ServiceReferenceVariant.UNJOIN_SERVICE_NON_CRITICAL: UnjoinServiceNonCritical,
     ServiceReferenceVariant.READ_DEVICE_LOG: ReadDeviceLog,
+    ServiceReferenceVariant.UPDATE_FIRMWARE: UpdateFirmware,
+    ServiceReferenceVariant.ACTIVATE_FIRMWARE: ActivateFirmware,
+    ServiceReferenceVariant.UPDATE_PPMID_FIRMWARE: UpdatePPMIDFirmware,
 }
 
 
