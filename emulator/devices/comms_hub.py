@@ -138,8 +138,19 @@ class CommsHub:
             if self.firmware is None:
                 self.rejected["no OTA server without a clock"] += 1
                 continue
+            await self._tunnel_for_alerts(delivery.target)
             for reply in await self.firmware.deliver(delivery):
                 from_hub.put_nowait(reply)
+
+    async def _tunnel_for_alerts(self, device: Eui64) -> None:
+        """A device receiving an image answers with alerts through its tunnel: open one if the
+        hub has none yet (the CHF opens tunnels to its devices, DOMAIN.md section 2)."""
+        if self.tunnels is None or device == self.eui64 or self._is_gsme(device):
+            return
+        if device in self.tunnels._tunnels:
+            return
+        with contextlib.suppress(DeliveryError, TimeoutError):
+            await self.tunnels.open(device)
 
     async def _send_wan(self, gbcs: bytes) -> None:
         self._to_wan(None, gbcs)
