@@ -59,6 +59,7 @@ from ..codec.gbcs.dlms import (
     date_time,
 )
 from ..codec.zcl.attributes import Side
+from ..codec.zcl.ota import OTA_UPGRADE
 from ..codec.zcl.time import TIME, TIME_STATUS_MASTER_SYNCHRONISED, utc_time
 from ..han.clock import Clock
 from ..han.port import ApsMessage, DeliveryError, HanPort
@@ -68,7 +69,10 @@ from .chf_device_log import ChfDeviceLog, Registration
 from .chf_han_check import active_devices
 from .gbcs_gate import GbcsGate, Rejected
 from .gpf import Gpf
+from .hub_firmware import HubFirmware
 from .mailbox import SleepyMailbox
+from .ota_server import ImageDelivery, ServingProfile
+from .partners import asn1_value
 from .sub_ghz import DBCH_COMMANDS, SUB_GHZ, SubGhzFunction
 from .tunnel import TUNNELING, TunnelClient, TunnelServer
 
@@ -85,6 +89,9 @@ class CommsHub:
         clock: Clock | None = None,
         gpf: Gpf | None = None,
         sub_ghz: SubGhzFunction | None = None,
+        *,
+        supplier: Eui64 | None = None,
+        ota_serving: dict[Eui64, ServingProfile] | None = None,
     ) -> None:
         self.han = han
         self.clock = clock
@@ -109,6 +116,13 @@ class CommsHub:
         self.sub_ghz = sub_ghz
         if sub_ghz is not None:
             sub_ghz.bind(self.gate, lambda gbcs: self._to_wan(None, gbcs))
+        self.firmware: HubFirmware | None = None
+        """OTA images (served to HAN devices, or the CH's own) and CCS08 (``hub_firmware``)."""
+        if clock is not None:
+            self.firmware = HubFirmware(
+                han, clock, store, self.gate, supplier=supplier, serving=ota_serving
+            )
+            self.firmware.firmware.send = self._send_wan
         if gpf is not None:
             gpf.is_gsme = self._is_gsme
             for device in self.mailbox.devices():  # the flags as the mailbox left them
@@ -125,6 +139,34 @@ class CommsHub:
         while True:
             for reply in await self.on_gbcs(await to_hub.get()):
                 from_hub.put_nowait(reply)
+
+    async def serve_images(
+        self, images: asyncio.Queue[ImageDelivery], from_hub: asyncio.Queue[bytes]
+    ) -> None:
+        """The SM WAN's image deliveries (``WanLink.images``): each to the OTA server, or into
+        the CH's own download slot; what the CHF answers at once goes to the WAN."""
+        self._wan_out = from_hub
+        while True:
+            delivery = await images.get()
+            if self.firmware is None:
+                self.rejected["no OTA server without a clock"] += 1
+                continue
+            await self._tunnel_for_alerts(delivery.target)
+            for reply in await self.firmware.deliver(delivery):
+                from_hub.put_nowait(reply)
+
+    async def _tunnel_for_alerts(self, device: Eui64) -> None:
+        """A device receiving an image answers with alerts through its tunnel: open one if the
+        hub has none yet (the CHF opens tunnels to its devices, DOMAIN.md section 2)."""
+        if self.tunnels is None or device == self.eui64 or self._is_gsme(device):
+            return
+        if device in self.tunnels._tunnels:
+            return
+        with contextlib.suppress(DeliveryError, TimeoutError):
+            await self.tunnels.open(device)
+
+    async def _send_wan(self, gbcs: bytes) -> None:
+        self._to_wan(None, gbcs)
 
     def _to_wan(self, device: Eui64 | None, gbcs: bytes) -> None:
         if self._wan_out is not None:
@@ -169,6 +211,8 @@ class CommsHub:
             self._spawn(self._answer_time(msg))
         elif msg.cluster == SUB_GHZ and self.sub_ghz is not None:
             self._spawn(self.sub_ghz.handle(msg))
+        elif msg.cluster == OTA_UPGRADE and self.firmware is not None:
+            self._spawn(self.firmware.server.handle(msg))
         elif self.gpf is not None and msg.dst_endpoint == self.gpf.endpoint:
             self._spawn(self.gpf.handle(msg))
 
@@ -228,6 +272,11 @@ class CommsHub:
             return self.gate.rejection_replies(accepted)
         apdu = accepted.apdu
         request = accepted.payload
+        if (
+            apdu.other_information.message_code == MessageCode.CS06_ACTIVATE_FIRMWARE
+            and self.firmware is not None
+        ):
+            return self.firmware.firmware.activate(accepted, asn1_value(request))
         if not isinstance(request, AccessRequest):
             self.rejected["unsupported payload"] += 1
             return []

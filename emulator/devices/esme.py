@@ -48,14 +48,18 @@ from ..codec.gbcs.firmware_version import FIRMWARE_VERSION
 from ..codec.gbcs.headers import GeneralSigning
 from ..codec.zcl import frame as zcl
 from ..codec.zcl.attributes import Side
+from ..codec.zcl.ota import OTA_UPGRADE
 from ..han.clock import Clock
 from ..han.key_establishment import KeyEstablishmentFailed, KeyEstablishmentService
 from ..han.port import ApsMessage, DeliveryError, HanPort
 from ..han.stack.state import StateStore
 from .attribute_server import AttributeServer, default_response
+from .firmware import AlertFormat, DeviceFirmware
+from .firmware_slots import FirmwareSlots
 from .gbcs_gate import Accepted, GbcsGate, Rejected
 from .join_log import JoinResponse, Partner
 from .meter_clock import MeterClock, is_clock
+from .ota_client import OtaClient, OtaClientProfile
 from .partners import Partners, asn1_value
 from .top_up import DEFAULT_LIMITS, TopUpLedger, TopUpLimits
 from .tunnel import GbcsSender
@@ -130,6 +134,8 @@ class Esme:
         trust_centre: Eui64 | None = None,
         utrn_key: bytes | None = None,
         limits: TopUpLimits = DEFAULT_LIMITS,
+        ota: OtaClientProfile | None = None,
+        supplier: Eui64 | None = None,
     ) -> None:
         self.han = han
         self.store = store
@@ -140,14 +146,26 @@ class Esme:
                 self.registers.attributes(cluster) if side is Side.SERVER else None
             )
         )
-        self.firmware_version = bytes.fromhex(
-            store.load("esme/firmware-version") or DEFAULT_FIRMWARE_VERSION.hex()
+        self.slots = FirmwareSlots(
+            store,
+            "esme/firmware",
+            bytes.fromhex(store.load("esme/firmware-version") or DEFAULT_FIRMWARE_VERSION.hex()),
         )
         self.gate = (
             GbcsGate(han.eui64, keystore, acb, store, clock)
             if keystore is not None and acb is not None
             else None
         )
+        self.firmware: DeviceFirmware | None = None
+        """Firmware slots, OTA client and CS06 (with a gate and a clock)."""
+        if self.gate is not None and clock is not None:
+            client = None
+            if ota is not None and trust_centre is not None:
+                client = OtaClient(han, clock, self.slots, ota, trust_centre)
+            self.firmware = DeviceFirmware(
+                self.gate, clock, self.slots, AlertFormat.DLMS, supplier, client
+            )
+            self.firmware.send = self._send_deferred
         self.partners = Partners(han, store, "esme/join-log", trust_centre)
         self.join_log = self.partners.log
         self.meter_clock = MeterClock(store, clock, "esme/clock")
@@ -164,6 +182,16 @@ class Esme:
         self.send_gbcs: GbcsSender | None = None
         self._tasks: set[asyncio.Task[None]] = set()
 
+    @property
+    def firmware_version(self) -> bytes:
+        """The running firmware's version (ECS52 reads it, CS06 changes it)."""
+        return self.slots.running_version
+
+    async def _send_deferred(self, gbcs: bytes) -> None:
+        if self.send_gbcs is None:
+            raise DeliveryError("no tunnel to send GBCS on")
+        await self.send_gbcs(gbcs)
+
     async def on_gbcs(self, data: bytes) -> list[bytes]:
         """A GBCS message from the tunnel; the meter's response, if any (CS03A1's comes later,
         through ``send_gbcs``)."""
@@ -176,6 +204,11 @@ class Esme:
             return answered
         if accepted.apdu.message_code in JOIN_USE_CASES:
             return await self._join_use_case(accepted)
+        if (
+            accepted.apdu.message_code == MessageCode.CS06_ACTIVATE_FIRMWARE
+            and self.firmware is not None
+        ):
+            return self.firmware.activate(accepted, asn1_value(accepted.payload))
         if not isinstance(accepted.payload, AccessRequest):
             return []
         return [self._access(accepted.apdu, accepted.payload)]
@@ -243,13 +276,20 @@ class Esme:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.firmware is not None:
+            await self.firmware.aclose()
 
     def set_registers(self, **changes: int) -> None:
         self.registers = replace(self.registers, **changes)
         self.store.save("esme/registers", asdict(self.registers))
 
     async def handle(self, msg: ApsMessage) -> None:
-        """A ZCL frame for the Prepayment or Metering server: partners only (``Partners``)."""
+        """A ZCL frame for the Prepayment or Metering server: partners only (``Partners``);
+        OTA Upgrade frames from the hub go to the OTA client."""
+        if msg.cluster == OTA_UPGRADE:
+            if self.firmware is not None and self.firmware.ota is not None:
+                self.firmware.ota.handle(msg)
+            return
         if msg.cluster not in (PREPAYMENT, METERING):
             return
         try:

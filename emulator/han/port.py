@@ -186,3 +186,8 @@ class HanPort(Protocol):
         """Forget the application link key with ``partner`` (an unjoin); the Trust Centre link
         key of a joined device is the TC's to withdraw (``remove_device``), not this."""
         ...
+
+    async def poll(self) -> None:
+        """An end device asks its parent now for what it holds (a sleepy device awaiting an
+        answer polls fast instead of waiting for its regular poll); nothing on a router."""
+        ...

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn
 from rich.table import Table
 
 from rig.bench import Bench, BenchError, read_bench
@@ -91,9 +92,18 @@ def run(name: str, out: Path, seed: int, reveal_keys: bool, bench: Path | None) 
         why = f" [yellow]{escape(step.message)}[/]" if step.outcome is not Outcome.PASS else ""
         progress.print(f"  {_MARKS[step.outcome]}  {escape(step.name)}{detail}{why}")
 
-    record = run_scenario(
-        scenarios.get(name), out, seed=seed, reveal_keys=reveal_keys, on_step=on_step
-    )
+    bars = TransferBars(progress)
+    try:
+        record = run_scenario(
+            scenarios.get(name),
+            out,
+            seed=seed,
+            reveal_keys=reveal_keys,
+            on_step=on_step,
+            on_progress=bars.update,
+        )
+    finally:
+        bars.stop()
     console = Console(highlight=False, soft_wrap=True)
     console.print(
         f"{escape(record.scenario)}: {_MARKS[record.outcome]}  {len(record.steps)} steps, "
@@ -108,3 +118,32 @@ def run(name: str, out: Path, seed: int, reveal_keys: bool, bench: Path | None) 
     keys = out / "keys.json" if reveal_keys else "not written (pass --reveal-keys)"
     console.print(f"[bold]keys[/]    {escape(str(keys))}")
     click.get_current_context().exit(EXIT_CODES[record.outcome])
+
+
+class TransferBars:
+    """One rich progress bar per device while a scenario transfers to it (OTA images)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self._progress: Progress | None = None
+        self._tasks: dict[str, TaskID] = {}
+
+    def update(self, label: str, done: int, total: int) -> None:
+        if self._progress is None:
+            self._progress = Progress(
+                TextColumn("  {task.description}"),
+                BarColumn(),
+                DownloadColumn(),
+                console=self.console,
+                transient=False,
+            )
+            self._progress.start()
+        task = self._tasks.get(label)
+        if task is None:
+            task = self._tasks[label] = self._progress.add_task(f"OTA {label}", total=total)
+        self._progress.update(task, completed=done, total=total)
+
+    def stop(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None

@@ -116,9 +116,11 @@ from emulator.codec.gbcs import (
 from emulator.codec.gbcs.asn1 import decode_asn1, encode_asn1
 from emulator.codec.gbcs.crypto import sign_message
 from emulator.codec.gbcs.dlms import AccessResponse, DataAccessResult, DataNotification, decode_dlms
+from emulator.codec.gbcs.gbz import GbzPayload
+from emulator.devices.ota_server import ImageDelivery
 from emulator.han.clock import Clock
 
-from . import dual_band, services, tsat
+from . import dual_band, firmware, services, tsat
 from . import requests as r
 from .acb import HAN_DEVICE_TYPE, RTDS_ACB, AccessControlBroker
 from .custody import Custody
@@ -143,11 +145,18 @@ class NoWanPolicy(enum.Enum):
 
 @dataclass(eq=False)
 class WanLink:
-    """The in-process SM WAN to one Communications Hub: one queue each way (GBCS bytes)."""
+    """The in-process SM WAN to one Communications Hub: one queue each way (GBCS bytes), and the
+    firmware images the DCC hands the CH (11.1 / 11.4).
+
+    Images travel on their own queue of typed ``ImageDelivery`` values: they are not GBCS
+    messages (no use case carries them; the CSP moves them to the CH, DOMAIN.md section 3), they
+    are far larger than any GBCS message, and keeping them apart leaves the GBCS stream exactly
+    the bytes a real SM WAN carries, with nothing for the hub's GBCS gate to tell apart."""
 
     ch_id: Eui64
     to_hub: asyncio.Queue[bytes] = field(default_factory=asyncio.Queue)
     from_hub: asyncio.Queue[bytes] = field(default_factory=asyncio.Queue)
+    images: asyncio.Queue[ImageDelivery] = field(default_factory=asyncio.Queue)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +208,9 @@ _ALLOWED_CV: dict[r.ServiceReferenceVariant, tuple[r.CommandVariant, ...]] = {
     r.ServiceReferenceVariant.UPDATE_SECURITY_CREDENTIALS_COS: (
         r.CommandVariant.NON_CRITICAL_SR_TO_DEVICE,
     ),
+    r.ServiceReferenceVariant.UPDATE_FIRMWARE: (r.CommandVariant.NON_CRITICAL_SR_TO_DEVICE,),
+    r.ServiceReferenceVariant.UPDATE_PPMID_FIRMWARE: (r.CommandVariant.NON_CRITICAL_SR_TO_DEVICE,),
+    r.ServiceReferenceVariant.ACTIVATE_FIRMWARE: (r.CommandVariant.CRITICAL_SR_FOR_PRE_COMMAND,),
     r.ServiceReferenceVariant.READ_INVENTORY: (r.CommandVariant.DCC_ONLY,),
     r.ServiceReferenceVariant.DECOMMISSION_DEVICE: (r.CommandVariant.DCC_ONLY,),
     r.ServiceReferenceVariant.UPDATE_INVENTORY: (r.CommandVariant.DCC_ONLY,),
@@ -492,7 +504,15 @@ class Dcc:
                 return [self._prenotify(request, body)]
             if isinstance(body, r.CHFInstallSuccessSMWAN | r.CHFInstallSuccessNoSMWAN):
                 return [self._ch_status_update(request, body)]
+            if isinstance(body, r.UpdateFirmware | r.UpdatePPMIDFirmware):
+                return [self._distribute_firmware(request, body)]
             if isinstance(body, r.ReadFirmwareVersion):
+                plan = firmware.read_version(
+                    self.inventory, request, self.acb.eui, self.acb_counter_floor
+                )
+                if plan is not None:
+                    self._send_plan(request, plan)
+                    return [self._response(request, r.ACKNOWLEDGEMENT)]
                 return [self._read_firmware_version(request)]
             if isinstance(body, r.UpdateHANDeviceLog):
                 return [self._update_han_device_log(request, body)]
@@ -721,6 +741,18 @@ class Dcc:
         self._dispatch(request, code, ch.device_id, ch.device_id, ch.device_id, message, link)
         return self._response(request, r.ACKNOWLEDGEMENT)
 
+    def _distribute_firmware(
+        self, request: r.ServiceRequest, body: r.UpdateFirmware | r.UpdatePPMIDFirmware
+    ) -> r.ServiceResponse:
+        """11.1 / 11.4: the image to the target's CH over the SM WAN (``firmware.py``)."""
+        ch_id, delivery = firmware.distribution(self.inventory, request, body)
+        link = self.link(ch_id)
+        if link is None:
+            raise _Rejected(r.UNABLE_TO_COMMUNICATE, "no SM WAN to the CH")  # [U] never held
+        link.images.put_nowait(delivery)
+        note = f"image of {len(delivery.image)} bytes to CH {ch_id}"
+        return self._response(request, r.ACKNOWLEDGEMENT, note=note)
+
     def _read_firmware_version(self, request: r.ServiceRequest) -> r.ServiceResponse:
         """11.2: ECS52 to the target ESME, through the CH whose device log holds it."""
         rid = request.request_id
@@ -754,6 +786,8 @@ class Dcc:
             target = self._device(request.request_id.target)
             maintenance = target.status is SmiStatus.INSTALLED_NOT_COMMISSIONED
             note = self._check_tsat(self._cpl_rows(target), r.INVALID_DEVICE_STATUS, maintenance)
+        elif isinstance(body, r.ActivateFirmware):
+            plan = firmware.activation(self.inventory, request, body)
         elif isinstance(body, r.ReadDeviceLog):
             plan = services.read_device_log(
                 self.inventory, request, self.acb.eui, self.acb_counter_floor
@@ -954,6 +988,8 @@ class Dcc:
         apdu = message.apdu if isinstance(message, GeneralCiphering) else message
         if apdu.cra is CRA.RESPONSE:
             return self._on_response(message, data)
+        if apdu.cra is CRA.ALERT and self._to_supplier(apdu):
+            return self._on_alert(ch_id, message, data)
         if apdu.recipient != self.acb.eui:
             return self._reject(data, f"addressed to {apdu.recipient}, not the ACB")
         if apdu.cra is CRA.ALERT:
@@ -1047,8 +1083,31 @@ class Dcc:
                 apdu.content
             ):
                 self.inventory.commission_joined(pending.device_id)
+            elif code is MessageCode.CS06_ACTIVATE_FIRMWARE:
+                self._firmware_changed(pending.device_id, code, apdu.content)
         except TransitionError as e:
             log.warning("SMI not updated: %s", e)
+
+    def _to_supplier(self, apdu: GeneralSigning) -> bool:
+        """A signed alert a device addresses to its registered Supplier (the firmware receipt
+        and future-dated activation alerts of the RTDS): the DCC passes it on."""
+        record = self.inventory.smi(apdu.originator)
+        return (
+            bool(apdu.signature)
+            and record is not None
+            and record.registered_supplier == apdu.recipient
+        )
+
+    def _firmware_changed(self, device_id: Eui64, code: int, content: bytes) -> None:
+        """A CS06 response or 0x00CA alert reporting a new running version: SMI and CPL."""
+        try:
+            value = decode_payload(code, CRA.ALERT if code != 0x0012 else CRA.RESPONSE, content)
+        except GbcsDecodeError:
+            return
+        version = firmware.new_version(code, getattr(value, "value", None))
+        if version is not None:
+            note = firmware.record_version(self.inventory, device_id, version)
+            log.info("%s: %s", device_id, note)
 
     def _on_alert(
         self, ch_id: Eui64, message: GeneralCiphering | GeneralSigning, data: bytes
@@ -1091,6 +1150,8 @@ class Dcc:
             return [
                 dual_band.to_dual_band_alert(apdu, alert_code, recipient or self.acb.eui, now, data)
             ]
+        if apdu.message_code == MessageCode.FUTURED_DATED_FIRMWARE_ACTIVATION_ALERT:
+            self._firmware_changed(apdu.originator, apdu.message_code, apdu.content)
         return [r.DeviceAlert(response_id, alert_code, now, data)]
 
 
@@ -1106,13 +1167,16 @@ def _all_succeeded(content: bytes) -> bool:
 
 
 def _alert_code(message_code: int, content: bytes) -> int | None:
-    """The GBCS alert code of an alert: a DLMS data-notification's, or the ``alertCode`` of an
-    ASN.1 alert (GCS62, CS06's 0x00CA, CCS08); GBZ alerts are not handled yet."""
+    """The GBCS alert code of an alert: a DLMS data-notification's, a GBZ alert header's (the
+    GSME's receipt alert 0x00CF), or the ``alertCode`` of an ASN.1 alert (GCS62, CS06's 0x00CA,
+    CCS08)."""
     try:
         payload = decode_payload(message_code, CRA.ALERT, content)
     except GbcsDecodeError:
         return None
     if isinstance(payload, DataNotification):
+        return payload.alert_code
+    if isinstance(payload, GbzPayload):
         return payload.alert_code
     if isinstance(payload, Asn1Payload) and isinstance(payload.value, dict):
         code = payload.value.get("alertCode")

@@ -434,6 +434,19 @@ class Inventory:
         self._set(device_id, status=SmiStatus.COMMISSIONED.value)
         return self._require(device_id)
 
+    def set_firmware_version(self, device_id: Eui64, firmware_version: str) -> SmiRecord:
+        """The version a device reports running after an activation (11.3)."""
+        self._require(device_id)
+        self._set(device_id, firmware_version=firmware_version)
+        return self._require(device_id)
+
+    def suspend(self, device_id: Eui64) -> SmiRecord:
+        """Suspended [U]: the device runs a firmware version its model has no CPL row for."""
+        record = self._require(device_id)
+        self._check(record, "CPL", (*JOINED_DEVICE_STATUSES, SmiStatus.INSTALLED_NOT_COMMISSIONED))
+        self._set(device_id, status=SmiStatus.SUSPENDED.value)
+        return self._require(device_id)
+
     def decommission(self, device_id: Eui64) -> SmiRecord:
         """8.3: -> Decommissioned [U] (from any in-service or pre-service status)."""
         record = self._require(device_id)

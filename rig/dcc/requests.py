@@ -103,6 +103,9 @@ class ServiceReferenceVariant(enum.Enum):
     READ_CHF_SUB_GHZ_CHANNEL = "6.31"
     READ_CHF_SUB_GHZ_CHANNEL_LOG = "6.32"
     UPDATE_SECURITY_CREDENTIALS_COS = "6.23"
+    UPDATE_FIRMWARE = "11.1"
+    ACTIVATE_FIRMWARE = "11.3"
+    UPDATE_PPMID_FIRMWARE = "11.4"
 
     @property
     def service_reference(self) -> str:
@@ -135,6 +138,7 @@ _CRITICAL = frozenset(
         ServiceReferenceVariant.COMMISSION_DEVICE,
         ServiceReferenceVariant.JOIN_SERVICE_CRITICAL,
         ServiceReferenceVariant.UNJOIN_SERVICE_CRITICAL,
+        ServiceReferenceVariant.ACTIVATE_FIRMWARE,
     }
 )
 
@@ -199,6 +203,13 @@ DEVICE_ALREADY_IN_SMI = ResponseCode.E120201
 """[U] 12.2 for a Device ID the SMI already holds. The code is in the 5.4 schema and the public SEC
 modification DP316 shows the DCC answering E120201 to a 12.2 naming one EUI twice; its exact text
 is not public here."""
+PPMID_NOT_ENROLLED_IN_SMETS2 = ResponseCode.E5
+"""[U] 11.4 to a dual-mode PPMID whose SMI SMETS version is SMETS1 (MP202 requirement 7: OTA
+firmware goes only to PPMIDs enrolled in a SMETS2+ system). No public DUIS code says exactly
+this; E5 (the SMI record is incompatible with the SRV) with the reason in the journal note."""
+INVALID_FIRMWARE_IMAGE = ResponseCode.E11
+"""[U] 11.1 / 11.4 with an image that is not a GB OTA image, or not for the target's device
+type: the request does not fit the device (no SRV-specific code is public here)."""
 DEVICE_MODEL_NOT_ON_CPL = ResponseCode.E120203
 """[U] 12.2 for a manufacturer/model/firmware not on the CPL. The code is one of the 12.2-specific
 codes of the 5.4 schema; which of them DUIS gives this meaning is not confirmed."""
@@ -397,6 +408,34 @@ class UpdateSecurityCredentialsCoS:
     the request; the rig's DCC already holds every Service User's). See ``dcc.py``."""
 
 
+@dataclass(frozen=True, slots=True)
+class UpdateFirmware:
+    """11.1 body: the GB OTA image (``FirmwareImage``) for the target ESME, GSME or CHF."""
+
+    firmware_image: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class UpdatePPMIDFirmware:
+    """11.4 body: the OTA image for the target PPMID, distributed by its CH."""
+
+    firmware_image: bytes = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ActivateFirmware:
+    """11.3 body: the Manufacturer Image hash (32 bytes) and an optional execution time (UTC)."""
+
+    manufacturer_image_hash: bytes
+    execution_date_time: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.manufacturer_image_hash) != 32:
+            raise ValueError("the manufacturer image hash is 32 bytes (SHA-256)")
+        if self.execution_date_time is not None and self.execution_date_time.tzinfo is None:
+            raise ValueError("ExecutionDateTime is a UTC date-time")
+
+
 RequestBody = (
     DevicePrenotification
     | CHFInstallSuccessSMWAN
@@ -415,6 +454,9 @@ RequestBody = (
     | UpdateInventory
     | dual_band.SubGhzBody
     | UpdateSecurityCredentialsCoS
+    | UpdateFirmware
+    | UpdatePPMIDFirmware
+    | ActivateFirmware
 )
 
 _BODY_FOR: dict[ServiceReferenceVariant, type] = {
@@ -439,6 +481,9 @@ _BODY_FOR: dict[ServiceReferenceVariant, type] = {
     ServiceReferenceVariant.READ_CHF_SUB_GHZ_CHANNEL: dual_band.ReadCHFSubGHzChannel,
     ServiceReferenceVariant.READ_CHF_SUB_GHZ_CHANNEL_LOG: dual_band.ReadCHFSubGHzChannelLog,
     ServiceReferenceVariant.UPDATE_SECURITY_CREDENTIALS_COS: UpdateSecurityCredentialsCoS,
+    ServiceReferenceVariant.UPDATE_FIRMWARE: UpdateFirmware,
+    ServiceReferenceVariant.ACTIVATE_FIRMWARE: ActivateFirmware,
+    ServiceReferenceVariant.UPDATE_PPMID_FIRMWARE: UpdatePPMIDFirmware,
 }
 
 

@@ -11,6 +11,7 @@ BUILT_IN = (
     "rig.scenarios.whitelist_and_join",
     "rig.scenarios.commission_premises",
     "rig.scenarios.cos_install_and_leave",
+    "rig.scenarios.ota",
 )
 """Modules whose import registers the rig's own scenarios."""
 

@@ -20,30 +20,32 @@ with ``--reveal-keys`` the keys to verify them are in ``keystore/``.
 
 from __future__ import annotations
 
-import contextlib
 import random
 from collections.abc import Sequence
 
 from emulator.codec import utrn
 from emulator.codec.eui64 import Eui64
-from emulator.codec.gbcs import AlertCode, Asn1Payload, Verdict, analyse
+from emulator.codec.gbcs import AlertCode, Verdict
 from emulator.codec.zcl.prepayment import ResultType
 from emulator.devices.gpf import GPF_ENDPOINT
-from emulator.han.key_establishment import KeyEstablishmentFailed
 from emulator.han.port import DropReason
-from emulator.han.stack.node import JoinError
 from rig.dcc import (
-    DeviceAlert,
-    ResponseCode,
     ServiceReferenceVariant,
-    ServiceResponse,
     SmiStatus,
 )
-from rig.dcc.requests import JoinServiceCritical, JoinServiceNonCritical, RequestBody
+from rig.dcc.requests import JoinServiceCritical, JoinServiceNonCritical
 
-from .context import ChartKind, RunContext, SmiRow
+from .context import ChartKind, RunContext
 from .framework import Measurement, StepScope, StepSpec, scenario
-from .han_join import ESME, GSME, HUB, POLL_PERIOD, STEP_TIMEOUT, Member
+from .han_join import ESME, GSME, HUB, STEP_TIMEOUT, Member
+from .installation import (
+    LABELS,
+    RESPONSE_TIMEOUT,
+    Premises,
+    join_step,
+    setup_step,
+    whitelist_step,
+)
 from .premises import (
     ACB,
     GPF,
@@ -51,28 +53,17 @@ from .premises import (
     PPMID,
     SMI_DEVICES,
     Supplier,
-    Wired,
     premises_keys,
     wire_premises,
 )
 
 HAN_DEVICES = (ESME, GSME, PPMID)
-RESPONSE_TIMEOUT = 600.0
-"""Modelled seconds an SRV may wait for its device's answer: a sleepy GSME answers on its next
-wake-up (``GsmeProfile.wake_period``) plus a poll per fragment."""
 CLOCK_TOLERANCE = 600
 """The 8.1.1 ``TolerancePeriod`` (seconds): long enough for the GSME's wake-up to fall inside."""
 CLOCK_ERROR_LIMIT = 10.0
 """[I] Seconds a commissioned meter's clock may differ from modelled UTC: the hub's Time answer
 reaches the sleepy GSME at its next poll (``POLL_PERIOD``, 7.5 s), so it is that much old."""
 TOP_UP_PENCE = 1500
-LABELS = {
-    HUB.eui64: "hub",
-    GPF: "GPF",
-    ESME.eui64: "ESME",
-    GSME.eui64: "GSME",
-    PPMID.eui64: "PPMID",
-}
 EXPECTED_PARTNERS = {
     ESME.eui64: {PPMID.eui64},
     PPMID.eui64: {ESME.eui64},
@@ -88,30 +79,12 @@ def _srv_seconds(high: float = RESPONSE_TIMEOUT) -> Measurement:
     return Measurement("srv_seconds", "s", low=0.0, high=high)
 
 
-SETUP = StepSpec(
-    "supplier pre-notifies the hub (CHF and GPF), ESME, GSME and PPMID; hub installed with SM WAN",
-    (Measurement("srv_responses_i0", "responses", low=6, high=6),),
-    STEP_TIMEOUT,
+SETUP = setup_step(
+    name="supplier pre-notifies the hub (CHF and GPF), ESME, GSME and PPMID; hub installed with "
+    "SM WAN"
 )
-WHITELIST = {
-    m.eui64: StepSpec(
-        f"SRV 8.11 whitelists the {m.label} on the hub (CCS01)",
-        (_srv_seconds(60.0), Measurement("device_log_alerts", "alerts", low=1, high=1)),
-        STEP_TIMEOUT,
-    )
-    for m in HAN_DEVICES
-}
-JOIN = {
-    m.eui64: StepSpec(
-        f"{m.label} joins with its install code and runs CBKE with the hub",
-        (
-            Measurement("join_seconds", "s", low=0.0, high=10.0),
-            Measurement("cbke_seconds", "s", low=0.0, high=60.0),
-        ),
-        STEP_TIMEOUT,
-    )
-    for m in HAN_DEVICES
-}
+WHITELIST = {m.eui64: whitelist_step(m) for m in HAN_DEVICES}
+JOIN = {m.eui64: join_step(m) for m in HAN_DEVICES}
 METHOD_A = StepSpec(
     "SRV 8.7.1 Method A: CS03A2 to the PPMID, CS03A1 to the ESME, which runs CBKE with the PPMID",
     (
@@ -182,57 +155,6 @@ HEALTH = StepSpec(
 )
 
 
-class _Premises:
-    """The run's view of the wired premises: the Supplier's SRVs, charted, and the checks."""
-
-    def __init__(self, run: RunContext, wired: Wired, supplier: Supplier) -> None:
-        self.run, self.wired, self.supplier = run, wired, supplier
-        self.heard: list[DeviceAlert] = []
-
-    async def request(
-        self, scope: StepScope, target: Member | Eui64, srv: ServiceReferenceVariant,
-        body: RequestBody, label: str,
-    ) -> ServiceResponse:  # fmt: skip
-        """One SRV to a device and its response (asserted I0)."""
-        eui = target.eui64 if isinstance(target, Member) else target
-        self.run.chart(ChartKind.SRV, "supplier", "DCC", f"SRV {srv.value} {label}")
-        answer = await self.supplier.request(eui, srv, body, RESPONSE_TIMEOUT)
-        assert isinstance(answer, ServiceResponse), f"SRV {srv.value} {label}: {answer!r}"
-        code = answer.response_code.value
-        self.run.chart(ChartKind.SRV, "DCC", "supplier", f"{srv.value} {label} {code}")
-        assert code == "I0", f"SRV {srv.value} {label} answered {code}"
-        self.record_smi()
-        return answer
-
-    def joined(self, answer: ServiceResponse) -> tuple[bool, bool]:
-        """(the device's JoinDeviceResponse is success, the Supplier finds it authentic)."""
-        assert answer.gbcs_payload is not None
-        payload = analyse(answer.gbcs_payload, self.supplier.keystore, ACB).payload
-        success = isinstance(payload, Asn1Payload) and payload.value == 0
-        return success, self.supplier.check(answer) is Verdict.VALID
-
-    def record_smi(self) -> None:
-        for device_id in SMI_DEVICES:
-            rec = self.wired.dcc.inventory.smi(device_id)
-            if rec is not None:
-                version = rec.smets_version.value if rec.smets_version is not None else ""
-                self.run.record_smi(
-                    SmiRow(str(device_id), rec.device_type.value, rec.status.value, version)
-                )
-
-    def status(self, device_id: Eui64) -> SmiStatus | None:
-        rec = self.wired.dcc.inventory.smi(device_id)
-        return None if rec is None else rec.status
-
-    def alerts(self) -> list[DeviceAlert]:
-        """Every device alert the Supplier heard so far (kept by ``Supplier``, or still queued)."""
-        for message in [*self.supplier.alerts, *self.wired.dcc.pending_messages()]:
-            if isinstance(message, DeviceAlert):
-                self.heard.append(message)
-        self.supplier.alerts.clear()
-        return self.heard
-
-
 @scenario(
     "commission-premises",
     "The flagship: a hub (CHF and GPF), ESME, GSME and PPMID pre-notified, whitelisted (8.11), "
@@ -266,57 +188,15 @@ async def commission_premises(run: RunContext) -> None:
     assert esme is not None and gsme is not None and ppmid is not None
     run.reveal_han_keys(han.key_ring)
     supplier = Supplier(dcc, keys.supplier, clock)
-    premises = _Premises(run, wired, supplier)
+    premises = Premises(run, wired, supplier)
     srv = ServiceReferenceVariant
 
     async with dcc:
-        async with run.step(SETUP) as scope:
-            ok = 0
-            for device_id in SMI_DEVICES:
-                run.chart(ChartKind.SRV, "supplier", "DCC", f"SRV 12.2 {LABELS[device_id]}")
-                ok += await supplier.prenotify(device_id) is ResponseCode.I0
-            run.chart(ChartKind.SRV, "supplier", "DCC", "SRV 8.14.1 hub")
-            ok += await supplier.hub_installed() is ResponseCode.I0
-            scope.measure("srv_responses_i0", ok)
-            premises.record_smi()
-
+        await premises.set_up(SETUP)
         for m in HAN_DEVICES:
-            async with run.step(WHITELIST[m.eui64]) as scope:
-                started = clock.now()
-                run.chart(ChartKind.SRV, "supplier", "DCC", f"SRV 8.11 add {m.label}")
-                code = await supplier.whitelist(m.eui64, codes[m.eui64])
-                assert code is ResponseCode.I0, f"8.11 failed: {code.value}"
-                run.chart(ChartKind.SRV, "DCC", "supplier", f"8.11 {m.label} {code.value}")
-                scope.measure("srv_seconds", clock.now() - started)
-                alerts = 0
-                with contextlib.suppress(TimeoutError):
-                    alert = await supplier.alert(AlertCode.CHF_DEVICE_LOG_CHANGED, timeout=60)
-                    premises.heard.append(alert)
-                    alerts += 1
-                    run.chart(ChartKind.SRV, "DCC", "supplier", "DeviceAlert 8F12")
-                scope.measure("device_log_alerts", alerts)
-                assert premises.status(m.eui64) is SmiStatus.WHITELISTED
-                premises.record_smi()
-
+            await premises.whitelist(WHITELIST[m.eui64], m, codes[m.eui64])
         for m in HAN_DEVICES:
-            async with run.step(JOIN[m.eui64]) as scope:
-                logged = hub.device_log.get(m.eui64)
-                assert logged is not None, f"{m.label} is not in the hub's Device Log"
-                node = nodes[m.eui64]
-                started = clock.now()
-                try:
-                    await node.stack.join(logged.preconfigured_key)
-                except JoinError as exc:
-                    raise AssertionError(f"{m.label} did not join: {exc}") from exc
-                scope.measure("join_seconds", clock.now() - started)
-                started = clock.now()
-                try:
-                    key = await node.cbke.establish(HUB.eui64)
-                except KeyEstablishmentFailed as exc:
-                    raise AssertionError(str(exc)) from exc
-                scope.measure("cbke_seconds", clock.now() - started)
-                await clock.sleep(POLL_PERIOD)  # the hub installs once the last frame lands
-                assert nodes[HUB.eui64].stack.link_key(m.eui64) == key
+            await premises.join(JOIN[m.eui64], m)
 
         async def joins(
             scope: StepScope, pairs: Sequence[tuple[Member | Eui64, Eui64]], critical: bool

@@ -173,6 +173,14 @@ class RunContext:
         self._gbcs_keys: list[_GbcsKey] = []
         self._on_step = on_step
 
+    on_progress: Callable[[str, int, int], None] | None = None
+    """Set by the CLI: shows a transfer's progress (device label, done, total) as it runs."""
+
+    def progress(self, label: str, done: int, total: int) -> None:
+        """A long transfer advanced (an OTA image): to the CLI's progress bar, if one is shown."""
+        if self.on_progress is not None:
+            self.on_progress(label, done, total)
+
     # -- events -------------------------------------------------------------------------------
     def log(self, kind: str, **fields: Any) -> None:
         """A structured event for ``events.jsonl`` only."""

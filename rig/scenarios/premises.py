@@ -19,15 +19,19 @@ from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import KeyStore, MemoryKeyStore, decode_message
 from emulator.codec.gbcs.message import apdu_of
 from emulator.codec.zcl.metering import METERING
+from emulator.codec.zcl.ota import OTA_UPGRADE
 from emulator.codec.zcl.time import TIME
 from emulator.devices.comms_hub import CommsHub
 from emulator.devices.esme import PREPAYMENT, Esme
 from emulator.devices.gpf import Gpf
 from emulator.devices.gsme import Gsme, GsmeProfile
+from emulator.devices.ota_client import OtaClientProfile
+from emulator.devices.ota_server import ImageDelivery, ServingProfile
 from emulator.devices.ppmid import Ppmid
 from emulator.devices.tunnel import TUNNELING, TunnelServer
 from emulator.han.clock import Clock
 from emulator.han.port import ApsMessage
+from emulator.han.radio import RadioModel
 from emulator.han.stack.node import Role
 from emulator.han.stack.state import MemoryStateStore
 from emulator.han.virtual import VirtualHan
@@ -77,6 +81,17 @@ CPL = {
     PPMID.eui64: CplEntry("AB03", "PPMID1", "1", "0004012F", DeviceType.PPMID, "SMETS2 V4.1"),
 }
 SMI_DEVICES = (HUB.eui64, GPF, ESME.eui64, GSME.eui64, PPMID.eui64)
+OTA_PROFILES = {
+    ESME.eui64: OtaClientProfile(manufacturer=0xA0E1, image_type=0x0081),
+    GSME.eui64: OtaClientProfile(
+        manufacturer=0xA0E2, image_type=0x0082, sleepy=True, block_timeout=2.0
+    ),
+    PPMID.eui64: OtaClientProfile(manufacturer=0xA0E4, image_type=0x0084, hardware_version=1),
+    HUB.eui64: OtaClientProfile(manufacturer=0xA0E3, image_type=0x0083, hardware_version=0x0200),
+}
+"""What each emulated device is to the OTA checks: the models of ``firmware_images/``."""
+OTA_SERVING = {GSME.eui64: ServingProfile(sleepy=True)}
+"""How the hub serves each device (the sleepy GSME gets no Image Notify: it asks on waking)."""
 
 
 # ---- keys ---------------------------------------------------------------------------------------
@@ -143,6 +158,17 @@ async def relay(run: RunContext, link: WanLink, hub: CommsHub) -> None:
     """The SM WAN between the DCC and the hub's WAN endpoint, each way: every GBCS message is
     recorded and charted as it leaves and delivered ``WAN_ONE_WAY_DELAY`` later."""
     to_endpoint: asyncio.Queue[bytes] = asyncio.Queue()
+    images: asyncio.Queue[ImageDelivery] = asyncio.Queue()
+
+    async def deliver_images(
+        source: asyncio.Queue[ImageDelivery], sink: asyncio.Queue[ImageDelivery]
+    ) -> None:
+        while True:
+            delivery = await source.get()
+            run.log("wan", event="image", target=str(delivery.target), size=len(delivery.image))
+            await run.clock.sleep(WAN_ONE_WAY_DELAY)
+            sink.put_nowait(delivery)
+
     from_endpoint: asyncio.Queue[bytes] = asyncio.Queue()
 
     async def carry(
@@ -156,6 +182,8 @@ async def relay(run: RunContext, link: WanLink, hub: CommsHub) -> None:
 
     async with asyncio.TaskGroup() as tg:
         tg.create_task(hub.serve(to_endpoint, from_endpoint))
+        tg.create_task(hub.serve_images(images, from_endpoint))
+        tg.create_task(deliver_images(link.images, images))
         tg.create_task(carry(link.to_hub, to_endpoint, "DCC", "hub"))
         tg.create_task(carry(from_endpoint, link.from_hub, "hub", "DCC"))
 
@@ -200,6 +228,8 @@ async def wire_premises(
     keys: PremisesKeys,
     members: Sequence[Member] = MEMBERS,
     gsme_profile: GsmeProfile | None = None,
+    model: RadioModel | None = None,
+    hub_store: MemoryStateStore | None = None,
 ) -> AsyncIterator[Wired]:
     """A DCC (SQLite in ``run.out``; the runner clears an earlier run's) with the CPL, the hub
     and ``members`` on a virtual HAN captured into ``run.out``, the device emulators behind their
@@ -211,7 +241,7 @@ async def wire_premises(
         for cpl_entry in CPL.values():
             inventory.add_cpl_entry(cpl_entry)
         dcc = Dcc(inventory, keys.dcc, acb=ACB, clock=clock, trans_cos=TRANS_COS)
-        han = VirtualHan(clock, seed=run.seed, capture_dir=run.out)
+        han = VirtualHan(clock, seed=run.seed, model=model, capture_dir=run.out)
         stack.push_async_callback(han.stop)
         nodes = make_nodes(han, clock, run.seed, members)
         tasks: list[asyncio.Task[None]] = []
@@ -228,19 +258,25 @@ async def wire_premises(
         hub_node = nodes[HUB.eui64]
         esme: Esme | None = None
         gpf = Gpf(hub_node.stack, GPF, keys.devices[GPF], ACB, MemoryStateStore(), clock)
-        hub = CommsHub(hub_node.stack, keys.hub, ACB, MemoryStateStore(), clock, gpf)
-        _serving(hub_node, hub.handle, TUNNELING, TIME, PREPAYMENT, METERING)
+        hub = CommsHub(
+            hub_node.stack, keys.hub, ACB, hub_store or MemoryStateStore(), clock, gpf,
+            supplier=SUPPLIER, ota_serving=OTA_SERVING,
+        )  # fmt: skip
+        if hub.firmware is not None:
+            hub.firmware.profile = OTA_PROFILES[HUB.eui64]
+        _serving(hub_node, hub.handle, TUNNELING, TIME, PREPAYMENT, METERING, OTA_UPGRADE)
         gsme = ppmid = None
         if ESME in members:
             node = nodes[ESME.eui64]
             esme = Esme(
                 node.stack, MemoryStateStore(), keys.esme, ACB, clock,
                 cbke=node.cbke, trust_centre=HUB.eui64,
+                ota=OTA_PROFILES[ESME.eui64], supplier=SUPPLIER,
             )  # fmt: skip
             tunnel = TunnelServer(node.stack, esme.on_gbcs)
             esme.send_gbcs = tunnel.push
             _serving(node, tunnel.handle, TUNNELING)
-            _serving(node, esme.handle, PREPAYMENT, METERING)
+            _serving(node, esme.handle, PREPAYMENT, METERING, OTA_UPGRADE)
         if PPMID in members:
             node = nodes[PPMID.eui64]
             ppmid = Ppmid(

@@ -115,6 +115,7 @@ def run_scenario(
     reveal_keys: bool = False,
     on_step: Callable[[StepRecord], None] | None = None,
     outputs: Sequence[Output] = OUTPUTS,
+    on_progress: Callable[[str, int, int], None] | None = None,
 ) -> RunRecord:
     """Run ``sc`` into ``out`` and write every artefact; the record says how it went."""
     out.mkdir(parents=True, exist_ok=True)
@@ -123,6 +124,7 @@ def run_scenario(
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     with EventLog(out / EVENTS_FILE, clock) as events, _logged_to(events):
         run = RunContext(out, seed, clock, events, reveal_keys=reveal_keys, on_step=on_step)
+        run.on_progress = on_progress
         error = clock.run(execute(sc, run))
     result = run.record(
         sc.name, sc.description, clock.modelled_seconds, clock.wall_seconds, started_at, error

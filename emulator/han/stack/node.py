@@ -64,6 +64,9 @@ ADDRESS_DISCOVERY_TRIES = 3
 MAX_APS_PAYLOAD = 73
 """Bytes of APS payload one secured frame carries: 127 less MAC 9 + FCS 2, NWK 8 + auxiliary
 14 + MIC 4, APS 8 + auxiliary 5 + MIC 4. Longer payloads are fragmented (R22 §2.2.8.4.5)."""
+MAX_UNSECURED_APS_PAYLOAD = MAX_APS_PAYLOAD + 9
+"""Without APS security (NWK security only) the APS auxiliary header and MIC are not there: 82
+bytes fit one frame. Used for unacknowledged unsecured unicasts (OTA Upgrade blocks)."""
 APS_BLOCK = 64  # bytes per fragment, within the 71 an extended header leaves
 FAST_POLL = 0.25  # seconds between polls while a sleepy device awaits a reply
 APS_DUPLICATE_WINDOW = 16  # recent (sender, APS counter) pairs remembered for duplicate rejection
@@ -988,6 +991,11 @@ class EmulatedStack:
         if self.config.role == Role.END_DEVICE and self.network_key is not None:
             self.radio.rx_on = False
 
+    async def poll(self) -> None:
+        """HanPort.poll: a joined end device polls its parent once; a router does nothing."""
+        if self.config.role == Role.END_DEVICE and self.joined:
+            await self._poll(COORDINATOR_SHORT)
+
     async def _poll_loop(self) -> None:
         parent = COORDINATOR_SHORT
         while True:
@@ -1127,7 +1135,10 @@ class EmulatedStack:
                 raise DeliveryError(f"no link key with {destination}")
         counter = self._next_aps_counter()
         blocks = [payload[i : i + APS_BLOCK] for i in range(0, len(payload), APS_BLOCK)]
-        if len(payload) <= MAX_APS_PAYLOAD:
+        # Only unacknowledged unsecured unicasts (OTA Upgrade blocks) use the larger limit: the
+        # acknowledged exchanges (CBKE) keep the split and the timing they were tuned with.
+        unsecured_unicast = not aps_security and not ack and not broadcast
+        if len(payload) <= (MAX_UNSECURED_APS_PAYLOAD if unsecured_unicast else MAX_APS_PAYLOAD):
             blocks = [payload]
         elif broadcast:
             raise DeliveryError(f"a {len(payload)}-byte broadcast does not fit one frame")
