@@ -10,6 +10,7 @@ BUILT_IN = (
     "rig.scenarios.han_join",
     "rig.scenarios.whitelist_and_join",
     "rig.scenarios.commission_premises",
+    "rig.scenarios.sub_ghz_channel_change",
 )
 """Modules whose import registers the rig's own scenarios."""
 

@@ -35,9 +35,10 @@ from emulator.devices.ppmid import Ppmid
 from emulator.devices.sub_ghz import SUB_GHZ, SubGhzFunction
 from emulator.devices.tunnel import TUNNELING, TunnelServer
 from emulator.han.clock import Clock
+from emulator.han.key_establishment import KeyEstablishmentFailed
 from emulator.han.port import ApsMessage
 from emulator.han.radio import Band
-from emulator.han.stack.node import Role
+from emulator.han.stack.node import JoinError, Role
 from emulator.han.stack.state import MemoryStateStore
 from emulator.han.virtual import GB868_CHANNEL, VirtualHan
 from emulator.pki.smki import Credential, RemotePartyRole, TestSmki, memory_store
@@ -60,7 +61,7 @@ from rig.dcc import Supplier as SupplierRole
 from rig.dcc.requests import RequestBody
 
 from .context import RunContext
-from .han_join import ESME, GSME, HUB, Member, Node, make_nodes, watch
+from .han_join import ESME, GSME, HUB, POLL_PERIOD, Member, Node, make_nodes, watch
 
 ACB = Eui64("90-B3-D5-1F-30-00-00-02")
 SUPPLIER = Eui64("90-B3-D5-1F-30-01-00-00")
@@ -383,3 +384,30 @@ class Supplier(SupplierRole):
         assert sent.response_code is ResponseCode.I99, f"8.11 not sent: {sent.response_code}"
         assert isinstance(answer, ServiceResponse), f"unexpected {answer!r}"
         return answer.response_code
+
+
+# ---- shared installation steps -------------------------------------------------------------
+
+
+async def join_with_cbke(wired: Wired, member: Member) -> tuple[float, float]:
+    """``member`` joins with the install-code key the hub's Device Log holds for it, then runs
+    CBKE with the hub (asserted); returns (join seconds, CBKE seconds) of modelled time."""
+    clock = wired.han.clock
+    logged = wired.hub.device_log.get(member.eui64)
+    assert logged is not None, f"{member.label} is not in the hub's Device Log"
+    node = wired.nodes[member.eui64]
+    started = clock.now()
+    try:
+        await node.stack.join(logged.preconfigured_key)
+    except JoinError as exc:
+        raise AssertionError(f"{member.label} did not join: {exc}") from exc
+    joined = clock.now() - started
+    started = clock.now()
+    try:
+        key = await node.cbke.establish(HUB.eui64)
+    except KeyEstablishmentFailed as exc:
+        raise AssertionError(str(exc)) from exc
+    cbke = clock.now() - started
+    await clock.sleep(POLL_PERIOD)  # the hub installs once the last frame lands
+    assert wired.nodes[HUB.eui64].stack.link_key(member.eui64) == key
+    return joined, cbke
