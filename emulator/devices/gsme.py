@@ -11,7 +11,14 @@ Every ``wake_period`` modelled seconds it:
    sent server to client);
 3. when TUNNEL_MESSAGE_PENDING is set, opens its tunnel to the hub if need be, GETs messages one
    by one until none remains (GET-RESPONSE says how many wait), handles each and PUTs its
-   response or alert back; the hub sends them to the WAN.
+   response or alert back; the hub sends them to the WAN;
+4. on a dual-band hub's sub-GHz HAN, when NEW_SUB_GHZ_CHANNEL_MASKS_AVAILABLE is set, reads the
+   Sub-GHz cluster's ChannelChange attribute from the hub and moves its radio to that channel
+   (``CHANNEL_CHANGE_GUARD`` after the answer, so its last frames on the old channel go out).
+
+Suspend ZCL Messages from the hub's Sub-GHz cluster (duty-cycle management) stops the mirror
+reports for the period it names (0 lifts it); [U] GBCS through the tunnel still flows, as the
+hub discards what must not reach a silenced device itself (DBCH10).
 
 GBCS use cases, after the gate's checks (``gbcs_gate.py``; a refused command gets the gate's
 alert, PUT like any answer): GCS28 Set Clock (critical: SetTimeCommand's validity interval; the
@@ -36,11 +43,13 @@ import datetime
 import enum
 import itertools
 from dataclasses import asdict, dataclass, replace
+from typing import Protocol
 
 from ..codec.errors import DecodeError
 from ..codec.eui64 import Eui64
 from ..codec.gbcs import Asn1Payload, KeyStore, MessageCode
 from ..codec.gbcs.asn1 import encode_asn1
+from ..codec.gbcs.sub_ghz import ChannelMask
 from ..codec.zcl import frame as zcl
 from ..codec.zcl.attributes import Side, report_attributes
 from ..codec.zcl.metering import (
@@ -51,12 +60,28 @@ from ..codec.zcl.metering import (
 )
 from ..codec.zcl.time import TIME, from_utc_time
 from ..han.clock import Clock
+from ..han.medium import Channel
 from ..han.port import ApsMessage, DeliveryError, HanPort, Joined, NotJoined
+from ..han.radio import Band
 from ..han.stack.state import StateStore
 from .gbcs_gate import GbcsGate, Rejected
 from .gpf import GPF_ENDPOINT, PREPAYMENT
 from .join_log import HANDLED, JoinLog
 from .tunnel import TUNNELING, TunnelClient
+
+SUB_GHZ = 0x070B  # the Sub-GHz cluster (``sub_ghz.py`` serves it on the hub)
+CHANNEL_CHANGE = 0x0000  # its ChannelChange attribute: the new channel as a 32-bit mask
+SUSPEND_ZCL_MESSAGES = 0x00  # server-to-client command {period, minutes}
+CHANNEL_CHANGE_GUARD = 1.0
+"""[I] Seconds between the ChannelChange answer and the move: more than the 100 ms rule and
+listen-before-talk, so the APS ACK of that answer goes out on the old channel."""
+
+
+class SubGhzTuner(Protocol):
+    """What moves the GSME's radio (its stack): beside ``HanPort``, as only a radio's owner
+    changes channel."""
+
+    def tune(self, channel: Channel) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -122,8 +147,14 @@ class Gsme:
         clock: Clock,
         hub: Eui64,
         profile: GsmeProfile | None = None,
+        tuner: SubGhzTuner | None = None,
     ) -> None:
         self.han = han
+        self.tuner = tuner
+        """Set on the sub-GHz band: the GSME follows the hub's channel changes."""
+        self.suspended_until = 0.0
+        """Modelled time until which Suspend ZCL Messages holds the mirror reports back."""
+        self.channel_changes = 0
         self.store = store
         self.clock = clock
         self.hub = Eui64(hub)
@@ -178,16 +209,41 @@ class Gsme:
         self.wakes += 1
         self.off_network = False
         try:
-            if self.registers != self._mirrored:  # the battery's sake: only what changed
-                await self.push_registers()
-            if FunctionalNotificationFlags.TUNNEL_MESSAGE_PENDING not in await self.read_flags():
-                return 0
-            return await self.pull()
+            if self.registers != self._mirrored and not self.suspended:
+                await self.push_registers()  # the battery's sake: only what changed
+            flags = await self.read_flags()
+            fetched = 0
+            if FunctionalNotificationFlags.TUNNEL_MESSAGE_PENDING in flags:
+                fetched = await self.pull()
+            if FunctionalNotificationFlags.NEW_SUB_GHZ_CHANNEL_MASKS_AVAILABLE in flags:
+                await self.follow_channel_change()
+            return fetched
         except NotJoined:
             self.off_network = True
             return 0
         except (DeliveryError, TimeoutError):
             return 0
+
+    @property
+    def suspended(self) -> bool:
+        return self.clock.now() < self.suspended_until
+
+    async def follow_channel_change(self) -> None:
+        """Read the hub's ChannelChange; move there (a GSME not on sub-GHz has nothing to do)."""
+        if self.tuner is None:
+            return
+        request = zcl.read_attributes([CHANNEL_CHANGE], tsn=self._next_tsn())
+        answer = await self._request(SUB_GHZ, request, self.profile.hub_endpoint)
+        value = zcl.read_attributes_result(answer).get(CHANNEL_CHANGE)
+        if not isinstance(value, int) or value == 0:
+            return  # no change pending (any more)
+        try:
+            channel = next(iter(ChannelMask.from_word(value)))
+        except (ValueError, StopIteration):
+            return  # not one channel: ignored [U]
+        await self.clock.sleep(CHANNEL_CHANGE_GUARD)
+        self.tuner.tune(Channel(Band.SUB_GHZ, int(channel.page), channel.number))
+        self.channel_changes += 1
 
     async def push_registers(self) -> None:
         """Report the registers to the GPF's mirror (a send that fails raises DeliveryError)."""
@@ -280,6 +336,16 @@ class Gsme:
         try:
             frame = zcl.decode_zcl(msg.payload)
         except DecodeError:
+            return
+        if (
+            msg.cluster == SUB_GHZ
+            and msg.source == self.hub
+            and not frame.is_global
+            and frame.command_id == SUSPEND_ZCL_MESSAGES
+            and frame.direction is zcl.Direction.SERVER_TO_CLIENT
+            and frame.payload
+        ):
+            self.suspended_until = self.clock.now() + 60.0 * frame.payload[0]
             return
         waiter = self._replies.get((msg.cluster, frame.tsn))
         if waiter is not None and not waiter.done() and msg.source == self.hub:

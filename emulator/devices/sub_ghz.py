@@ -20,7 +20,8 @@ What the CHF does for SRVs 6.28-6.32 (DOMAIN.md §3; the RTDS 4.5.0 DBCH message
   Messages to the device, Critical to every sub-GHz device, falling back lifts them (period 0).
   A GBCS command for a device at the regulated ceiling is discarded with DBCH10 0x8F2C carrying
   the command's identity (originator, target, CRA flag, counter).
-* A device joining beyond the sub-GHz capacity is sent away with DBCH11 0x8F2D.
+* A device joining beyond the sub-GHz capacity is sent away with DBCH11 0x8F2D: ``run`` watches
+  the hub's HAN for joins, and one on the sub-GHz band beyond ``capacity`` is evicted.
 
 State that matters (configuration, channel, log, scan history) is in the hub's ``StateStore``.
 """
@@ -69,7 +70,7 @@ from ..codec.zcl import frame as zcl
 from ..codec.zcl.attributes import Side
 from ..codec.zcl.metering import FunctionalNotificationFlags
 from ..han.clock import Clock
-from ..han.port import ApsMessage, DeliveryError, HanPort
+from ..han.port import ApsMessage, DeliveryError, HanPort, Joined
 from ..han.radio import DutyCycleState
 from ..han.stack.state import StateStore
 from .attribute_server import AttributeServer
@@ -99,6 +100,9 @@ duty cycle falls back)."""
 INITIAL_CHANNEL = SubGhzChannel(ChannelPage.PAGE_28, 0)
 """[U] The channel a new sub-GHz HAN forms on: the first available (RTDS DBCH01 answers it)."""
 DAY = 86400.0
+RETUNE_GUARD = 0.5
+"""[I] Seconds the hub stays on the old channel after the GSME has read ChannelChange: its last
+frames there (APS ACK, MAC ACKs) go out first."""
 
 
 class SubGhzBand(Protocol):
@@ -282,6 +286,7 @@ class SubGhzFunction:
             with contextlib.suppress(TimeoutError):
                 async with self.clock.timeout(self.configuration.gsme_curfew * 60.0):
                     await self._acknowledged.wait()
+                await self.clock.sleep(RETUNE_GUARD)
         await self.band.retune(new)
         if self.set_gsme_flag is not None:
             self.set_gsme_flag(
@@ -317,16 +322,16 @@ class SubGhzFunction:
             frame = zcl.decode_zcl(msg.payload)
         except DecodeError:
             return
+        reads_change = False
         if self.pending_change is not None and frame.is_global and frame.command_id == 0x00:
             ids = {
                 int.from_bytes(frame.payload[i : i + 2], "little")
                 for i in range(0, len(frame.payload) - 1, 2)
             }
-            if 0x0000 in ids:  # Read Attributes of ChannelChange
-                self._acknowledged.set()
+            reads_change = 0x0000 in ids  # Read Attributes of ChannelChange
         reply = self.attributes.respond(SUB_GHZ, msg.payload)
         if reply is not None and self.port is not None:
-            with contextlib.suppress(DeliveryError):
+            try:
                 await self.port.send(
                     msg.source,
                     cluster=SUB_GHZ,
@@ -334,14 +339,42 @@ class SubGhzFunction:
                     src_endpoint=msg.dst_endpoint,
                     dst_endpoint=msg.src_endpoint,
                 )
+            except DeliveryError:
+                return  # the GSME did not get the new channel: it reads again, or the curfew
+        if reads_change:  # acknowledged once the GSME has the answer
+            self._acknowledged.set()
 
     # ---- duty cycle ---------------------------------------------------------------------------
 
     async def run(self) -> None:
-        """Sample the duty cycle every ``SAMPLE_PERIOD`` for as long as the hub runs."""
-        while True:
-            await self.clock.sleep(SAMPLE_PERIOD)
-            await self.sample()
+        """For as long as the hub runs: sample the duty cycle every ``SAMPLE_PERIOD``, and judge
+        each join on the sub-GHz band against the capacity."""
+        async with asyncio.TaskGroup() as tg:
+            if self.port is not None:
+                tg.create_task(self._watch_joins(self.port))
+            while True:
+                await self.clock.sleep(SAMPLE_PERIOD)
+                await self.sample()
+
+    async def _watch_joins(self, port: HanPort) -> None:
+        async for event in port.events():
+            if isinstance(event, Joined) and event.eui64 != port.eui64:
+                await self.on_joined(event.eui64)
+
+    async def on_joined(self, device: Eui64) -> bool:
+        """A device joined the hub's HAN; one on the sub-GHz band beyond the capacity is evicted
+        and DBCH11 raised. True if it stays."""
+        on_band = list(self.band.devices())
+        if device not in on_band:
+            return True
+        alert = self.admit(device, on_band)
+        if alert is None:
+            return True
+        log.info("sub-GHz HAN full: %s sent away", device)
+        if self.port is not None:
+            await self.port.remove_device(device)
+        self._to_wan(alert)
+        return False
 
     async def sample(self) -> list[Transition]:
         steps = self.monitor.update((d, self.band.duty_cycle(d)) for d in self.band.devices())

@@ -1,7 +1,11 @@
 """Captures a user can open in Wireshark: pcap files and the keys that decrypt them.
 
 Pcaps use link type 195 (LINKTYPE_IEEE802_15_4_WITHFCS: the PSDU with its FCS) and are stamped
-with modelled time, so a 90-day virtual run reads as 90 days. The keys file is the secret part:
+with modelled time, so a 90-day virtual run reads as 90 days. The GB868 sub-GHz band has many
+channels on several pages and a hub may move between them (DBCH05): its pcap uses link type 283
+(LINKTYPE_IEEE802_15_4_TAP), whose per-frame TLVs carry the FCS type and the channel page and
+number; Wireshark and tshark dissect it (the MAC frames are the same 802.15.4 frames on both
+bands: GB868 keeps the 2-byte FCS, ``radio.GB868_MAX_PSDU``). The keys file is the secret part:
 it is written only when the user asks (``--reveal-keys``), as ``keys.json`` and as a Wireshark
 ``zigbee_pc_keys`` UAT file (copy it into Wireshark's profile folder, or pass each line with
 ``tshark -o 'uat:zigbee_pc_keys:<line>'``).
@@ -24,6 +28,10 @@ from ..codec.eui64 import Eui64
 from .clock import DEFAULT_EPOCH as _CLOCK_EPOCH
 
 LINKTYPE_IEEE802_15_4_WITHFCS = 195
+LINKTYPE_IEEE802_15_4_TAP = 283
+TAP_FCS_TYPE = 0  # TLV types of the TAP pseudo-header (Wireshark's packet-ieee802154.c)
+TAP_CHANNEL_ASSIGNMENT = 3
+TAP_FCS_16_BIT = 1
 DEFAULT_EPOCH = _CLOCK_EPOCH.timestamp()  # POSIX seconds of the clock's default modelled time zero
 
 
@@ -56,6 +64,36 @@ class PcapCapture:
         self, exc: type[BaseException] | None, val: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _tlv(kind: int, value: bytes) -> bytes:
+    return struct.pack("<HH", kind, len(value)) + value + bytes(-len(value) % 4)
+
+
+class TapPcapCapture(PcapCapture):
+    """A pcap of link type 283: each PSDU behind a TAP header naming its channel page and number
+    (channel assignment TLV) and its 16-bit FCS (FCS type TLV)."""
+
+    def __init__(self, path: str | Path, epoch: float = DEFAULT_EPOCH) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.epoch = epoch
+        self.frames = 0
+        self._writer = PcapWriter(str(self.path), linktype=LINKTYPE_IEEE802_15_4_TAP, sync=False)
+        self._writer.write_header(None)
+
+    @staticmethod
+    def tap_header(page: int, channel: int) -> bytes:
+        tlvs = _tlv(TAP_FCS_TYPE, bytes([TAP_FCS_16_BIT])) + _tlv(
+            TAP_CHANNEL_ASSIGNMENT, struct.pack("<HB", channel, page)
+        )
+        return struct.pack("<BBH", 0, 0, 4 + len(tlvs)) + tlvs
+
+    def write_on(self, psdu: bytes, modelled_time: float, page: int, channel: int) -> None:
+        super().write(self.tap_header(page, channel) + psdu, modelled_time)
+
+    def write(self, psdu: bytes, modelled_time: float) -> None:
+        raise TypeError("a TAP capture needs each frame's channel: write_on()")
 
 
 ZEP_PORT = 17754

@@ -70,6 +70,12 @@ class FrameSink(Protocol):
     def write(self, psdu: bytes, modelled_time: float) -> None: ...
 
 
+class ChannelFrameSink(Protocol):
+    """A capture that records each frame's channel too (a band with several channels: GB868)."""
+
+    def write_on(self, psdu: bytes, modelled_time: float, page: int, channel: int) -> None: ...
+
+
 @dataclass
 class _Transmission:
     sender: Radio
@@ -92,7 +98,7 @@ class Radio:
     def __init__(self, medium: VirtualMedium, eui64: Eui64, channel: Channel, node_id: int) -> None:
         self.medium = medium
         self.eui64 = eui64
-        self.channel = channel
+        self._channel = channel
         self.node_id = node_id
         self._pan_id: int | None = None
         self._short: int | None = None
@@ -107,6 +113,21 @@ class Radio:
         self.duty_cycle = medium.model.duty_cycle_meter()
         self._awaiting_ack: tuple[int, asyncio.Future[bool]] | None = None
         self._tx_queue = asyncio.Lock()
+
+    @property
+    def channel(self) -> Channel:
+        return self._channel
+
+    def retune(self, channel: Channel) -> None:
+        """Move to another channel (page and number) of the same band: what a frame already
+        on the air keeps its channel; what comes after goes out, and is heard, on the new one."""
+        if channel.band is not self._channel.band:
+            raise ValueError(f"a {self._channel.band.value} radio cannot tune to {channel}")
+        self._channel = channel
+
+    @property
+    def band(self) -> Band:
+        return self._channel.band
 
     # -- addressing ---------------------------------------------------------------------------
     @property
@@ -177,10 +198,13 @@ class VirtualMedium:
         self.model = model or RadioModel()
         self.rng = random.Random(seed)
         self.captures: dict[Band, list[FrameSink]] = {}
+        self.channel_captures: dict[Band, list[ChannelFrameSink]] = {}
         self.radios: list[Radio] = []
         self._on_air: list[_Transmission] = []
-        self._by_eui: dict[Eui64, Radio] = {}
-        self._by_short: dict[tuple[int | None, int], Radio] = {}
+        # A dual-band node (the hub) has a radio on each band under one EUI-64 and one short
+        # address: radios are found by band as well.
+        self._by_eui: dict[tuple[Eui64, Band], Radio] = {}
+        self._by_short: dict[tuple[Band, int | None, int], Radio] = {}
         self._awaiting: set[Radio] = set()
         self._sniffers: set[Radio] = set()
         self._acks: set[asyncio.Task[None]] = set()
@@ -190,30 +214,42 @@ class VirtualMedium:
         self.losses = 0
 
     def attach(self, eui64: Eui64, channel: Channel = CHANNEL_11) -> Radio:
+        """A radio for ``eui64`` on ``channel``; one per band and node (a second on the same
+        band would make the node two nodes)."""
+        if (eui64, channel.band) in self._by_eui:
+            raise ValueError(f"{eui64} already has a {channel.band.value} radio")
         radio = Radio(self, eui64, channel, len(self.radios))
         self.radios.append(radio)
-        self._by_eui[eui64] = radio
+        self._by_eui[(eui64, channel.band)] = radio
         return radio
+
+    def radio(self, eui64: Eui64, band: Band) -> Radio | None:
+        """``eui64``'s radio on ``band``, if it has one."""
+        return self._by_eui.get((eui64, band))
 
     # Receivers are looked up, not searched for: a unicast frame concerns one radio, an ACK the
     # radios awaiting one; only broadcasts reach every radio on the channel.
     def _index(self, radio: Radio) -> None:
         if radio.short is not None:
-            self._by_short[(radio.pan_id, radio.short)] = radio
+            self._by_short[(radio.band, radio.pan_id, radio.short)] = radio
 
     def _unindex(self, radio: Radio) -> None:
-        if radio.short is not None and self._by_short.get((radio.pan_id, radio.short)) is radio:
-            del self._by_short[(radio.pan_id, radio.short)]
+        if radio.short is None:
+            return
+        key = (radio.band, radio.pan_id, radio.short)
+        if self._by_short.get(key) is radio:
+            del self._by_short[key]
 
     def _receivers(self, tx: _Transmission) -> list[Radio]:
         if tx.is_ack:
             return [r for r in self._awaiting if r._awaiting_ack and r._awaiting_ack[0] == tx.seq]
         if tx.dst is None or tx.dst == mac.BROADCAST_SHORT:
             return self.radios
+        band = tx.channel.band
         if isinstance(tx.dst, Eui64):
-            target = self._by_eui.get(tx.dst)
+            target = self._by_eui.get((tx.dst, band))
         else:
-            target = self._by_short.get((tx.dst_pan, tx.dst))
+            target = self._by_short.get((band, tx.dst_pan, tx.dst))
         return ([target] if target is not None else []) + [
             r for r in self._sniffers if r is not target
         ]
@@ -226,6 +262,10 @@ class VirtualMedium:
 
     def add_capture(self, band: Band, sink: FrameSink) -> None:
         self.captures.setdefault(band, []).append(sink)
+
+    def add_channel_capture(self, band: Band, sink: ChannelFrameSink) -> None:
+        """A capture told each frame's channel page and number as well."""
+        self.channel_captures.setdefault(band, []).append(sink)
 
     # -- channel state ------------------------------------------------------------------------
     def busy(self, channel: Channel, at: float) -> bool:
@@ -318,6 +358,8 @@ class VirtualMedium:
             radio.duty_cycle.record(now, duration)
         for sink in self.captures.get(band, ()):
             sink.write(psdu, now)
+        for channel_sink in self.channel_captures.get(band, ()):
+            channel_sink.write_on(psdu, now, tx.channel.page, tx.channel.number)
         self.frames += 1
         await self.clock.sleep(duration)
         radio.transmitting = None

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from emulator.codec.eui64 import Eui64
@@ -39,6 +39,7 @@ from emulator.han.port import (
     KeyEstablished,
     Left,
 )
+from emulator.han.radio import Band
 from emulator.han.stack.node import EmulatedStack, JoinError, Role
 from emulator.han.virtual import VirtualHan
 from emulator.pki.zse import ZseTestCa
@@ -200,18 +201,25 @@ def _install_codes(seed: int) -> dict[Eui64, bytes]:
 
 
 def make_nodes(
-    han: VirtualHan, clock: Clock, seed: int, members: Sequence[Member] = (HUB, *METERS)
+    han: VirtualHan,
+    clock: Clock,
+    seed: int,
+    members: Sequence[Member] = (HUB, *METERS),
+    bands: Mapping[Eui64, Band] | None = None,
+    hub_bands: Sequence[Band] | None = None,
 ) -> dict[Eui64, Node]:
-    """Stacks with CBKE credentials from one test ZSE CA (suite 2: the GB one)."""
+    """Stacks with CBKE credentials from one test ZSE CA (suite 2: the GB one); each device on
+    its band in ``bands`` (2.4 GHz if not named), the hub on ``hub_bands`` (2.4 GHz only)."""
     ca = ZseTestCa.generate(
         KeyEstablishmentSuite.CRYPTO_SUITE_2, rng=random.Random(f"han-join/ca/{seed}").randbytes
     )
     nodes = {}
     for m in members:
         if m.role is Role.COORDINATOR:
-            stack = han.coordinator(m.eui64)
+            stack = han.coordinator(m.eui64, bands=hub_bands or (Band.GHZ_2_4,))
         else:
-            stack = han.node(m.eui64, m.role, poll_period=POLL_PERIOD)
+            band = (bands or {}).get(m.eui64, Band.GHZ_2_4)
+            stack = han.node(m.eui64, m.role, band=band, poll_period=POLL_PERIOD)
         creds = ca.issue(m.eui64, rng=random.Random(f"han-join/{m.eui64.hex}/{seed}").randbytes)
         # Anyone talking to or as the sleepy GSME waits a poll period more for each answer.
         extra = POLL_PERIOD if m.role is not Role.ROUTER else 0.0

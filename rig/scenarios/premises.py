@@ -6,14 +6,20 @@ virtual 2.4 GHz HAN, each device emulator behind its stack; the DCC (SMI, CPL, j
 ``run.out/dcc.sqlite``) with the hub's SM WAN as a relay that records every GBCS message; test
 SMKI keys for the ACB, the Supplier and every device; and the Supplier's premises steps (12.2,
 8.14.1, 8.11). Which HAN devices take part is the caller's choice (``members``).
+
+The hub's profile (``emulator.devices.ch_profile``) is the caller's choice too: without one the
+hub runs its 2.4 GHz HAN only (the flagship's premises). A dual-band hub (CHTS v1.1) also forms
+a GB868 HAN (``GB868_CHANNEL``), manages it (``SubGhzFunction``: DBCH01-11, duty cycle from the
+medium's meters, the GSME's channel changes) and each device joins the band its radio
+(``radios``) and the hub share; a single-band hub (CHTS v1.0) keeps everyone on 2.4 GHz.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import KeyStore, MemoryKeyStore, decode_message
@@ -21,6 +27,7 @@ from emulator.codec.gbcs.message import apdu_of
 from emulator.codec.zcl.metering import METERING
 from emulator.codec.zcl.ota import OTA_UPGRADE
 from emulator.codec.zcl.time import TIME
+from emulator.devices.ch_profile import RADIO_2G4, CommsHubProfile, DeviceRadio
 from emulator.devices.comms_hub import CommsHub
 from emulator.devices.esme import PREPAYMENT, Esme
 from emulator.devices.gpf import Gpf
@@ -28,13 +35,15 @@ from emulator.devices.gsme import Gsme, GsmeProfile
 from emulator.devices.ota_client import OtaClientProfile
 from emulator.devices.ota_server import ImageDelivery, ServingProfile
 from emulator.devices.ppmid import Ppmid
+from emulator.devices.sub_ghz import SUB_GHZ, SubGhzFunction
 from emulator.devices.tunnel import TUNNELING, TunnelServer
 from emulator.han.clock import Clock
+from emulator.han.key_establishment import KeyEstablishmentFailed
 from emulator.han.port import ApsMessage
-from emulator.han.radio import RadioModel
-from emulator.han.stack.node import Role
+from emulator.han.radio import Band, RadioModel
+from emulator.han.stack.node import JoinError, Role
 from emulator.han.stack.state import MemoryStateStore
-from emulator.han.virtual import VirtualHan
+from emulator.han.virtual import GB868_CHANNEL, VirtualHan
 from emulator.pki.smki import Credential, RemotePartyRole, TestSmki, memory_store
 from rig.dcc import (
     AddDeviceToCHFWhitelist,
@@ -56,7 +65,7 @@ from rig.dcc import Supplier as SupplierRole
 from rig.dcc.requests import RequestBody
 
 from .context import RunContext
-from .han_join import ESME, GSME, HUB, Member, Node, make_nodes, watch
+from .han_join import ESME, GSME, HUB, POLL_PERIOD, Member, Node, make_nodes, watch
 
 ACB = Eui64("90-B3-D5-1F-30-00-00-02")
 SUPPLIER = Eui64("90-B3-D5-1F-30-01-00-00")
@@ -92,6 +101,16 @@ OTA_PROFILES = {
 """What each emulated device is to the OTA checks: the models of ``firmware_images/``."""
 OTA_SERVING = {GSME.eui64: ServingProfile(sleepy=True)}
 """How the hub serves each device (the sleepy GSME gets no Image Notify: it asks on waking)."""
+
+
+def cpl_for(profile: CommsHubProfile | None) -> dict[Eui64, CplEntry]:
+    """The premises' CPL, the hub's rows (CHF and GPF) with ``profile``'s CHTS version."""
+    if profile is None:
+        return dict(CPL)
+    return {
+        eui: replace(e, smets_chts_version=profile.chts_version) if eui in (HUB.eui64, GPF) else e
+        for eui, e in CPL.items()
+    }
 
 
 # ---- keys ---------------------------------------------------------------------------------------
@@ -210,6 +229,16 @@ class Wired:
     esme: Esme | None
     gsme: Gsme | None
     ppmid: Ppmid | None
+    hub_profile: CommsHubProfile | None = None
+
+    @property
+    def sub_ghz(self) -> SubGhzFunction | None:
+        """The hub's sub-GHz management (a dual-band hub only)."""
+        return self.hub.sub_ghz
+
+    def band_of(self, device: Eui64) -> Band:
+        """The band ``device`` is on (its node's radio)."""
+        return self.nodes[device].stack.radio.band
 
     @property
     def gpf(self) -> Gpf:
@@ -230,20 +259,39 @@ async def wire_premises(
     gsme_profile: GsmeProfile | None = None,
     model: RadioModel | None = None,
     hub_store: MemoryStateStore | None = None,
+    hub_profile: CommsHubProfile | None = None,
+    radios: Mapping[Eui64, DeviceRadio] | None = None,
 ) -> AsyncIterator[Wired]:
     """A DCC (SQLite in ``run.out``; the runner clears an earlier run's) with the CPL, the hub
     and ``members`` on a virtual HAN captured into ``run.out``, the device emulators behind their
-    stacks, every node served and watched, and the WAN relay; all stopped on exit."""
+    stacks, every node served and watched, and the WAN relay; all stopped on exit.
+
+    ``hub_profile`` and ``radios`` (each member's radio, 2.4 GHz when not named) decide the
+    bands (module docstring)."""
     clock = run.clock
+    dual = hub_profile is not None and hub_profile.dual_band
+    bands: dict[Eui64, Band] = {}
+    hub_bands: tuple[Band, ...] = (Band.GHZ_2_4,)
+    if hub_profile is not None:
+        hub_bands = tuple(b for b in Band if b in hub_profile.bands)
+        for m in members:
+            radio = (radios or {}).get(m.eui64, RADIO_2G4)
+            bands[m.eui64] = radio.band_on(hub_profile) or Band.GHZ_2_4
     async with contextlib.AsyncExitStack() as stack:
         inventory = Inventory(run.out / "dcc.sqlite")
         stack.callback(inventory.close)
-        for cpl_entry in CPL.values():
+        for cpl_entry in cpl_for(hub_profile).values():
             inventory.add_cpl_entry(cpl_entry)
         dcc = Dcc(inventory, keys.dcc, acb=ACB, clock=clock, trans_cos=TRANS_COS)
-        han = VirtualHan(clock, seed=run.seed, model=model, capture_dir=run.out)
+        han = VirtualHan(
+            clock,
+            seed=run.seed,
+            model=model,
+            capture_dir=run.out,
+            sub_ghz=GB868_CHANNEL if dual else None,
+        )
         stack.push_async_callback(han.stop)
-        nodes = make_nodes(han, clock, run.seed, members)
+        nodes = make_nodes(han, clock, run.seed, members, bands, hub_bands)
         tasks: list[asyncio.Task[None]] = []
 
         async def stop_tasks() -> None:
@@ -258,13 +306,25 @@ async def wire_premises(
         hub_node = nodes[HUB.eui64]
         esme: Esme | None = None
         gpf = Gpf(hub_node.stack, GPF, keys.devices[GPF], ACB, MemoryStateStore(), clock)
+        if hub_store is None:
+            hub_store = MemoryStateStore()
+        sub_ghz = None
+        if dual:
+            assert hub_profile is not None
+            hub_stack = hub_node.stack
+            sub_ghz = SubGhzFunction(
+                hub_store, clock, han.sub_ghz_band(), hub_stack,
+                set_gsme_flag=gpf.mirror.set_flag,
+                joining_permitted=lambda: hub_stack.policy.window_open(clock.now()),
+                capacity=hub_profile.sub_ghz_capacity,
+            )  # fmt: skip
         hub = CommsHub(
-            hub_node.stack, keys.hub, ACB, hub_store or MemoryStateStore(), clock, gpf,
+            hub_node.stack, keys.hub, ACB, hub_store, clock, gpf, sub_ghz,
             supplier=SUPPLIER, ota_serving=OTA_SERVING,
         )  # fmt: skip
         if hub.firmware is not None:
             hub.firmware.profile = OTA_PROFILES[HUB.eui64]
-        _serving(hub_node, hub.handle, TUNNELING, TIME, PREPAYMENT, METERING, OTA_UPGRADE)
+        _serving(hub_node, hub.handle, TUNNELING, TIME, PREPAYMENT, METERING, OTA_UPGRADE, SUB_GHZ)
         gsme = ppmid = None
         if ESME in members:
             node = nodes[ESME.eui64]
@@ -287,11 +347,12 @@ async def wire_premises(
             _serving(node, ppmid.handle, PREPAYMENT, METERING)
         if GSME in members:
             node = nodes[GSME.eui64]
+            tuner = node.stack if bands.get(GSME.eui64) is Band.SUB_GHZ else None
             gsme = Gsme(
                 node.stack, MemoryStateStore(), keys.devices[GSME.eui64], ACB, clock,
-                HUB.eui64, gsme_profile,
+                HUB.eui64, gsme_profile, tuner,
             )  # fmt: skip
-            _serving(node, gsme.handle, TUNNELING, TIME, PREPAYMENT, METERING)
+            _serving(node, gsme.handle, TUNNELING, TIME, PREPAYMENT, METERING, SUB_GHZ)
         await han.start()
         loop = asyncio.get_running_loop()
         for node in nodes.values():
@@ -308,9 +369,11 @@ async def wire_premises(
             tasks.extend(relays)
 
         dcc.link_listeners.append(start_relay)
+        if sub_ghz is not None:
+            tasks.append(loop.create_task(sub_ghz.run()))
         link = dcc.attach_link(HUB.eui64)
         await clock.sleep(0)  # the watchers subscribe before anything happens
-        yield Wired(dcc, hub, han, nodes, link, esme, gsme, ppmid)
+        yield Wired(dcc, hub, han, nodes, link, esme, gsme, ppmid, hub_profile)
 
 
 # ---- the Supplier's premises steps --------------------------------------------------------------
@@ -390,3 +453,30 @@ class Supplier(SupplierRole):
         assert sent.response_code is ResponseCode.I99, f"8.11 not sent: {sent.response_code}"
         assert isinstance(answer, ServiceResponse), f"unexpected {answer!r}"
         return answer.response_code
+
+
+# ---- shared installation steps -------------------------------------------------------------
+
+
+async def join_with_cbke(wired: Wired, member: Member) -> tuple[float, float]:
+    """``member`` joins with the install-code key the hub's Device Log holds for it, then runs
+    CBKE with the hub (asserted); returns (join seconds, CBKE seconds) of modelled time."""
+    clock = wired.han.clock
+    logged = wired.hub.device_log.get(member.eui64)
+    assert logged is not None, f"{member.label} is not in the hub's Device Log"
+    node = wired.nodes[member.eui64]
+    started = clock.now()
+    try:
+        await node.stack.join(logged.preconfigured_key)
+    except JoinError as exc:
+        raise AssertionError(f"{member.label} did not join: {exc}") from exc
+    joined = clock.now() - started
+    started = clock.now()
+    try:
+        key = await node.cbke.establish(HUB.eui64)
+    except KeyEstablishmentFailed as exc:
+        raise AssertionError(str(exc)) from exc
+    cbke = clock.now() - started
+    await clock.sleep(POLL_PERIOD)  # the hub installs once the last frame lands
+    assert wired.nodes[HUB.eui64].stack.link_key(member.eui64) == key
+    return joined, cbke

@@ -236,7 +236,7 @@ class EzspNcp:
         network = self._tokens()["network"]
         channel = self._channel_of(network["channel"])
         if channel != self.radio.channel:
-            self.radio.channel = channel
+            self.radio.retune(channel)
         config = StackConfig(
             Role.COORDINATOR,
             pan_id=network["pan_id"],

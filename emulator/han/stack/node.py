@@ -4,6 +4,13 @@ Roles: coordinator and Trust Centre, router, sleepy end device. The topology is 
 node is in range of the coordinator, which is every joiner's parent, and frames to a sleepy end
 device go through it (indirect transmission). Multi-hop routing is not modelled.
 
+A dual-band coordinator (the CHTS v1.1 hub) has a radio on each band (``add_radio``): one
+network, one PAN ID and short address, each child on the band it joined on (ZigBee R22
+multi-PHY). It relays between its interfaces: broadcasts heard on one go out on the others, and
+unicasts for a child come to the child on its band. A device whose direct unicast is not
+acknowledged (the destination is on the other band, or out of reach) sends it again through the
+coordinator, and keeps doing so for that destination.
+
 Joining (R22 §3.6.1, §4.6.3; ZSE §5.4): beacon request and beacons, association (the response is
 indirect), the network key under the install-code key-transport key, device announce, then the
 Trust Centre link key update (request key, transport key under the key-load key, verify key,
@@ -22,7 +29,7 @@ import contextlib
 import dataclasses
 import random
 from collections import Counter
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -34,7 +41,7 @@ from ...codec.security import ccm, keys
 from ...codec.zigbee import aps, nwk, zdo
 from ...codec.zigbee.auxiliary import AuxiliaryHeader, KeyId
 from ..clock import Clock
-from ..medium import Radio, Reception, TxStatus
+from ..medium import Channel, Radio, Reception, TxStatus
 from ..port import (
     ApsMessage,
     DeliveryError,
@@ -48,7 +55,7 @@ from ..port import (
     LinkStatus,
     NotJoined,
 )
-from ..radio import PhyParameters
+from ..radio import Band, PhyParameters
 from .mac import MacService
 from .state import IncomingCounters, OutgoingCounter, StateStore
 from .trust_center import TrustCenterPolicy
@@ -100,6 +107,7 @@ class _Child:
     rx_on_when_idle: bool
     link_key: bytes  # the install-code key until the TC link key update completes
     joined: bool = False
+    band: Band = Band.GHZ_2_4  # the coordinator interface it joined on
 
 
 @dataclass
@@ -149,6 +157,10 @@ class EmulatedStack:
         self.store = store
         self.rng = random.Random(f"{radio.eui64.hex}/{seed}")
         self.mac = MacService(radio, clock, self.rng.randrange(256))
+        self.interfaces: dict[Band, MacService] = {radio.band: self.mac}
+        """The MAC of each band's radio: the first radio's is ``mac``."""
+        self._rx_mac = self.mac  # the interface of the reception being processed
+        self._via_parent: set[int] = set()  # destinations reached through the coordinator
         self.drops: Counter[DropReason] = Counter()
         self._last_seq: dict[int | Eui64, int] = {}
         self._nwk_out = OutgoingCounter(store, "nwk/out")
@@ -179,6 +191,46 @@ class EmulatedStack:
     def _phy(self) -> PhyParameters:
         return self.radio.medium.model.phy(self.radio.channel.band)
 
+    # -- interfaces -----------------------------------------------------------------------------
+    def add_radio(self, radio: Radio) -> None:
+        """A coordinator's radio on another band, same node (before ``start``)."""
+        if self.config.role != Role.COORDINATOR:
+            raise ValueError("only the coordinator runs a network on two bands")
+        if radio.eui64 != self.eui64 or radio.band in self.interfaces:
+            raise ValueError(f"not a new band of {self.eui64}: {radio.band.value}")
+        self.interfaces[radio.band] = MacService(radio, self.clock, self.rng.randrange(256))
+        radio.short, radio.pan_id = self.radio.short, self.radio.pan_id
+
+    @property
+    def radios(self) -> list[Radio]:
+        return [m.radio for m in self.interfaces.values()]
+
+    def band_of(self, eui64: Eui64) -> Band | None:
+        """The band a child joined on (coordinator), or this node's own band."""
+        if eui64 == self.eui64:
+            return self.radio.band
+        child = self._children.get(eui64)
+        return child.band if child is not None else None
+
+    def children_on(self, band: Band) -> list[Eui64]:
+        """The joined children on ``band`` (coordinator)."""
+        return [c.eui64 for c in self._children.values() if c.band is band and c.joined]
+
+    def tune(self, channel: Channel) -> None:
+        """Move this node's radio on ``channel.band`` to ``channel`` (a sub-GHz channel change)."""
+        mac_service = self.interfaces.get(channel.band)
+        if mac_service is None:
+            raise ValueError(f"{self.eui64} has no {channel.band.value} radio")
+        mac_service.radio.retune(channel)
+
+    def _mac_for(self, short: int) -> MacService:
+        """The interface a child is reached on (the first one for anyone else)."""
+        if len(self.interfaces) > 1:
+            for child in self._children.values():
+                if child.short == short:
+                    return self.interfaces.get(child.band, self.mac)
+        return self.mac
+
     # -- persistence ----------------------------------------------------------------------------
     def _load(self) -> None:
         saved = self.store.load("stack") or {}
@@ -196,9 +248,13 @@ class EmulatedStack:
 
         self.trust_center: Eui64 | None = Eui64(saved["tc"]) if "tc" in saved else None
         if "short" in saved:
-            self.radio.short, self.radio.pan_id = saved["short"], saved["pan_id"]
+            for radio in self.radios:
+                radio.short, radio.pan_id = saved["short"], saved["pan_id"]
         for e, c in saved.get("children", {}).items():
-            child = _Child(Eui64(e), c["short"], c["rx_on"], bytes.fromhex(c["key"]), c["joined"])
+            band = Band(c.get("band", self.radio.band.value))
+            child = _Child(
+                Eui64(e), c["short"], c["rx_on"], bytes.fromhex(c["key"]), c["joined"], band
+            )
             self._children[child.eui64] = child
             if not child.rx_on_when_idle:
                 self._sleepy.add(child.short)
@@ -217,6 +273,7 @@ class EmulatedStack:
                     "rx_on": c.rx_on_when_idle,
                     "key": c.link_key.hex(),
                     "joined": c.joined,
+                    "band": c.band.value,
                 }
                 for e, c in self._children.items()
             },
@@ -255,13 +312,15 @@ class EmulatedStack:
         if self.config.role == Role.COORDINATOR:
             if self.network_key is None:
                 self.network_key = self.rng.randbytes(16)
-                self.radio.short, self.radio.pan_id = COORDINATOR_SHORT, self.config.pan_id
                 self._save()
+            for radio in self.radios:  # one network on every band
+                radio.short, radio.pan_id = COORDINATOR_SHORT, self.config.pan_id
             self._learn_address(COORDINATOR_SHORT, self.eui64)
         # Receivers listen once they are on a network; a device waiting to be joined is idle
         # until its join starts (a sleepy device listens only while it polls).
-        self.radio.rx_on = self.config.role != Role.END_DEVICE and self.joined
-        self.radio.on_receive = self._on_reception
+        for mac_service in self.interfaces.values():
+            mac_service.radio.rx_on = self.config.role != Role.END_DEVICE and self.joined
+            mac_service.radio.on_receive = self._receiver(mac_service)
         if self.config.role == Role.END_DEVICE and self.joined:
             self._spawn(self._poll_loop())
 
@@ -270,8 +329,9 @@ class EmulatedStack:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        self.radio.rx_on = False
-        self.radio.on_receive = None
+        for radio in self.radios:
+            radio.rx_on = False
+            radio.on_receive = None
 
     # -- HanPort: events and messages -------------------------------------------------------------
     def _emit(self, event: HanEvent) -> None:
@@ -298,6 +358,13 @@ class EmulatedStack:
         self._emit(FrameDropped(reason, source, detail))
 
     # -- the receive path ---------------------------------------------------------------------
+    def _receiver(self, mac_service: MacService) -> Callable[[Reception], None]:
+        def on_receive(reception: Reception) -> None:
+            self._rx_mac = mac_service
+            self._on_reception(reception)
+
+        return on_receive
+
     def _on_reception(self, reception: Reception) -> None:
         """The radio's receive interrupt: every check, synchronously; nothing escapes."""
         self._lqi = reception.lqi
@@ -338,12 +405,12 @@ class EmulatedStack:
             # Only the coordinator is a parent in this one-hop model, so only it answers: router
             # beacons (association permit off) would add one frame per router to every scan.
             if self.config.role == Role.COORDINATOR:
-                self._spawn(self._send_beacon())
+                self._spawn(self._send_beacon(self._rx_mac))
         elif isinstance(command, mac.AssociationRequest) and isinstance(frame.src, Eui64):
             if self.config.role == Role.COORDINATOR:
                 self._on_association_request(frame.src, command)
         elif isinstance(command, mac.DataRequest) and frame.src is not None:
-            self._spawn(self.mac.on_data_request(frame.src))
+            self._spawn(self._rx_mac.on_data_request(frame.src))
         elif (
             isinstance(command, mac.AssociationResponse)
             and self._association is not None
@@ -353,17 +420,24 @@ class EmulatedStack:
 
     def _on_nwk(self, data: bytes, time: float) -> None:
         frame = nwk.decode_nwk(data)
+        coordinator = self.config.role == Role.COORDINATOR
         if frame.dst not in (
             self.radio.short,
             nwk.BROADCAST_ALL,
             nwk.BROADCAST_RX_ON_WHEN_IDLE,
             nwk.BROADCAST_ROUTERS,
         ):
-            if frame.dst in self._sleepy and self.config.role == Role.COORDINATOR:
-                self.mac.queue_indirect(frame.dst, self.mac.data_frame(frame.dst, data))
+            if coordinator and any(c.short == frame.dst for c in self._children.values()):
+                self._relay(frame.dst, data)  # the parent routes for its children
             else:
                 self._drop(DropReason.NOT_FOR_US, frame.src)
             return
+        if coordinator and frame.dst >= 0xFFF8 and len(self.interfaces) > 1:
+            heard_on = self._rx_mac
+            for mac_service in self.interfaces.values():
+                if mac_service is not heard_on:  # a broadcast reaches the other band too
+                    relayed = mac_service.data_frame(mac.BROADCAST_SHORT, data)
+                    self._spawn(self._send_quietly(mac_service, relayed))
         if frame.aux is None:
             # Before it has the network key a joiner accepts one thing unsecured at NWK level:
             # an APS-secured Transport Key from its parent (R22 §4.6.3.2).
@@ -392,6 +466,18 @@ class EmulatedStack:
             self._on_nwk_command(frame, sender, nwk.decode_command(plain))
         else:
             self._on_aps(frame, plain, time, nwk_secured=True)
+
+    def _relay(self, dst: int, data: bytes) -> None:
+        """A NWK frame for a child of ours from another device: to a sleepy child at its next
+        poll, to any other directly, each on the child's band."""
+        mac_service = self._mac_for(dst)
+        if dst in self._sleepy:
+            mac_service.queue_indirect(dst, mac_service.data_frame(dst, data))
+        else:
+            self._spawn(self._send_quietly(mac_service, mac_service.data_frame(dst, data)))
+
+    async def _send_quietly(self, mac_service: MacService, frame: mac.MacFrame) -> None:
+        await mac_service.send(frame)  # relayed: the originator's APS retries cover a loss
 
     def _on_nwk_command(self, frame: nwk.NwkFrame, sender: Eui64, command: nwk.NwkCommand) -> None:
         if isinstance(command, nwk.Leave) and not command.request:
@@ -652,6 +738,7 @@ class EmulatedStack:
                 child = _Child(joiner, self._allocate_short(), rx_on, admission.link_key)
                 self._children[joiner] = child
             child.rx_on_when_idle, child.link_key, child.joined = rx_on, admission.link_key, False
+            child.band = self._rx_mac.radio.band
             self.link_keys.pop(joiner, None)
             self._aps_in.forget(joiner)
             self._nwk_in.forget(joiner)
@@ -660,17 +747,18 @@ class EmulatedStack:
                 self._sleepy.add(child.short)
             self._save()
             response = mac.AssociationResponse(child.short, mac.AssociationStatus.SUCCESSFUL)
+        on = self._rx_mac
         frame = mac.MacFrame(
             mac.FrameType.MAC_COMMAND,
-            self.mac.next_seq(),
-            dst_pan=self.mac.pan_id,
+            on.next_seq(),
+            dst_pan=on.pan_id,
             dst=joiner,
             src=self.eui64,
             pan_id_compression=True,
             ack_request=True,
             command=response,
         )
-        self.mac.queue_indirect(joiner, frame)
+        on.queue_indirect(joiner, frame)
         if admission is not None:
             self._spawn(self._deliver_network_key(joiner))
 
@@ -685,7 +773,9 @@ class EmulatedStack:
     async def _deliver_network_key(self, joiner: Eui64) -> None:
         """After the joiner has collected its association response, send it the network key."""
         deadline = self.clock.now() + self._phy.response_wait_time * 4
-        while self.mac.has_pending(joiner) and self.clock.now() < deadline:
+        child = self._children.get(joiner)
+        on = self.interfaces.get(child.band, self.mac) if child is not None else self.mac
+        while on.has_pending(joiner) and self.clock.now() < deadline:
             await self.clock.sleep(0.01)
         child = self._children.get(joiner)
         if child is None or self.network_key is None:
@@ -706,7 +796,7 @@ class EmulatedStack:
                 JoinRefused(joiner, "never announced itself: it could not use the network key")
             )
 
-    async def _send_beacon(self) -> None:
+    async def _send_beacon(self, on: MacService) -> None:
         await self.clock.sleep(self.rng.uniform(0, 0.002))  # responders spread out their beacons
         permit = self.policy.window_open(self.clock.now())
         beacon = mac.Beacon(
@@ -716,12 +806,12 @@ class EmulatedStack:
         )
         frame = mac.MacFrame(
             mac.FrameType.BEACON,
-            self.mac.next_seq(),
-            src_pan=self.mac.pan_id,
-            src=self.radio.short,
+            on.next_seq(),
+            src_pan=on.pan_id,
+            src=on.radio.short,
             beacon=beacon,
         )
-        await self.mac.send(frame)
+        await on.send(frame)
 
     def link_key(self, partner: Eui64) -> bytes | None:
         child = self._children.get(partner)
@@ -1057,13 +1147,23 @@ class EmulatedStack:
         """One hop: broadcasts to all, to a sleepy child of ours indirectly, to other sleepy
         devices through the coordinator (their parent), to everyone else directly."""
         if dst >= 0xFFF8:
-            await self.mac.send(self.mac.data_frame(mac.BROADCAST_SHORT, nwk_bytes))
+            for mac_service in self.interfaces.values():  # every band of ours
+                await mac_service.send(mac_service.data_frame(mac.BROADCAST_SHORT, nwk_bytes))
             return True
-        if dst in self._sleepy and self.config.role == Role.COORDINATOR:
-            self.mac.queue_indirect(dst, self.mac.data_frame(dst, nwk_bytes))
-            return True
-        next_hop = COORDINATOR_SHORT if dst in self._sleepy else dst
+        if self.config.role == Role.COORDINATOR:
+            on = self._mac_for(dst)
+            if dst in self._sleepy:
+                on.queue_indirect(dst, on.data_frame(dst, nwk_bytes))
+                return True
+            result = await on.send(on.data_frame(dst, nwk_bytes))
+            return result.status == TxStatus.SUCCESS
+        via_parent = dst in self._sleepy or dst in self._via_parent
+        next_hop = COORDINATOR_SHORT if via_parent else dst
         result = await self.mac.send(self.mac.data_frame(next_hop, nwk_bytes))
+        if result.status == TxStatus.NO_ACK and not via_parent and dst != COORDINATOR_SHORT:
+            # No direct link (the other band, or out of reach): through the parent from now on
+            self._via_parent.add(dst)
+            result = await self.mac.send(self.mac.data_frame(COORDINATOR_SHORT, nwk_bytes))
         return result.status == TxStatus.SUCCESS
 
     async def _send_nwk_command(self, dst: int, command: nwk.NwkCommand) -> None:
