@@ -20,7 +20,7 @@ SRV          device and status before                      status after
 8.14.1       CHF Pending or InstalledNotCommissioned       Commissioned
 8.14.2       CHF Pending                                   InstalledNotCommissioned
 8.11 Add     Pending or Whitelisted, on CCS01 success      Whitelisted (PPMID: SMETS from CH
-             (or the S1SP's success, ``s1sp.py``)          in the enduring CPL mode, MP202)
+             (or the S1SP's success, ``s1sp.py``)          unless its CPL mode is tactical)
 8.11 Remove  Whitelisted, on CCS02 success                 Pending [U]
 8.1.1        ESME/GSME Whitelisted or InstalledNotCommis-  Commissioned; a GSME's GPF too, if
              sioned, on an all-success ECS70 / a GCS28     not yet Commissioned [U]
@@ -431,16 +431,16 @@ class Inventory:
         return self._require(device_id)
 
     def _takes_ch_version(self, record: SmiRecord) -> bool:
-        """MP202: a PPMID whose model is on the CPL in the enduring mode for its firmware version
-        takes the CH's SMETS version (the four-row table). Under the tactical interim solution
-        (and for a single-mode model) the SMI keeps what was pre-notified [U]: the table is the
-        enduring solution's, and before it the Supplier had to install the PPMID in the system it
-        was pre-notified for (a mismatch is ``rig.dcc.mp202.wrong_system``). A PPMID pre-notified
-        without a SMETS version takes the CH's."""
+        """MP202: a whitelisted PPMID takes the CH's SMETS version (the four-row table) unless
+        its model is on the CPL in the tactical mode for its firmware version: then the SMI keeps
+        what was pre-notified [U]. The table is the enduring solution's; under the tactical one
+        the Supplier had to install the PPMID in the system it was pre-notified for (a mismatch
+        is ``rig.dcc.mp202.wrong_system``, as is a single-mode PPMID the table moves to a
+        generation its model has no CPL row for)."""
         if record.smets_version is None:
             return True
         rows = self.cpl_entries(record.manufacturer, record.model, record.device_type)
-        return cpl_mode(rows, record.firmware_version) is CplMode.ENDURING
+        return cpl_mode(rows, record.firmware_version) is not CplMode.TACTICAL
 
     def remove_from_whitelist(self, device_id: Eui64) -> SmiRecord:
         """Successful 8.11 Remove: device -> Pending, off the CH's log. [U] DUIS does not say
