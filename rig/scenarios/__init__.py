@@ -12,6 +12,7 @@ BUILT_IN = (
     "rig.scenarios.commission_premises",
     "rig.scenarios.cos_install_and_leave",
     "rig.scenarios.ota",
+    "rig.scenarios.dual_mode",
 )
 """Modules whose import registers the rig's own scenarios."""
 
