@@ -21,7 +21,8 @@ A case's *verdict* is pass when every check passes. The good profile passes ever
 DCC's refusals in the wrong-system cases are what MP202 says must happen); each faulty profile
 must fail exactly the cases its fault shows in (``expected_verdict``): the rig's checks catch it.
 A step passes when the verdict is the expected one; record.json has one step per case with
-``details`` (verdict, expected verdict, resulting SMI SMETS version, failed checks).
+``details`` (verdict, expected verdict, resulting SMI SMETS version, failed checks). Every case
+runs even after one fails (a failed step fails the run, it does not stop the matrix).
 
 ``run_case`` is shared with ``hil-rig conformance ppmid`` (``rig.conformance``), which runs the
 eight cases of one profile and writes the manufacturer's report from the ``CaseResult`` evidence.
@@ -77,7 +78,7 @@ from .dual_mode_premises import (
     ppmid_rows,
     wire_dual_mode,
 )
-from .framework import Measurement, StepSpec, scenario
+from .framework import Measurement, StepFailed, StepSpec, scenario
 from .han_join import ESME, HUB, STEP_TIMEOUT
 from .ota import ota_image
 from .premises import ACB, PPMID, PremisesKeys, Supplier, premises_keys
@@ -474,7 +475,7 @@ def _join_ok(answer: ServiceResponse) -> bool:
         return False
     if answer.s1sp is not None:
         return answer.s1sp.ok
-    return _asn1(answer.gbcs_payload, "JoinDeviceResponse") == 0
+    return bool(_asn1(answer.gbcs_payload, "JoinDeviceResponse") == 0)
 
 
 def _asn1(gbcs: bytes | None, type_name: str) -> Any:
@@ -502,9 +503,13 @@ def _firmware_version(answer: ServiceResponse | DccAlert | None) -> str | None:
 # ---- the scenario -------------------------------------------------------------------------------
 
 
-def case_step(case: Case) -> StepSpec:
+def case_step(case: Case, conformance: bool = False) -> StepSpec:
+    """A case's step; in a conformance run (``rig.conformance``) every case must pass."""
     return StepSpec(
-        case.name,
+        case.name
+        if not conformance
+        else f"MP202 {case.mode.value} CPL: pre-notified "
+        f"{case.pre_notified.value}, CH {case.ch.value}",
         (
             Measurement("verdict_pass", "bool", low=0, high=1),
             Measurement("expected_verdict_pass", "bool", low=0, high=1),
@@ -532,27 +537,44 @@ async def run_matrix(
     selected: Sequence[Case],
     on_case: Callable[[CaseResult], None] | None = None,
     profile: DualModeProfile | None = None,
+    *,
+    conformance: bool = False,
 ) -> None:
-    """Each case as one step of ``run`` (module docstring)."""
+    """Each case as one step of ``run`` (module docstring); with ``conformance`` the expected
+    verdict is always pass (the PPMID under test must conform)."""
     run.acb_eui = ACB
     keys = matrix_keys(run)
     for case in selected:
-        async with run.step(case_step(case)) as scope:
-            result = await run_case(run, case, keys, profile)
-            if on_case is not None:
-                on_case(result)
-            smi = result.smi_smets_version
-            scope.measure("verdict_pass", int(result.verdict))
-            scope.measure("expected_verdict_pass", int(case.expected_verdict))
-            scope.measure("verdict_as_expected", int(result.verdict == case.expected_verdict))
-            scope.measure("smi_smets_version", 0 if smi is None else SMI_VERSION_CODE[smi])
-            scope.measure("checks_failed", sum(not c.passed for c in result.checks))
-            scope.note("verdict", "pass" if result.verdict else "fail")
-            scope.note("expected_verdict", "pass" if case.expected_verdict else "fail")
-            scope.note("smi_smets_version", "none" if smi is None else smi.value)
-            scope.note("ppmid_personality", result.personality)
-            failed = [f"{c.name}: {c.detail}" for c in result.checks if not c.passed]
-            scope.note("failed_checks", "; ".join(failed) or "none")
+        expected = True if conformance else case.expected_verdict
+        with contextlib.suppress(StepFailed):  # every case runs; the record keeps each verdict
+            await _case(run, case, keys, profile, expected, conformance, on_case)
+
+
+async def _case(
+    run: RunContext,
+    case: Case,
+    keys: PremisesKeys,
+    profile: DualModeProfile | None,
+    expected: bool,
+    conformance: bool,
+    on_case: Callable[[CaseResult], None] | None,
+) -> None:
+    async with run.step(case_step(case, conformance)) as scope:
+        result = await run_case(run, case, keys, profile)
+        if on_case is not None:
+            on_case(result)
+        smi = result.smi_smets_version
+        scope.measure("verdict_pass", int(result.verdict))
+        scope.measure("expected_verdict_pass", int(expected))
+        scope.measure("verdict_as_expected", int(result.verdict == expected))
+        scope.measure("smi_smets_version", 0 if smi is None else SMI_VERSION_CODE[smi])
+        scope.measure("checks_failed", sum(not c.passed for c in result.checks))
+        scope.note("verdict", "pass" if result.verdict else "fail")
+        scope.note("expected_verdict", "pass" if expected else "fail")
+        scope.note("smi_smets_version", "none" if smi is None else smi.value)
+        scope.note("ppmid_personality", result.personality)
+        failed = [f"{c.name}: {c.detail}" for c in result.checks if not c.passed]
+        scope.note("failed_checks", "; ".join(failed) or "none")
 
 
 MATRIX = cases()
