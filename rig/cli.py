@@ -12,9 +12,10 @@ def main() -> None:
 
 
 def _register() -> None:
-    from rig.commands import capture, firmware, gbcs, han, ncp, scenario
+    from rig.commands import capture, conformance, firmware, gbcs, han, ncp, scenario
 
     main.add_command(capture.capture)
+    main.add_command(conformance.conformance)
     main.add_command(firmware.firmware)
     main.add_command(gbcs.gbcs)
     main.add_command(han.han)

@@ -12,13 +12,15 @@ it), CS04AC (unjoin), CS07 (read the log) and CS08 (read firmware version, ASN.1
 responder accepts only its partners and its Trust Centre (``Partners``). Device Log, firmware
 version and the gate's counters live in its state store and survive a power cycle.
 
-Emergency credit and the dual-mode (SMETS1) personality come with issue 8.
+The dual-mode (SMETS1 / SMETS2+) PPMID wraps this one: ``dual_mode.py``. Emergency credit is
+not modelled yet.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,21 +140,24 @@ class Ppmid:
         if waiter is not None and not waiter.done():
             waiter.set_result(frame)
 
-    async def _ask(self, meter: Eui64, request: zcl.ZclFrame, endpoint: int) -> zcl.ZclFrame:
-        """Send ``request`` to ``meter``'s Prepayment server and wait for its answer; raises
-        TimeoutError if none comes and MeterRefused for a Default Response."""
+    async def _ask(
+        self, meter: Eui64, request: zcl.ZclFrame, endpoint: int, cluster: int = PREPAYMENT
+    ) -> zcl.ZclFrame:
+        """Send ``request`` to ``meter``'s ``cluster`` server (Prepayment unless named) and wait
+        for its answer; raises TimeoutError if none comes and MeterRefused for a Default
+        Response."""
         waiter: asyncio.Future[zcl.ZclFrame] = asyncio.get_running_loop().create_future()
         self._answers[(meter, request.tsn)] = waiter
         try:
             await self.han.send(
-                meter, cluster=PREPAYMENT, payload=request.encode(), dst_endpoint=endpoint
+                meter, cluster=cluster, payload=request.encode(), dst_endpoint=endpoint
             )
             async with self.clock.timeout(READ_TIMEOUT):
                 answer = await waiter
         finally:
             self._answers.pop((meter, request.tsn), None)
         if answer.is_global and answer.command_id == foundation.GeneralCommand.Default_Response:
-            refusal: Any = zcl.parse_command(PREPAYMENT, answer)  # zigpy schema
+            refusal: Any = zcl.parse_command(cluster, answer)  # zigpy schema
             raise MeterRefused(meter, refusal.status)
         return answer
 
@@ -168,6 +173,15 @@ class Ppmid:
             return Credit(*(int(values[a]) for a in CREDIT_ATTRIBUTES))
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"the meter did not return the credit registers: {values}") from exc
+
+    async def read(
+        self, meter: Eui64, cluster: int, attribute_ids: Sequence[int], endpoint: int = 1
+    ) -> dict[int, Any]:
+        """Read ``attribute_ids`` of ``meter``'s ``cluster`` server (the dual-mode PPMID reads
+        the SMETS1 ESI's Price this way); attribute id -> value or failure status."""
+        request = zcl.read_attributes(attribute_ids, tsn=self._next_tsn())
+        answer = await self._ask(meter, request, endpoint, cluster)
+        return zcl.read_attributes_result(answer)
 
     async def top_up(self, meter: Eui64, code: bytes | str, endpoint: int = 1) -> TopUpResult:
         """Key a UTRN into ``meter`` (Consumer Top Up); the meter's verdict and balance."""

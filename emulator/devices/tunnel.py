@@ -4,7 +4,8 @@ The CHF asks a device's Tunneling server for a tunnel (protocol 6 GB-HGRP, manuf
 no flow control, 1500-byte transfers); GBCS messages then travel in Transfer Data, each behind
 the GB-HGRP PUT octet, in both directions. The APS layer fragments what one frame cannot hold.
 A device refuses another protocol (PROTOCOL_NOT_SUPPORTED) and answers data on a tunnel it never
-granted, or from another device, with Transfer Data Error (ZSE 1.4 §D.6).
+granted, or from another device, with Transfer Data Error (ZSE 1.4 §D.6). Get Supported Tunnel
+Protocols is answered with GB-HGRP alone.
 
 The sleepy GSME turns this round: it asks the hub's tunnel server for a tunnel, and on each
 wake-up pulls what the CHF holds for it with GET (``01``); the hub answers GET-RESPONSE,
@@ -28,6 +29,7 @@ from ..codec.zcl.tunneling import (
     GB_HGRP_MAXIMUM_INCOMING_TRANSFER_SIZE,
     GbHgrpCommand,
     ProtocolId,
+    SupportedProtocol,
     TransferDataStatus,
     TunnelStatus,
 )
@@ -115,6 +117,25 @@ class TunnelServer:
             await self._open(msg, frame.tsn, command)
         elif frame.command_id == 0x02:  # Transfer Data
             await self._transfer(msg, frame.tsn, command)
+        elif frame.command_id == 0x06:  # Get Supported Tunnel Protocols
+            await self._supported_protocols(msg, frame.tsn, command)
+
+    async def _supported_protocols(self, msg: ApsMessage, tsn: int, request: object) -> None:
+        """GB-HGRP is the one protocol a GB tunnel server offers (ZSE D.6.2.4.7): what tells a
+        dual-mode PPMID it joined a HAN that carries GBCS (``dual_mode.py``)."""
+        offered = [SupportedProtocol(GB_HGRP_MANUFACTURER_CODE, ProtocolId.GB_HGRP)]
+        listed = offered[int(_field(request, "protocol_offset")) :]
+        await self._send(
+            msg,
+            zcl.build_command(
+                TUNNELING,
+                "supported_tunnel_protocols_response",
+                tsn=tsn,
+                protocol_list_complete=True,
+                protocol_count=len(listed),
+                protocol_list=listed,
+            ),
+        )
 
     async def _open(self, msg: ApsMessage, tsn: int, request: object) -> None:
         granted = (

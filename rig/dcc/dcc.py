@@ -50,6 +50,11 @@ public); nothing in the SMI changes. Warned: the request succeeds, the warning g
 (WARNING) and to the response's journal note ("TSAT warning: ..."); no DCC alert, as no DUIS
 alert code for it is known [U]. A model with several CPL rows (dual mode) takes the best verdict.
 
+MP202 (``mp202.py``): a request whose target is a PPMID installed against the wrong system is
+refused (``PPMID_ON_WRONG_SYSTEM``, E5 [U]); one for a SMETS1 device (its SMI SMETS version) goes
+to the S1SP adapter (``s1sp.py``), which carries it out on the SMETS1 hub's HAN and answers with
+an ``S1spResponse``. DCC-only SRVs are neither refused nor routed.
+
 Install and leave (``wan_coverage.py``, MP121): a successful 8.14.2 takes the CH's SM WAN away
 and opens a coverage case (reactive or proactive, from the coverage database); when the case is
 due the DCC restores the WAN (``restore_wan``: ``attach_link``, listeners in ``link_listeners``
@@ -120,11 +125,12 @@ from emulator.codec.gbcs.gbz import GbzPayload
 from emulator.devices.ota_server import ImageDelivery
 from emulator.han.clock import Clock
 
-from . import dual_band, firmware, services, tsat
+from . import dual_band, firmware, mp202, services, tsat
 from . import requests as r
 from .acb import HAN_DEVICE_TYPE, RTDS_ACB, AccessControlBroker
 from .custody import Custody
 from .inventory import CplEntry, Inventory, SmetsVersion, SmiRecord, SmiStatus, TransitionError
+from .s1sp import S1sp
 from .services import Plan
 from .wan_coverage import CoverageCase, WanCoverage
 
@@ -317,6 +323,8 @@ class Dcc:
         self._outbox: asyncio.Queue[r.DccMessage] = asyncio.Queue()
         self._pumps: dict[int, asyncio.Task[None]] = {}
         self._tg: asyncio.TaskGroup | None = None
+        self.s1sp = S1sp(inventory, clock, self._response, self._dcc_alert, self._outbox.put_nowait)
+        """SRVs for SMETS1 devices go here, not to the ACB (MP202; ``s1sp.py``)."""
 
     # ---- lifecycle and links ------------------------------------------------------------------
 
@@ -336,6 +344,7 @@ class Dcc:
         for task in self._pumps.values():
             task.cancel()
         self._pumps.clear()
+        await self.s1sp.aclose()
         tg, self._tg = self._tg, None
         if tg is None:
             return
@@ -450,6 +459,7 @@ class Dcc:
         note: str = "",
         device_signature: Verdict | None = None,
         inventory: tuple[r.InventoryDevice, ...] = (),
+        s1sp: r.S1spResponse | None = None,
     ) -> r.ServiceResponse:
         now = self._now()
         self.inventory.journal_response(
@@ -471,6 +481,7 @@ class Dcc:
             gbcs,
             device_signature,
             inventory,
+            s1sp,
         )
 
     def _dcc_alert(
@@ -499,6 +510,12 @@ class Dcc:
         try:
             if request.command_variant not in _ALLOWED_CV[request.service_reference_variant]:
                 raise _Rejected(r.INVALID_COMMAND_VARIANT, "command variant not for this SRV")
+            if not request.service_reference_variant.dcc_only:
+                # MP202: a PPMID on the wrong system is no SRV's target; SMETS1 devices' SRVs
+                # go to the S1SP (``mp202.py``, ``s1sp.py``)
+                mp202.refuse_wrong_system(self.inventory, request.request_id.target)
+                if self.s1sp.routes(request):
+                    return [self.s1sp.submit(request)]
             body = request.body
             if isinstance(body, r.DevicePrenotification):
                 return [self._prenotify(request, body)]

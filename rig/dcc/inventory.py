@@ -19,7 +19,8 @@ SRV          device and status before                      status after
 12.2         not in the SMI                                Pending
 8.14.1       CHF Pending or InstalledNotCommissioned       Commissioned
 8.14.2       CHF Pending                                   InstalledNotCommissioned
-8.11 Add     Pending or Whitelisted, on CCS01 success      Whitelisted (PPMID: SMETS from CH)
+8.11 Add     Pending or Whitelisted, on CCS01 success      Whitelisted (PPMID: SMETS from CH
+             (or the S1SP's success, ``s1sp.py``)          unless its CPL mode is tactical)
 8.11 Remove  Whitelisted, on CCS02 success                 Pending [U]
 8.1.1        ESME/GSME Whitelisted or InstalledNotCommis-  Commissioned; a GSME's GPF too, if
              sioned, on an all-success ECS70 / a GCS28     not yet Commissioned [U]
@@ -86,6 +87,32 @@ def mp202_smets_version(ch_version: SmetsVersion, pre_notified: SmetsVersion) ->
     pre-notified as (``pre_notified`` is accepted to make the table explicit)."""
     del pre_notified
     return ch_version
+
+
+class CplMode(enum.Enum):
+    """How a dual-mode PPMID model sits on the CPL (MP202 section 2 and 3), per model and firmware
+    version, read from its rows (``cpl_mode``): selecting a mode for a model is loading its rows
+    that way (``rig.dcc.mp202.dual_mode_rows``)."""
+
+    ENDURING = "enduring"
+    """Two rows with the same firmware version, one SMETS1 and one SMETS2+ (MP202's solution)."""
+    TACTICAL = "tactical"
+    """The tactical interim solution: the SMETS1 row carries a *fictitious* firmware version
+    (SEC Appendix Z 3.13(b)) and the SMETS2+ row the real one; each version has one row."""
+    SINGLE = "single"
+    """One generation only for this firmware version (a single-mode device, or either row of a
+    tactical pair on its own)."""
+
+
+def cpl_mode(rows: list[CplEntry], firmware_version: str | None) -> CplMode:
+    """The mode of a model's CPL ``rows`` (all its firmware versions) for ``firmware_version``:
+    ENDURING when that version has a row of each generation, TACTICAL when it has one and the model
+    has rows of the other generation only under other versions, SINGLE otherwise."""
+    mine = {e.smets_version for e in rows if e.firmware_version == firmware_version}
+    if len(mine) == 2:
+        return CplMode.ENDURING
+    others = {e.smets_version for e in rows if e.firmware_version != firmware_version}
+    return CplMode.TACTICAL if mine and others - mine else CplMode.SINGLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,7 +416,11 @@ class Inventory:
         ch = self._require(ch_id)
         self._check(record, "8.11", (SmiStatus.PENDING, SmiStatus.WHITELISTED))
         smets = record.smets_version
-        if record.device_type is DeviceType.PPMID and ch.smets_version is not None:
+        if (
+            record.device_type is DeviceType.PPMID
+            and ch.smets_version is not None
+            and self._takes_ch_version(record)
+        ):
             smets = mp202_smets_version(ch.smets_version, smets or ch.smets_version)
         self._set(
             device_id,
@@ -398,6 +429,18 @@ class Inventory:
             smets_version=None if smets is None else smets.value,
         )
         return self._require(device_id)
+
+    def _takes_ch_version(self, record: SmiRecord) -> bool:
+        """MP202: a whitelisted PPMID takes the CH's SMETS version (the four-row table) unless
+        its model is on the CPL in the tactical mode for its firmware version: then the SMI keeps
+        what was pre-notified [U]. The table is the enduring solution's; under the tactical one
+        the Supplier had to install the PPMID in the system it was pre-notified for (a mismatch
+        is ``rig.dcc.mp202.wrong_system``, as is a single-mode PPMID the table moves to a
+        generation its model has no CPL row for)."""
+        if record.smets_version is None:
+            return True
+        rows = self.cpl_entries(record.manufacturer, record.model, record.device_type)
+        return cpl_mode(rows, record.firmware_version) is not CplMode.TACTICAL
 
     def remove_from_whitelist(self, device_id: Eui64) -> SmiRecord:
         """Successful 8.11 Remove: device -> Pending, off the CH's log. [U] DUIS does not say

@@ -559,10 +559,29 @@ class ServiceResponse:
     gbcs_payload: bytes | None = field(default=None, repr=False)
     device_signature: Verdict | None = None
     inventory: tuple[InventoryDevice, ...] = ()
+    s1sp: S1spResponse | None = None
+    """The S1SP's answer for a SMETS1 device (``s1sp.py``); ``None`` otherwise."""
 
     @property
     def service_reference(self) -> str:
         return self.service_reference_variant.service_reference
+
+
+@dataclass(frozen=True, slots=True)
+class S1spResponse:
+    """The body of a response to an SRV for a SMETS1 device, carried out by the S1SP adapter
+    (``s1sp.py``) on the SMETS1 hub's HAN: no GBCS. ``values`` are what it read (e.g.
+    ``FirmwareVersion``), ``zcl_frames`` the ZCL frames the hub exchanged, in order. [U] DUIS has
+    its own S1SP response bodies; these fields stand for them."""
+
+    operation: str
+    ok: bool
+    reason: str = ""
+    values: tuple[tuple[str, str], ...] = ()
+    zcl_frames: tuple[bytes, ...] = field(default=(), repr=False)
+
+    def value(self, name: str) -> str | None:
+        return dict(self.values).get(name)
 
 
 @dataclass(frozen=True, slots=True)

@@ -310,7 +310,15 @@ class RunContext:
                     else f"{r.measurement.name} was never measured"
                     for r in bad
                 )
-        record = StepRecord(spec.name, outcome, results, message, start, self.clock.now())
+        record = StepRecord(
+            spec.name,
+            outcome,
+            results,
+            message,
+            start,
+            self.clock.now(),
+            tuple(scope.details.items()),
+        )
         self._finish(record)
         if outcome is not Outcome.PASS:
             raise StepFailed(record) from failure

@@ -127,9 +127,11 @@ class StepRecord:
     message: str = ""
     start: float = 0.0
     end: float = 0.0
+    details: tuple[tuple[str, str], ...] = ()
+    """Named texts the step noted (``StepScope.note``): what a number cannot say."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        record: dict[str, Any] = {
             "name": self.name,
             "outcome": self.outcome.value,
             "measurements": {v.measurement.name: v.to_json() for v in self.measurements},
@@ -137,6 +139,9 @@ class StepRecord:
             "start": round(self.start, 6),
             "end": round(self.end, 6),
         }
+        if self.details:
+            record["details"] = dict(self.details)
+        return record
 
 
 class StepFailed(Exception):
@@ -154,6 +159,11 @@ class StepScope:
         self.spec = spec
         self._declared = {m.name: m for m in spec.measurements}
         self.values: dict[str, float] = {}
+        self.details: dict[str, str] = {}
+
+    def note(self, name: str, text: str) -> None:
+        """A named text for the step's record (``details`` in record.json), e.g. a verdict."""
+        self.details[name] = str(text)
 
     def measure(self, name: str, value: float) -> float:
         if name not in self._declared:

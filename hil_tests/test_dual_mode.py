@@ -1,0 +1,170 @@
+"""Dual-mode (bilingual) PPMIDs, MP202: positive and negative cases on the emulated systems.
+
+Positive: a conforming dual-mode PPMID passes each row of MP202's table in both CPL modes (SMI
+version from the CH's in the enduring mode, GBCS or S1SP route as the SMI says, joined, the CPL
+row's firmware version, credit from its meter, requirement 7); the ``dual-mode-ppmid-matrix``
+scenario passes every step with its details. Negative: a PPMID installed against the wrong system
+(tactical mode) is refused for every SRV; a PPMID that answers as SMETS2+ in a SMETS1 HAN, or
+reports the wrong firmware version for the CPL mode, fails the checks that catch it; the
+conformance report says fail. Physical PPMIDs need the dongle benches: these run virtual only.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from emulator.devices.dual_mode import Personality
+from emulator.han.clock import VirtualClock
+from rig.cli import main
+from rig.dcc import CplMode, SmetsVersion
+from rig.scenarios.context import EventLog, RunContext
+from rig.scenarios.dual_mode import (
+    Case,
+    CaseResult,
+    ProfileKind,
+    dual_mode_ppmid_matrix,
+    matrix_keys,
+    run_case,
+)
+from rig.scenarios.framework import Outcome
+from rig.scenarios.runner import execute
+
+pytestmark = pytest.mark.hil_virtual_only
+
+S1, S2 = SmetsVersion.SMETS1, SmetsVersion.SMETS2_PLUS
+ROWS = [(S1, S1), (S1, S2), (S2, S1), (S2, S2)]
+
+
+async def one_case(tmp_path: Path, case: Case) -> CaseResult:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    clock = VirtualClock()
+    with EventLog(tmp_path / "events.jsonl", clock) as events:
+        run = RunContext(tmp_path, 1, clock, events)
+        async with run.cleanup:
+            return await run_case(run, case, matrix_keys(run))
+
+
+def failed(result: CaseResult) -> set[str]:
+    return {c.name for c in result.checks if not c.passed}
+
+
+# ---- positive -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("pre", "ch"), ROWS, ids=lambda v: v.name)
+async def test_enduring_mode_follows_the_ch(
+    tmp_path: Path, pre: SmetsVersion, ch: SmetsVersion
+) -> None:
+    """MP202's table: whatever it was pre-notified as, the PPMID takes the CH's version, works
+    through that system's route and chooses that personality."""
+    result = await one_case(tmp_path, Case(ProfileKind.GOOD, CplMode.ENDURING, pre, ch))
+    assert result.smi_smets_version is ch
+    assert result.verdict, failed(result)
+    assert result.personality == (Personality.SMETS1 if ch is S1 else Personality.SMETS2_PLUS).value
+    routes = {s.route for s in result.srvs if s.label in ("11.2 PPMID", "8.7.1 join PPMID")}
+    assert routes == {"S1SP" if ch is S1 else "GBCS"}
+
+
+@pytest.mark.parametrize("row", [(S1, S1), (S2, S2)], ids=["S1", "S2"])
+async def test_tactical_mode_right_system(
+    tmp_path: Path, row: tuple[SmetsVersion, SmetsVersion]
+) -> None:
+    """Tactical mode, installed where it was pre-notified: served, and its SMETS1 personality
+    reports the fictitious firmware version of the SMETS1 row."""
+    result = await one_case(tmp_path, Case(ProfileKind.GOOD, CplMode.TACTICAL, *row))
+    assert result.verdict, failed(result)
+    if row[1] is S1:
+        read = next(s for s in result.srvs if s.label == "11.2 PPMID")
+        assert read.detail == "FirmwareVersion=F004012F"
+
+
+async def test_matrix_scenario_records_each_case(tmp_path: Path) -> None:
+    """``hil-rig run dual-mode-ppmid-matrix``: every case passes its step (faulty profiles fail
+    their verdict where expected) and record.json carries verdict and SMI version per case."""
+    clock = VirtualClock()
+    with EventLog(tmp_path / "events.jsonl", clock) as events:
+        run = RunContext(tmp_path, 1, clock, events)
+        assert await execute(dual_mode_ppmid_matrix, run) is None
+    assert len(run.steps) == 24
+    assert all(s.outcome is Outcome.PASS for s in run.steps)
+    for step in run.steps:
+        details = dict(step.details)
+        assert details["verdict"] == details["expected_verdict"]
+        assert details["smi_smets_version"] in (S1.value, S2.value)
+    caught = [s for s in run.steps if dict(s.details)["verdict"] == "fail"]
+    assert len(caught) == 6  # 3 SMETS1-system cases for each faulty profile
+    assert all("faulty" in s.name for s in caught)
+
+
+# ---- negative -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("pre", "ch"), [(S1, S2), (S2, S1)], ids=["preS1-chS2", "preS2-chS1"])
+async def test_wrong_system_cannot_be_targeted(
+    tmp_path: Path, pre: SmetsVersion, ch: SmetsVersion
+) -> None:
+    """Tactical mode, installed against the other system: the SMI keeps the pre-notified version
+    and every SRV to the PPMID gets the DUIS error (E5)."""
+    result = await one_case(tmp_path, Case(ProfileKind.GOOD, CplMode.TACTICAL, pre, ch))
+    assert result.smi_smets_version is pre
+    [check] = [c for c in result.checks if c.name == "wrong-system"]
+    assert check.passed, check.detail
+    targeted = [s for s in result.srvs if s.label.endswith("PPMID") and s.srv != "8.11"]
+    assert targeted and all(s.response_code.startswith("E5") for s in targeted)
+
+
+@pytest.mark.parametrize("mode", [CplMode.ENDURING, CplMode.TACTICAL], ids=lambda m: m.value)
+async def test_smets2_personality_in_a_smets1_han_is_caught(tmp_path: Path, mode: CplMode) -> None:
+    result = await one_case(tmp_path, Case(ProfileKind.FAULTY_SMETS2_IN_SMETS1, mode, S1, S1))
+    assert result.personality == Personality.SMETS2_PLUS.value
+    assert not result.verdict
+    assert failed(result) == {"firmware-version", "credit"}
+
+
+@pytest.mark.parametrize("mode", [CplMode.ENDURING, CplMode.TACTICAL], ids=lambda m: m.value)
+async def test_wrong_firmware_for_the_cpl_mode_is_caught(tmp_path: Path, mode: CplMode) -> None:
+    result = await one_case(tmp_path, Case(ProfileKind.FAULTY_WRONG_FIRMWARE, mode, S1, S1))
+    assert failed(result) == {"firmware-version"}
+
+
+async def test_faulty_profiles_pass_in_a_smets2_system(tmp_path: Path) -> None:
+    """Their faults are SMETS1-side: in a SMETS2+ HAN they behave."""
+    for kind in (ProfileKind.FAULTY_SMETS2_IN_SMETS1, ProfileKind.FAULTY_WRONG_FIRMWARE):
+        result = await one_case(tmp_path / kind.value, Case(kind, CplMode.ENDURING, S2, S2))
+        assert result.verdict, failed(result)
+
+
+# ---- the conformance report ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("profile", "exit_code", "verdict"),
+    [("dual-mode", 0, "pass"), ("faulty-smets2-in-smets1", 1, "fail")],
+)
+def test_conformance_report(tmp_path: Path, profile: str, exit_code: int, verdict: str) -> None:
+    bench = Path(__file__).parents[1] / "hardware" / "virtual.yaml"
+    args = ["conformance", "ppmid", "--bench", str(bench), "--out", str(tmp_path)]
+    result = CliRunner().invoke(main, [*args, "--profile", profile])
+    assert result.exit_code == exit_code, result.output
+    report = json.loads((tmp_path / "conformance.json").read_text())
+    assert report["verdict"] == verdict
+    assert len(report["cases"]) == 8
+    assert {r["id"] for r in report["requirements"]} >= {"smi-version", "wrong-system", "route"}
+    case = report["cases"][0]
+    assert case["srvs"] and case["zcl"] and case["pcap_excerpt"]["frames"] > 0
+    assert (tmp_path / "conformance.html").read_text().startswith("<!doctype html>")
+    assert "install_code" not in (tmp_path / "conformance.json").read_text()
+
+
+def test_conformance_refuses_a_bench_it_cannot_read(tmp_path: Path) -> None:
+    bench = tmp_path / "bench.yaml"
+    bench.write_text("name: lab\nbackend: dongle\n")
+    result = CliRunner().invoke(
+        main, ["conformance", "ppmid", "--bench", str(bench), "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+    assert "dongle" in result.output

@@ -1,0 +1,182 @@
+"""The premises a dual-mode PPMID is installed in: a SMETS2+ system or a SMETS1 one.
+
+- **SMETS2+**: the Communications Hub (``CommsHub``, GBCS on its SM WAN and in HAN tunnels) and
+  an ESME, as ``premises.wire_premises`` wires them, with the DCC's GBCS route.
+- **SMETS1**: the SMETS1 hub (``Smets1Hub``: ZSE only, the ESI serving the SMETS1 ESME's
+  Prepayment, Metering and Price) behind the DCC's S1SP adapter (``rig.dcc.s1sp``); no SM WAN.
+
+Either way the PPMID is a ``DualModePpmid`` with the case's profile, on the same virtual 2.4 GHz
+HAN (captured into the case's directory), joined later by the case itself. The CPL holds the
+hub's and the ESME's rows and the PPMID model's two rows in the case's CPL mode
+(``mp202.dual_mode_rows``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from emulator.codec.eui64 import Eui64
+from emulator.codec.zcl.metering import METERING
+from emulator.codec.zcl.time import TIME
+from emulator.devices.comms_hub import CommsHub
+from emulator.devices.dual_mode import BASIC, PRICE, DualModePpmid, DualModeProfile
+from emulator.devices.esme import PREPAYMENT, Esme
+from emulator.devices.smets1_hub import Smets1Hub, Smets1HubProfile
+from emulator.devices.tunnel import TUNNELING, TunnelServer
+from emulator.han.stack.state import MemoryStateStore
+from emulator.han.virtual import VirtualHan
+from rig.dcc import CplEntry, CplMode, Dcc, DeviceType, Inventory, SmetsVersion, WanLink
+from rig.dcc.mp202 import dual_mode_rows
+
+from .context import RunContext
+from .han_join import ESME, HUB, Node, make_nodes, watch
+from .premises import ACB, PPMID, SUPPLIER, TRANS_COS, PremisesKeys, relay
+
+PPMID_MODEL = ("AB03", "DUALPP1", "1")
+"""The dual-mode PPMID model: manufacturer, model, hardware version."""
+PPMID_FIRMWARE = "0004012F"
+"""Its real firmware version (the SMETS2+ row, and the SMETS1 row in the enduring mode)."""
+PPMID_FICTITIOUS_FIRMWARE = "F004012F"
+"""The SMETS1 row's fictitious firmware version in the tactical mode (SEC Appendix Z 3.13(b))."""
+CH_ROWS = {
+    SmetsVersion.SMETS2_PLUS: CplEntry(
+        "CH01", "HUB1", "1", "00010000", DeviceType.CHF, "CHTS V1.1"
+    ),
+    SmetsVersion.SMETS1: CplEntry("S1CH", "S1HUB", "1", "00000100", DeviceType.CHF, "SMETS1"),
+}
+ESME_ROWS = {
+    SmetsVersion.SMETS2_PLUS: CplEntry(
+        "AB01", "010A030B", "1", "0002012F", DeviceType.ESME, "SMETS2 V4.1"
+    ),
+    SmetsVersion.SMETS1: CplEntry("S1EM", "S1ESME", "1", "00000200", DeviceType.ESME, "SMETS1"),
+}
+
+
+def ppmid_rows(mode: CplMode) -> dict[SmetsVersion, CplEntry]:
+    """The PPMID model's two CPL rows in ``mode``, by generation."""
+    smets1, smets2 = dual_mode_rows(
+        *PPMID_MODEL, PPMID_FIRMWARE, mode, fictitious_firmware_version=PPMID_FICTITIOUS_FIRMWARE
+    )
+    return {SmetsVersion.SMETS1: smets1, SmetsVersion.SMETS2_PLUS: smets2}
+
+
+@dataclass(frozen=True)
+class DualModePremises:
+    """One system with the PPMID on its HAN; ``hub`` is a ``CommsHub`` (SMETS2+) or a
+    ``Smets1Hub``; ``esme`` the SMETS2+ ESME emulator (None in SMETS1: the hub's ESI serves)."""
+
+    system: SmetsVersion
+    dcc: Dcc
+    han: VirtualHan
+    nodes: dict[Eui64, Node]
+    hub: CommsHub | Smets1Hub
+    esme: Esme | None
+    ppmid: DualModePpmid
+    link: WanLink | None
+
+    @property
+    def meter_credit(self) -> int:
+        """The prepayment meter's own credit register (what the PPMID should show)."""
+        if isinstance(self.hub, Smets1Hub):
+            return self.hub.registers.credit_remaining
+        assert self.esme is not None
+        return self.esme.registers.credit_remaining
+
+
+@contextlib.asynccontextmanager
+async def wire_dual_mode(
+    run: RunContext,
+    keys: PremisesKeys,
+    system: SmetsVersion,
+    mode: CplMode,
+    profile: DualModeProfile,
+    out: Path,
+) -> AsyncIterator[DualModePremises]:
+    """The DCC (SQLite in ``out``) with the CPL, the ``system``'s hub (and ESME), the PPMID on a
+    virtual HAN captured into ``out``; every task stopped on exit."""
+    clock = run.clock
+    if out.is_dir():
+        shutil.rmtree(out)  # the case's own directory: an earlier run's SQLite and pcap go
+    out.mkdir(parents=True)
+    async with contextlib.AsyncExitStack() as stack:
+        inventory = Inventory(out / "dcc.sqlite")
+        stack.callback(inventory.close)
+        for generation in SmetsVersion:
+            for row in (CH_ROWS[generation], ESME_ROWS[generation]):
+                inventory.add_cpl_entry(row)
+        for row in ppmid_rows(mode).values():
+            inventory.add_cpl_entry(row)
+        dcc = Dcc(inventory, keys.dcc, acb=ACB, clock=clock, trans_cos=TRANS_COS)
+        han = VirtualHan(clock, seed=run.seed, capture_dir=out)
+        stack.push_async_callback(han.stop)
+        smets2 = system is SmetsVersion.SMETS2_PLUS
+        members = (HUB, ESME, PPMID) if smets2 else (HUB, PPMID)
+        nodes = make_nodes(han, clock, run.seed, members)
+        tasks: list[asyncio.Task[None]] = []
+        actors: list[CommsHub | Esme] = []
+
+        async def stop_tasks() -> None:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for actor in actors:
+                await actor.aclose()
+
+        stack.push_async_callback(stop_tasks)
+        hub_node = nodes[HUB.eui64]
+        esme: Esme | None = None
+        hub: CommsHub | Smets1Hub
+        if smets2:
+            hub = CommsHub(hub_node.stack, keys.hub, ACB, MemoryStateStore(), clock, None,
+                           supplier=SUPPLIER)  # fmt: skip
+            actors.append(hub)
+            for cluster in (TUNNELING, TIME):
+                hub_node.applications[cluster] = hub.handle
+            node = nodes[ESME.eui64]
+            esme = Esme(
+                node.stack, MemoryStateStore(), keys.esme, ACB, clock,
+                cbke=node.cbke, trust_centre=HUB.eui64, supplier=SUPPLIER,
+            )  # fmt: skip
+            actors.append(esme)
+            tunnel = TunnelServer(node.stack, esme.on_gbcs)
+            esme.send_gbcs = tunnel.push
+            node.applications[TUNNELING] = tunnel.handle
+            for cluster in (PREPAYMENT, METERING):
+                node.applications[cluster] = esme.handle
+        else:
+            hub = Smets1Hub(
+                hub_node.stack, clock, MemoryStateStore(),
+                Smets1HubProfile("SMETS1 hub (ESI in the ESME)", ESME.eui64),
+            )  # fmt: skip
+            for cluster in (PREPAYMENT, METERING, PRICE, TIME, TUNNELING, BASIC):
+                hub_node.applications[cluster] = hub.handle
+            dcc.s1sp.attach(HUB.eui64, hub)
+        node = nodes[PPMID.eui64]
+        ppmid = DualModePpmid(
+            node.stack, clock, profile, MemoryStateStore(), keys.devices[PPMID.eui64], ACB,
+            cbke=node.cbke, trust_centre=HUB.eui64,
+        )  # fmt: skip
+        for cluster in (TUNNELING, BASIC, PREPAYMENT, METERING, PRICE):
+            node.applications[cluster] = ppmid.handle
+        await han.start()
+        loop = asyncio.get_running_loop()
+        for n in nodes.values():
+            tasks += [loop.create_task(n.serve()), loop.create_task(watch(run, n, members))]
+        tasks.append(loop.create_task(ppmid.run()))
+        link: WanLink | None = None
+        if isinstance(hub, CommsHub):
+            comms_hub = hub
+
+            def start_relay(new: WanLink) -> None:
+                tasks.append(loop.create_task(relay(run, new, comms_hub)))
+
+            dcc.link_listeners.append(start_relay)
+            link = dcc.attach_link(HUB.eui64)
+        await clock.sleep(0)  # the watchers subscribe before anything happens
+        async with dcc:
+            yield DualModePremises(system, dcc, han, nodes, hub, esme, ppmid, link)
