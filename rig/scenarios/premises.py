@@ -289,7 +289,7 @@ async def wire_premises(
             node = nodes[GSME.eui64]
             gsme = Gsme(
                 node.stack, MemoryStateStore(), keys.devices[GSME.eui64], ACB, clock,
-                HUB.eui64, gsme_profile,
+                HUB.eui64, gsme_profile, cbke=node.cbke,
             )  # fmt: skip
             _serving(node, gsme.handle, TUNNELING, TIME, PREPAYMENT, METERING)
         await han.start()
