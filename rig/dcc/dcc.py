@@ -62,7 +62,7 @@ registration data the Registration Data Provider sends the DCC, not from a Servi
 rig's stand-in for that feed is this method. It moves the SMI's registered supplier of the named
 devices (E4 follows it at once: the losing supplier is refused, the gaining one served) and opens
 the gaining supplier's supply period in the install-code custody ledger (``custody.py``) for
-devices the ledger knows.
+devices the ledger knows (none if the ledger already has it as their supplier).
 
 6.23 Update Security Credentials (CoS): the registered supplier asks the DCC's Transitional CoS
 party (``trans_cos``, whose keys the DCC's keystore holds) to put the requester's certificates
@@ -442,7 +442,9 @@ class Dcc:
         now = self._now()
         for device_id in devices:
             self.inventory.set_registered_supplier(device_id, new_supplier)
-            if self.custody is not None and self.custody.supply_periods(device_id):
+            periods = [] if self.custody is None else self.custody.supply_periods(device_id)
+            # the same registration data again (the feed repeats itself) open no new period
+            if self.custody is not None and periods and periods[-1].supplier != new_supplier:
                 self.custody.change_of_supply(device_id, new_supplier, now)
         log.info("change of supply to %s: %s", new_supplier, ", ".join(map(str, devices)))
 
