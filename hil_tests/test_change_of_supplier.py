@@ -66,6 +66,7 @@ async def test_the_gaining_supplier_gets_the_codes_in_time_and_commissions(tmp_p
     assert _measured(steps, "wan_restored_day") == [90]
     assert _measured(steps, "meters_commissioned") == [2]
     assert _measured(steps, "install_codes_in_logs") == [0]
+    assert _measured(steps, "mic_failures") == _measured(steps, "dropped_replays") == [0]
 
 
 @pytest.mark.hil_virtual_only
@@ -96,6 +97,9 @@ async def test_a_wrong_code_is_refused_at_the_join_with_a_clear_event(tmp_path: 
     assert refused["device"] == "00-DB-12-34-56-78-90-A0"
     assert "install code" in str(refused["hint"])
     assert _measured(steps, "meters_commissioned") == [1]  # the GSME's code was right
+    # the refused join's undecryptable frames are the symptom, counted apart: no other fails
+    assert _measured(steps, "mic_failures") == [0]
+    assert _measured(steps, "refused_join_mic_failures") == [refused["wrong_key_frames"]]
 
 
 async def test_no_sm_wan_answers_e20_until_the_dcc_restores_it(premises: Premises) -> None:

@@ -33,6 +33,14 @@ Off a network (never joined yet, or left) the GSME idles: a wake-up whose sends 
 HAN has nothing to report and no hub to pull from, and an install-and-leave premises waits
 months for its WAN (MP121) without a timer per wake-up (about 0.1 ms of work each, so 30 s wake-ups
 would cost a 90-day wait some 30 s of wall time on virtual time).
+
+While a key establishment with its hub is under way (``cbke``, the node's Key Establishment
+service) the GSME does not wake: its reports and reads are APS-secured with the link key CBKE is
+replacing, and the two ends install the new key at different moments (the hub once its last
+frame reaches the sleeping GSME, a poll later), so frames sent then fail their MIC. A wake-up
+that falls due during CBKE is skipped and the next comes a full ``wake_period`` after the exchange
+ends, by when both ends hold the new key. (ZSE has a device establish its link key before it
+sends Smart Energy traffic; the GSME stays quiet in the same spirit when the key is renewed.)
 """
 
 from __future__ import annotations
@@ -60,6 +68,7 @@ from ..codec.zcl.metering import (
 )
 from ..codec.zcl.time import TIME, from_utc_time
 from ..han.clock import Clock
+from ..han.key_establishment import KeyEstablishmentService
 from ..han.medium import Channel
 from ..han.port import ApsMessage, DeliveryError, HanPort, Joined, NotJoined
 from ..han.radio import Band
@@ -147,11 +156,14 @@ class Gsme:
         clock: Clock,
         hub: Eui64,
         profile: GsmeProfile | None = None,
+        *,
         tuner: SubGhzTuner | None = None,
+        cbke: KeyEstablishmentService | None = None,
     ) -> None:
         self.han = han
         self.tuner = tuner
         """Set on the sub-GHz band: the GSME follows the hub's channel changes."""
+        self.cbke = cbke
         self.suspended_until = 0.0
         """Modelled time until which Suspend ZCL Messages holds the mirror reports back."""
         self.channel_changes = 0
@@ -170,6 +182,8 @@ class Gsme:
         self.wakes = 0
         self.off_network = False
         """The last wake-up found the GSME on no network (``NotJoined``): ``run`` idles."""
+        self.wakes_skipped = 0
+        """Wake-ups not made because a key establishment with the hub was under way."""
         self._tsn = itertools.count(1)
         self._replies: dict[tuple[int, int], asyncio.Future[zcl.ZclFrame]] = {}
 
@@ -188,9 +202,13 @@ class Gsme:
 
     async def run(self) -> None:
         """Wake every ``wake_period`` for ever (a task of the premises); idle while on no
-        network (module docstring)."""
+        network and while CBKE with the hub is under way (module docstring)."""
         while True:
             await self.clock.sleep(self.profile.wake_period)
+            if self.cbke is not None and self.cbke.under_way(self.hub):
+                self.wakes_skipped += 1
+                await self.cbke.settled(self.hub)
+                continue
             await self.wake()
             if self.off_network:
                 await self._until_joined()

@@ -12,6 +12,13 @@ The device's message dispatch hands Key Establishment frames to :meth:`handle`; 
 :meth:`establish`. A responder answers any partner unless the device gives an ``authorise``
 policy (GB devices accept CBKE only from the partners in their Device Log and from their Trust
 Centre): a refused Initiate Key Establishment gets a Terminate with ``REFUSED_PARTNER_STATUS``.
+
+While an exchange with a partner is under way (from an initiator's first frame, or a responder's
+Initiate, to the end of a responder's linger) the APS link key with that partner is about to
+change, on the two sides at different moments (the responder installs once its Confirm Key
+Response lands, a poll later for a sleepy initiator): application frames secured in that window
+fail their MIC at the other end. ``under_way`` and ``settled`` let a device hold its own traffic
+to the partner until the exchange is over (the GSME's wake-ups, ``gsme.py``).
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+from collections import Counter
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -98,6 +106,30 @@ class KeyEstablishmentService:
         self.results: dict[Eui64, KeyEstablishmentStatus | None] = {}
         self._suite_reads: dict[Eui64, asyncio.Future[int | None]] = {}
         self._background: set[asyncio.Task[None]] = set()
+        self._under_way: Counter[Eui64] = Counter()
+        self._settled: dict[Eui64, asyncio.Event] = {}
+        """Set when the last exchange under way with the partner ends."""
+
+    def under_way(self, partner: Eui64) -> bool:
+        """A key establishment with ``partner`` is under way (module docstring)."""
+        return Eui64(partner) in self._settled
+
+    async def settled(self, partner: Eui64) -> None:
+        """Until no key establishment with ``partner`` is under way."""
+        while (event := self._settled.get(Eui64(partner))) is not None:
+            await event.wait()
+
+    def _begin(self, partner: Eui64) -> None:
+        self._under_way[partner] += 1
+        self._settled.setdefault(partner, asyncio.Event())
+
+    def _end(self, partner: Eui64) -> None:
+        self._under_way[partner] -= 1
+        if self._under_way[partner] <= 0:
+            del self._under_way[partner]
+            event = self._settled.pop(partner, None)
+            if event is not None:
+                event.set()
 
     def _random(self, n: int) -> bytes:
         return self._rng.randbytes(n)
@@ -109,6 +141,13 @@ class KeyEstablishmentService:
         (C.3.1.1); a partner that does not answer the read gets our highest, and says
         UNSUPPORTED_SUITE if it must.
         """
+        self._begin(partner)
+        try:
+            return await self._establish(partner, endpoint)
+        finally:
+            self._end(partner)
+
+    async def _establish(self, partner: Eui64, endpoint: int) -> bytes:
         peer_suites = await self._read_peer_suites(partner, endpoint)
         own = [int(c.suite) for c in self.credentials]
         suite = max(own) if peer_suites is None else choose_suite(own, peer_suites)
@@ -149,6 +188,7 @@ class KeyEstablishmentService:
             exchange = KeyEstablishment.responder(self.credentials, msg.source, rng=self._random)
             run = _Run(exchange, msg.src_endpoint, asyncio.Queue())
             self._runs[msg.source] = run
+            self._begin(msg.source)
             run.task = asyncio.get_running_loop().create_task(self._respond(msg.source, run))
         run.inbox.put_nowait((frame.command_id, frame.payload))
 
@@ -217,6 +257,7 @@ class KeyEstablishmentService:
             return b""
         finally:
             self._runs.pop(partner, None)
+            self._end(partner)
 
     async def _drive(self, partner: Eui64, run: _Run) -> bytes:
         exchange = run.exchange

@@ -58,14 +58,16 @@ an ``S1spResponse``. DCC-only SRVs are neither refused nor routed.
 Install and leave (``wan_coverage.py``, MP121): a successful 8.14.2 takes the CH's SM WAN away
 and opens a coverage case (reactive or proactive, from the coverage database); when the case is
 due the DCC restores the WAN (``restore_wan``: ``attach_link``, listeners in ``link_listeners``
-told, ``wan_restored(ch)`` set). Meanwhile DCC-only SRVs work as ever.
+told, ``wan_restored(ch)`` set). Meanwhile DCC-only SRVs work as ever. The cases are rows of the
+DCC's SQLite (through the ``Inventory``): a DCC restarted mid-wait takes its open cases up again
+on entering (``async with dcc``), each CH without its WAN until its case is due.
 
 Change of supply (``change_of_supply``): DUIS takes the Registered Supplier from the
 registration data the Registration Data Provider sends the DCC, not from a Service Request; the
 rig's stand-in for that feed is this method. It moves the SMI's registered supplier of the named
 devices (E4 follows it at once: the losing supplier is refused, the gaining one served) and opens
 the gaining supplier's supply period in the install-code custody ledger (``custody.py``) for
-devices the ledger knows.
+devices the ledger knows (none if the ledger already has it as their supplier).
 
 6.23 Update Security Credentials (CoS): the registered supplier asks the DCC's Transitional CoS
 party (``trans_cos``, whose keys the DCC's keystore holds) to put the requester's certificates
@@ -309,12 +311,13 @@ class Dcc:
         self.acb_counter_floor = acb_counter_floor
         self.response_timeout = response_timeout
         self.tsat_unlisted = tsat_unlisted
-        self.coverage = coverage or WanCoverage()
+        self.coverage = coverage or WanCoverage(inventory=inventory)
         self.trans_cos = None if trans_cos is None else Eui64(trans_cos)
         self.custody = custody
         self.link_listeners: list[Callable[[WanLink], object]] = []
         """Called with each new ``WanLink`` (the premises start its relay)."""
         self._restored: dict[int, asyncio.Event] = {}
+        self._restore_timers: dict[int, asyncio.TimerHandle] = {}
         self._timers: dict[tuple[int, int], asyncio.TimerHandle] = {}
         self._links: dict[int, WanLink] = {}
         self._held: dict[int, list[tuple[int, int]]] = {}
@@ -331,6 +334,7 @@ class Dcc:
     async def __aenter__(self) -> Dcc:
         self._tg = asyncio.TaskGroup()
         await self._tg.__aenter__()
+        self._resume_coverage()
         for link in self._links.values():
             self._start_pump(link)
         return self
@@ -345,6 +349,9 @@ class Dcc:
             task.cancel()
         self._pumps.clear()
         await self.s1sp.aclose()
+        for timer in self._restore_timers.values():
+            timer.cancel()
+        self._restore_timers.clear()
         tg, self._tg = self._tg, None
         if tg is None:
             return
@@ -408,15 +415,31 @@ class Dcc:
         return link
 
     def _schedule_restore(self, case: CoverageCase) -> None:
+        if self._tg is None:
+            return  # not running: entering takes the open cases up (``_resume_coverage``)
         delay = max(0.0, (case.due_at - self._now()).total_seconds())
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            return  # not running: the caller restores by hand
+        loop = asyncio.get_running_loop()
         # a clock without timers (a date-only test clock) leaves restoring to the caller
         later = loop.call_later if self.clock is None else getattr(self.clock, "call_later", None)
-        if later is not None:
-            later(delay, lambda: self.restore_wan(case.ch_id))
+        if later is None:
+            return
+        key = int(case.ch_id)
+
+        def due() -> None:
+            self._restore_timers.pop(key, None)
+            self.restore_wan(case.ch_id)
+
+        previous = self._restore_timers.pop(key, None)
+        if previous is not None:
+            previous.cancel()
+        self._restore_timers[key] = later(delay, due)
+
+    def _resume_coverage(self) -> None:
+        """A (re)started DCC: every open coverage case from the DCC's database has no SM WAN
+        and is restored when due (at once if it fell due while the DCC was down)."""
+        for case in self.coverage.open_cases():
+            self.detach_link(case.ch_id)
+            self._schedule_restore(case)
 
     def change_of_supply(self, new_supplier: Eui64, devices: Sequence[Eui64]) -> None:
         """The registration data say ``new_supplier`` now supplies ``devices`` (module
@@ -428,7 +451,9 @@ class Dcc:
         now = self._now()
         for device_id in devices:
             self.inventory.set_registered_supplier(device_id, new_supplier)
-            if self.custody is not None and self.custody.supply_periods(device_id):
+            periods = [] if self.custody is None else self.custody.supply_periods(device_id)
+            # the same registration data again (the feed repeats itself) open no new period
+            if self.custody is not None and periods and periods[-1].supplier != new_supplier:
                 self.custody.change_of_supply(device_id, new_supplier, now)
         log.info("change of supply to %s: %s", new_supplier, ", ".join(map(str, devices)))
 

@@ -10,6 +10,8 @@ Tables (DESIGN.md rule 7):
   codes are secrets: request rows carry the body with the install code redacted, and GBCS commands
   are journalled by header fields and SHA-256 only, never their bytes.
 - ``counter``: the ACB's GBCS originator counter, strictly increasing across restarts.
+- ``coverage_case`` / ``wan_uncovered``: install and leave (``wan_coverage.py``): each CH's
+  latest coverage case, and the coverage database's CHs known to lack an SM WAN.
 
 SMI transitions (DOMAIN.md section 3 lists them as [U]; these are the ones implemented here):
 
@@ -236,7 +238,27 @@ CREATE TABLE IF NOT EXISTS journal_alert (
     note TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS counter (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS coverage_case (
+    ch_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    due_at TEXT NOT NULL,
+    restored_at TEXT
+);
+CREATE TABLE IF NOT EXISTS wan_uncovered (ch_id TEXT PRIMARY KEY);
 """
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageRow:
+    """One ``coverage_case`` row as stored (``wan_coverage.CoverageCase`` gives it meaning)."""
+
+    ch_id: Eui64
+    kind: str
+    opened_at: datetime
+    due_at: datetime
+    restored_at: datetime | None
+
 
 ACB_COUNTER = "acb"
 
@@ -536,6 +558,46 @@ class Inventory:
             (name, value),
         )
         return value
+
+    # ---- install and leave --------------------------------------------------------------------
+
+    def save_coverage_case(self, row: CoverageRow) -> None:
+        """Keep ``row`` as its CH's case (the one before it, if any, is replaced)."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO coverage_case VALUES (?, ?, ?, ?, ?)",
+            (
+                Eui64(row.ch_id).hex,
+                row.kind,
+                row.opened_at.isoformat(),
+                row.due_at.isoformat(),
+                None if row.restored_at is None else row.restored_at.isoformat(),
+            ),
+        )
+
+    def coverage_cases(self) -> list[CoverageRow]:
+        """Every CH's latest coverage case, by CH."""
+        rows = self._db.execute("SELECT * FROM coverage_case ORDER BY ch_id").fetchall()
+        return [
+            CoverageRow(
+                Eui64(r[0]),
+                r[1],
+                datetime.fromisoformat(r[2]),
+                datetime.fromisoformat(r[3]),
+                None if r[4] is None else datetime.fromisoformat(r[4]),
+            )
+            for r in rows
+        ]
+
+    def set_wan_uncovered(self, ch_id: Eui64, uncovered: bool) -> None:
+        """The coverage database: ``ch_id`` is (not) known to lack an SM WAN."""
+        if uncovered:
+            self._db.execute("INSERT OR IGNORE INTO wan_uncovered VALUES (?)", (Eui64(ch_id).hex,))
+        else:
+            self._db.execute("DELETE FROM wan_uncovered WHERE ch_id = ?", (Eui64(ch_id).hex,))
+
+    def wan_uncovered(self) -> set[Eui64]:
+        rows = self._db.execute("SELECT ch_id FROM wan_uncovered").fetchall()
+        return {Eui64(r[0]) for r in rows}
 
     # ---- journal ------------------------------------------------------------------------------
 

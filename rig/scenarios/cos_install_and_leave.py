@@ -21,6 +21,10 @@ Variants, each its own scenario name:
   admits the ESME with it, the ESME (holding its real code) is refused, and the run records a
   ``join-refused`` event; the GSME goes on to be commissioned.
 
+Every variant ends with the WAN and HAN health commission-premises measures: no GBCS message
+refused by a device, no replayed frame, no MIC failure (the GSME does not wake while its CBKE
+with the hub is under way, ``gsme.py``); the wrong-code variant's refused join is counted apart.
+
 All in modelled time: the days between steps are jumps of the virtual clock (an unjoined GSME
 idles, ``gsme.py``). Install codes never reach the record, the events or the journal.
 """
@@ -37,6 +41,7 @@ from datetime import timedelta
 from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import AlertCode, Asn1Payload, Verdict, analyse
 from emulator.codec.security import keys as han_keys
+from emulator.devices.gbcs_gate import GbcsGate
 from emulator.han.key_establishment import KeyEstablishmentFailed
 from emulator.han.port import DropReason, HanEvent, JoinRefused
 from emulator.han.stack.node import JoinError
@@ -211,11 +216,36 @@ def _outcome_step(variant: Variant) -> StepSpec:
     )
 
 
+def _health_step(variant: Variant) -> StepSpec:
+    """As commission-premises measures it. The wrong-code variant's refused join costs MIC
+    failures at the refused device (the hub's Transport Key under a key it does not hold): they
+    are the symptom the run reports, counted apart; every other frame must decrypt."""
+    refused = (1, None) if variant is Variant.WRONG_CODE else (0, 0)
+    return StepSpec(
+        "WAN and HAN health",
+        (
+            Measurement("gbcs_rejected", "messages", low=0, high=0),
+            Measurement("dropped_replays", "frames", low=0, high=0),
+            Measurement("mic_failures", "frames", low=0, high=0),
+            Measurement("refused_join_mic_failures", "frames", low=refused[0], high=refused[1]),
+        ),
+    )
+
+
 def steps_of(variant: Variant) -> tuple[StepSpec, ...]:
     head = (INSTALL, NO_WAN, CHANGE, _codes_step(variant), WAN)
+    health = _health_step(variant)
     if variant is Variant.ESCALATION:
-        return (*head, _outcome_step(variant))
-    return (*head, WHITELIST, _join_step(variant), CREDENTIALS, COMMISSION, _outcome_step(variant))
+        return (*head, _outcome_step(variant), health)
+    return (
+        *head,
+        WHITELIST,
+        _join_step(variant),
+        CREDENTIALS,
+        COMMISSION,
+        _outcome_step(variant),
+        health,
+    )
 
 
 def install_key(code: bytes) -> bytes:
@@ -233,6 +263,8 @@ class _Run:
         self.codes = {m.eui64: rng.randbytes(16) for m in METERS}
         self.obtained: dict[Eui64, bytes] = {}
         self.heard_alerts = 0
+        self.refused_join_mic_failures = 0
+        """MIC failures at devices whose join was refused, counted when it was."""
 
     async def until_day(self, day: float) -> None:
         wait = day * DAY - self.run.clock.now()
@@ -292,6 +324,18 @@ async def _cos_install_and_leave(run: RunContext, variant: Variant) -> None:
         assert isinstance(answer, ServiceResponse), f"{label}: {answer!r}"
         assert answer.response_code is ResponseCode.I0, f"{label}: {answer.response_code.value}"
         return answer
+
+    async def health() -> None:
+        async with run.step(_health_step(variant)) as scope:
+            gates: list[GbcsGate | None] = [wired.hub.gate, wired.gpf.gate]
+            gates += [d.gate for d in (wired.esme, wired.gsme) if d is not None]
+            rejected = sum(sum(g.rejected.values()) for g in gates if g is not None)
+            scope.measure("gbcs_rejected", rejected)
+            drops = wired.han.nodes
+            scope.measure("dropped_replays", sum(n.drops[DropReason.REPLAY] for n in drops))
+            mic = sum(n.drops[DropReason.WRONG_KEY] for n in drops)
+            scope.measure("mic_failures", mic - state.refused_join_mic_failures)
+            scope.measure("refused_join_mic_failures", state.refused_join_mic_failures)
 
     async with dcc:
         async with run.step(INSTALL) as scope:
@@ -403,6 +447,7 @@ async def _cos_install_and_leave(run: RunContext, variant: Variant) -> None:
                 )
                 scope.measure("requests_escalated", sum(
                     r.state is RequestState.ESCALATED for r in custody.requests()))  # fmt: skip
+            await health()
             return
 
         async with run.step(WHITELIST) as scope:
@@ -435,6 +480,7 @@ async def _cos_install_and_leave(run: RunContext, variant: Variant) -> None:
                 except (JoinError, KeyEstablishmentFailed) as exc:
                     await clock.sleep(node.stack.config.security_timeout + POLL_PERIOD)
                     refused += 1
+                    state.refused_join_mic_failures += node.stack.drops[DropReason.WRONG_KEY]
                     reasons = [e.reason for e in seen] or [str(exc)]
                     run.log(
                         "join-refused",
@@ -487,6 +533,8 @@ async def _cos_install_and_leave(run: RunContext, variant: Variant) -> None:
             sent = await a.submit(target, srv.COMMISSION_DEVICE, body)
             scope.measure("losing_supplier_refused", int(sent.response_code is ResponseCode.E4))
             scope.measure("install_codes_in_logs", _codes_in_logs(run, state))
+
+        await health()
 
 
 async def _collect_refusals(

@@ -350,7 +350,7 @@ async def wire_premises(
             tuner = node.stack if bands.get(GSME.eui64) is Band.SUB_GHZ else None
             gsme = Gsme(
                 node.stack, MemoryStateStore(), keys.devices[GSME.eui64], ACB, clock,
-                HUB.eui64, gsme_profile, tuner,
+                HUB.eui64, gsme_profile, tuner=tuner, cbke=node.cbke,
             )  # fmt: skip
             _serving(node, gsme.handle, TUNNELING, TIME, PREPAYMENT, METERING, SUB_GHZ)
         await han.start()

@@ -34,6 +34,7 @@ from emulator.codec.gbcs.device_log import HanDeviceType
 from emulator.codec.gbcs.dlms import DataNotification
 from emulator.codec.security.cbke.suites import KeyEstablishmentSuite
 from emulator.codec.zcl import frame as zcl
+from emulator.codec.zcl.attributes import Side
 from emulator.codec.zcl.metering import METERING, FunctionalNotificationFlags
 from emulator.codec.zcl.time import TIME, TIME_STATUS_MASTER_SYNCHRONISED, utc_time
 from emulator.devices.comms_hub import CommsHub
@@ -42,7 +43,7 @@ from emulator.devices.gsme import DeviceTimeStatus, Gsme, GsmeProfile
 from emulator.devices.join_log import Partner
 from emulator.han.clock import VirtualClock
 from emulator.han.key_establishment import KEY_ESTABLISHMENT_CLUSTER, KeyEstablishmentService
-from emulator.han.port import ApsMessage
+from emulator.han.port import ApsMessage, DropReason
 from emulator.han.stack.node import EmulatedStack, Role
 from emulator.han.stack.state import SqliteStateStore
 from emulator.han.virtual import VirtualHan
@@ -101,6 +102,7 @@ class Premises:
     gsme_stack: EmulatedStack
     hub: CommsHub
     gsme: Gsme
+    cbke: dict[Eui64, KeyEstablishmentService]
     to_hub: asyncio.Queue[bytes] = field(default_factory=asyncio.Queue)
     from_hub: asyncio.Queue[bytes] = field(default_factory=asyncio.Queue)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -201,12 +203,6 @@ async def premises(tmp: Path, *, cbke: bool = False, wake: bool = True) -> Premi
     await han.start()
     await han.admit_and_join(gsme_stack, INSTALL_CODE)
     k = keys()
-    profile = GsmeProfile(wake_period=WAKE_PERIOD)
-    gsme_store = SqliteStateStore(tmp / "gsme.sqlite")
-    gsme = Gsme(gsme_stack, gsme_store, k.gsme, ACB, clock, CHF, profile)
-    p = Premises(tmp, k, clock, han, hub_stack, gsme_stack, None, gsme)  # type: ignore[arg-type]
-    p.power_on_hub()
-    p.hub.device_log.register(GSME, HanDeviceType.GSME, INSTALL_CODE)
     ca = ZseTestCa.generate(KeyEstablishmentSuite.CRYPTO_SUITE_2, rng=random.Random(1).randbytes)
     services = {
         stack.eui64: KeyEstablishmentService(
@@ -214,6 +210,13 @@ async def premises(tmp: Path, *, cbke: bool = False, wake: bool = True) -> Premi
         )
         for stack in (hub_stack, gsme_stack)
     }
+    profile = GsmeProfile(wake_period=WAKE_PERIOD)
+    gsme_store = SqliteStateStore(tmp / "gsme.sqlite")
+    gsme = Gsme(gsme_stack, gsme_store, k.gsme, ACB, clock, CHF, profile, cbke=services[GSME])
+    hub: CommsHub = None  # type: ignore[assignment]  # power_on_hub makes it
+    p = Premises(tmp, k, clock, han, hub_stack, gsme_stack, hub, gsme, services)
+    p.power_on_hub()
+    p.hub.device_log.register(GSME, HanDeviceType.GSME, INSTALL_CODE)
     loop = asyncio.get_running_loop()
     p.tasks += [loop.create_task(serve(s, p, services[s.eui64])) for s in (hub_stack, gsme_stack)]
     if cbke:
@@ -406,3 +409,27 @@ async def test_a_gsme_on_no_network_idles_until_it_joins(tmp_path: Path) -> None
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
         await han.stop()
+
+
+async def test_a_wake_up_due_during_cbke_waits_for_it_and_no_frame_fails_its_mic(
+    tmp_path: Path,
+) -> None:
+    """CBKE replaces the APS link key at the GSME first and at the hub a poll later; a wake-up
+    due meanwhile is skipped (its frames would carry the key being replaced) and the next one,
+    a wake period after the exchange, runs under the new key on both sides. (Without the skip,
+    this timing costs 3 MIC failures at the hub, the report's APS retries, and 1 at the GSME,
+    the hub's APS ACK secured with the old key.)"""
+    p = await premises(tmp_path)  # the GSME's first wake-up is due at WAKE_PERIOD
+    await p.clock.sleep(WAKE_PERIOD - 30)  # CBKE ends just after the wake-up falls due
+    p.gsme.set_registers(credit_remaining=1234)  # something to report at that wake-up
+    key = await p.cbke[GSME].establish(CHF)  # tens of modelled seconds: polls in between
+    ended = p.clock.now()
+    assert ended > WAKE_PERIOD and (p.gsme.wakes, p.gsme.wakes_skipped) == (0, 1)
+    assert not p.cbke[GSME].under_way(CHF)
+    await p.clock.sleep(WAKE_PERIOD + 30)
+    assert p.gsme.wakes == 1 and p.hub_stack.link_key(GSME) == key
+    mirrored = p.gpf.mirror.table(PREPAYMENT, Side.SERVER)
+    assert mirrored is not None and mirrored[0x0001] == 1234  # the report went through
+    reasons = (DropReason.WRONG_KEY, DropReason.REPLAY)
+    assert [s.drops[r] for s in (p.hub_stack, p.gsme_stack) for r in reasons] == [0, 0, 0, 0]
+    await p.stop()

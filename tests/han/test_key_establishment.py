@@ -198,3 +198,28 @@ async def test_no_common_suite_fails_before_any_exchange() -> None:
     assert failure.value.status == KeyEstablishmentStatus.UNSUPPORTED_SUITE
     assert ESME not in hub.cbke.results  # the hub never saw an Initiate request
     await han.stop()
+
+
+async def test_an_exchange_is_under_way_on_both_sides_until_it_settles() -> None:
+    """``under_way`` / ``settled``: from the initiator's first frame to its key, and on the
+    responder until its linger for a late Terminate ends (a failed exchange settles too)."""
+    clock = VirtualClock()
+    ca = make_ca(SUITE2, 1)
+    han, hub, esme = await premises(clock, [credentials(ca, HUB)], [credentials(ca, ESME)])
+    assert not esme.cbke.under_way(HUB) and not hub.cbke.under_way(ESME)
+    await esme.cbke.settled(HUB)  # nothing under way: returns at once
+    run = asyncio.get_running_loop().create_task(esme.cbke.establish(HUB))
+    await asyncio.sleep(0)
+    assert esme.cbke.under_way(HUB)
+    key = await run
+    assert not esme.cbke.under_way(HUB)
+    assert hub.cbke.under_way(ESME)  # the responder lingers
+    await hub.cbke.settled(ESME)
+    assert not hub.cbke.under_way(ESME) and hub.stack.link_key(ESME) == key
+    rogue = KeyEstablishmentService(esme.stack, clock, [credentials(make_ca(SUITE2, 9), ESME)])
+    esme.cbke = rogue
+    with pytest.raises(KeyEstablishmentFailed):
+        await rogue.establish(HUB)
+    await hub.cbke.settled(ESME)
+    assert not rogue.under_way(HUB) and not hub.cbke.under_way(ESME)
+    await han.stop()
