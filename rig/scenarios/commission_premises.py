@@ -28,7 +28,6 @@ from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import AlertCode, Verdict
 from emulator.codec.zcl.prepayment import ResultType
 from emulator.devices.gpf import GPF_ENDPOINT
-from emulator.han.port import DropReason
 from rig.dcc import (
     ServiceReferenceVariant,
     SmiStatus,
@@ -39,6 +38,7 @@ from .context import ChartKind, RunContext
 from .framework import Measurement, StepScope, StepSpec, scenario
 from .han_join import ESME, GSME, HUB, STEP_TIMEOUT, Member
 from .installation import (
+    HEALTH,
     LABELS,
     RESPONSE_TIMEOUT,
     Premises,
@@ -145,14 +145,6 @@ OUTCOME = StepSpec(
         Measurement("unexpected_alerts", "alerts", low=0, high=0),
     ),
 )
-HEALTH = StepSpec(
-    "WAN and HAN health",
-    (
-        Measurement("gbcs_rejected", "messages", low=0, high=0),
-        Measurement("dropped_replays", "frames", low=0, high=0),
-        Measurement("mic_failures", "frames", low=0, high=0),
-    ),
-)
 
 
 @scenario(
@@ -183,7 +175,7 @@ async def commission_premises(run: RunContext) -> None:
     for c in keys.credentials:
         run.reveal_gbcs_key(c.eui, c.usage, c.certificate, c.private_key)
     wired = await run.cleanup.enter_async_context(wire_premises(run, keys, MEMBERS))
-    dcc, hub, han, nodes = wired.dcc, wired.hub, wired.han, wired.nodes
+    dcc, han, nodes = wired.dcc, wired.han, wired.nodes
     esme, gsme, ppmid, gpf = wired.esme, wired.gsme, wired.ppmid, wired.gpf
     assert esme is not None and gsme is not None and ppmid is not None
     run.reveal_han_keys(han.key_ring)
@@ -275,8 +267,4 @@ async def commission_premises(run: RunContext) -> None:
             scope.measure("expected_alerts", expected)
             scope.measure("unexpected_alerts", len(codes_heard) - expected)
 
-        async with run.step(HEALTH) as scope:
-            gates = [hub.gate, gpf.gate, esme.gate, gsme.gate, ppmid.gate]
-            scope.measure("gbcs_rejected", sum(sum(g.rejected.values()) for g in gates if g))
-            scope.measure("dropped_replays", sum(n.drops[DropReason.REPLAY] for n in han.nodes))
-            scope.measure("mic_failures", sum(n.drops[DropReason.WRONG_KEY] for n in han.nodes))
+        await premises.health()

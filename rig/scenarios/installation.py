@@ -13,15 +13,14 @@ from collections.abc import Sequence
 
 from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import AlertCode, Asn1Payload, Verdict, analyse
-from emulator.han.key_establishment import KeyEstablishmentFailed
-from emulator.han.stack.node import JoinError
+from emulator.han.port import DropReason
 from rig.dcc import DeviceAlert, ResponseCode, ServiceReferenceVariant, ServiceResponse, SmiStatus
 from rig.dcc.requests import RequestBody
 
 from .context import ChartKind, RunContext, SmiRow
 from .framework import Measurement, StepScope, StepSpec
-from .han_join import ESME, GSME, HUB, POLL_PERIOD, STEP_TIMEOUT, Member
-from .premises import ACB, GPF, PPMID, SMI_DEVICES, Supplier, Wired
+from .han_join import ESME, GSME, HUB, STEP_TIMEOUT, Member
+from .premises import ACB, GPF, PPMID, SMI_DEVICES, Supplier, Wired, join_with_cbke
 
 RESPONSE_TIMEOUT = 600.0
 """Modelled seconds an SRV may wait for its device's answer: a sleepy GSME answers on its next
@@ -66,6 +65,18 @@ def join_step(m: Member) -> StepSpec:
         ),
         STEP_TIMEOUT,
     )
+
+
+HEALTH = StepSpec(
+    "WAN and HAN health",
+    (
+        Measurement("gbcs_rejected", "messages", low=0, high=0),
+        Measurement("dropped_replays", "frames", low=0, high=0),
+        Measurement("mic_failures", "frames", low=0, high=0),
+    ),
+)
+"""The last step of a clean run: no device refused a GBCS message, no frame was replayed or
+failed its MIC (in a clean run, each is a bug)."""
 
 
 class Premises:
@@ -153,22 +164,18 @@ class Premises:
 
     async def join(self, spec: StepSpec, m: Member) -> None:
         """``m`` joins with the install code the hub logged, then CBKE with the hub."""
-        run, hub, nodes = self.run, self.wired.hub, self.wired.nodes
-        async with run.step(spec) as scope:
-            logged = hub.device_log.get(m.eui64)
-            assert logged is not None, f"{m.label} is not in the hub's Device Log"
-            node = nodes[m.eui64]
-            started = run.clock.now()
-            try:
-                await node.stack.join(logged.preconfigured_key)
-            except JoinError as exc:
-                raise AssertionError(f"{m.label} did not join: {exc}") from exc
-            scope.measure("join_seconds", run.clock.now() - started)
-            started = run.clock.now()
-            try:
-                key = await node.cbke.establish(HUB.eui64)
-            except KeyEstablishmentFailed as exc:
-                raise AssertionError(str(exc)) from exc
-            scope.measure("cbke_seconds", run.clock.now() - started)
-            await run.clock.sleep(POLL_PERIOD)  # the hub installs once the last frame lands
-            assert nodes[HUB.eui64].stack.link_key(m.eui64) == key
+        async with self.run.step(spec) as scope:
+            join_seconds, cbke_seconds = await join_with_cbke(self.wired, m)
+            scope.measure("join_seconds", join_seconds)
+            scope.measure("cbke_seconds", cbke_seconds)
+
+    async def health(self, spec: StepSpec = HEALTH) -> None:
+        """Every GBCS gate's refusals and every node's replay and MIC drops (``HEALTH``)."""
+        wired = self.wired
+        async with self.run.step(spec) as scope:
+            devices = (wired.hub, wired.gpf, wired.esme, wired.gsme, wired.ppmid)
+            gates = [d.gate for d in devices if d is not None and d.gate is not None]
+            nodes = wired.han.nodes
+            scope.measure("gbcs_rejected", sum(sum(g.rejected.values()) for g in gates))
+            scope.measure("dropped_replays", sum(n.drops[DropReason.REPLAY] for n in nodes))
+            scope.measure("mic_failures", sum(n.drops[DropReason.WRONG_KEY] for n in nodes))
