@@ -53,8 +53,17 @@ class CplMiss(enum.Enum):
 CPL_MISS = CplMiss.SUSPEND
 
 GCS38_METERING = 0x0702
-GCS38_ATTRIBUTE = 0x0602
-"""The Metering attribute the RTDS GCS38 command reads for the GSME's firmware version."""
+GCS38_ATTRIBUTE = 0x0206
+"""The Metering attribute the RTDS GCS38 command reads for the GSME's firmware version:
+CurrentMeterID, ``06 02`` on the wire (ZCL attribute ids are little-endian)."""
+
+
+def gcs38_payload() -> bytes:
+    """GCS38's GBZ payload: one Read Attributes of Metering CurrentMeterID (RTDS GCS38)."""
+    read = GbzComponent(
+        0x01, GCS38_METERING, bytes((0x00, 0x00, 0x00)), GCS38_ATTRIBUTE.to_bytes(2, "little")
+    )
+    return GbzPayload.of(read).encode()
 
 
 def _check(record: SmiRecord, rid: r.RequestId, types: tuple[r.DeviceType, ...]) -> None:
@@ -131,10 +140,7 @@ def read_version(
     _check(target, rid, READ_FIRMWARE_TYPES)
     if target.device_type is T.GSME:
         code = MessageCode.GCS38_READ_GSME_FIRMWARE_VERSION
-        read = GbzComponent(
-            0x01, GCS38_METERING, bytes((0x00, 0x00, 0x00)), GCS38_ATTRIBUTE.to_bytes(2, "little")
-        )
-        apdu = supplier_command(code, rid, target.device_id, GbzPayload.of(read).encode())
+        apdu = supplier_command(code, rid, target.device_id, gcs38_payload())
         return Plan(code, ch_of(target), target.device_id, target.device_id, apdu)
     if target.device_type is T.PPMID:
         counter = inventory.next_counter(floor=acb_counter_floor)
