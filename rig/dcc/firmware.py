@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import datetime
 import enum
 import logging
 from typing import Any
@@ -117,17 +118,23 @@ def activation(inventory: Inventory, request: r.ServiceRequest, body: r.Activate
     rid = request.request_id
     target = device(inventory, rid.target)
     _check(target, rid, (*UPDATE_FIRMWARE_TYPES, T.PPMID))
-    value: dict[str, Any] = {
-        "manufacturerImageHash": body.manufacturer_image_hash,
-        "originatorCounter": rid.counter,
-    }
-    if body.execution_date_time is not None:
-        value["executionDateTime"] = body.execution_date_time.replace(tzinfo=None, microsecond=0)
     code = MessageCode.CS06_ACTIVATE_FIRMWARE
-    apdu = supplier_command(
-        code, rid, target.device_id, encode_asn1("ActivateFirmwareCommand", value)
+    content = activate_firmware_command(
+        body.manufacturer_image_hash, rid.counter, body.execution_date_time
     )
+    apdu = supplier_command(code, rid, target.device_id, content)
     return Plan(code, ch_of(target), target.device_id, target.device_id, apdu)
+
+
+def activate_firmware_command(
+    digest: bytes, counter: int, when: datetime.datetime | None = None
+) -> bytes:
+    """CS06's ActivateFirmwareCommand {hash, the request's counter, execution time (UTC,
+    whole seconds)}; byte for byte the RTDS CS06 commands' payloads."""
+    value: dict[str, Any] = {"manufacturerImageHash": digest, "originatorCounter": counter}
+    if when is not None:
+        value["executionDateTime"] = when.replace(tzinfo=None, microsecond=0)
+    return encode_asn1("ActivateFirmwareCommand", value)
 
 
 def read_version(
