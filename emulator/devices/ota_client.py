@@ -280,7 +280,8 @@ class OtaClient:
         assert d is not None
         size = min(self.profile.block_size, d.size - d.offset)
         request = ImageBlockRequest(image, d.offset, size)
-        for _attempt in range(self.profile.max_retries):
+        failures = 0  # WAIT_FOR_DATA is the server pacing us, not a failure
+        while failures < self.profile.max_retries:
             frame = zcl.ZclFrame(
                 zcl.FrameType.CLUSTER_SPECIFIC,
                 zcl.Direction.CLIENT_TO_SERVER,
@@ -293,6 +294,7 @@ class OtaClient:
                 response = ImageBlockResponse.decode(answer.payload)
             except (TimeoutError, DeliveryError, DecodeError):
                 self.stats.retries += 1
+                failures += 1
                 continue
             if response.status is OtaStatus.WAIT_FOR_DATA:
                 self.stats.waits += 1
@@ -303,6 +305,7 @@ class OtaClient:
                 return False
             if response.image != image or response.file_offset != d.offset or not response.data:
                 self.stats.retries += 1
+                failures += 1
                 continue
             self.slots.append(d.offset, response.data[:size])
             self.stats.blocks += 1
