@@ -125,6 +125,8 @@ class CommsHub:
             self.firmware.firmware.send = self._send_wan
         if gpf is not None:
             gpf.is_gsme = self._is_gsme
+            if self.firmware is not None:
+                self.firmware.server.on_held = gpf.new_ota_firmware
             for device in self.mailbox.devices():  # the flags as the mailbox left them
                 gpf.messages_waiting(device, self.mailbox.pending(device))
 

@@ -238,7 +238,7 @@ class DualModePpmid:
 
     def _apply(self, personality: Personality) -> None:
         self.personality = personality
-        self.ppmid.firmware_version = self.profile.behaviour(personality).firmware_version
+        self.ppmid.reported_version = self.profile.behaviour(personality).firmware_version
         self.store.save("ppmid/personality", personality.value)
         self.chosen.set()
 

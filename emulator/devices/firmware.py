@@ -21,6 +21,7 @@ whose image arrives with the delivery itself) and answers:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime
 import enum
 import logging
@@ -69,6 +70,8 @@ class DeviceFirmware:
         alert_format: AlertFormat,
         supplier: Eui64 | None,
         ota: OtaClient | None = None,
+        *,
+        receipt_alert: bool = True,
     ) -> None:
         self.gate = gate
         self.clock = clock
@@ -76,6 +79,9 @@ class DeviceFirmware:
         self.alert_format = alert_format
         self.supplier = None if supplier is None else Eui64(supplier)
         self.ota = ota
+        self.receipt_alert_enabled = receipt_alert
+        """11.1 devices check the Supplier signature and send the receipt alert; an 11.4 PPMID
+        does neither (its images are unsigned; the hub reports the transfer with CCS08)."""
         self.send: Sender | None = None
         """Where alerts raised outside a command's turn go (the tunnel's push, or the GSME's
         next PUT)."""
@@ -83,9 +89,16 @@ class DeviceFirmware:
         self.activations = 0
         self._timers: list[asyncio.TimerHandle] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        with contextlib.suppress(RuntimeError):  # no running loop: nothing can be pending
+            self._rearm()
         if ota is not None:
-            ota.supplier_keys = self.supplier_keys
+            if receipt_alert:
+                ota.supplier_keys = self.supplier_keys
             ota.on_verified = self._verified
+            d = slots.download
+            if d is not None and not d.verified:  # power-up with a download cut short: resume
+                with contextlib.suppress(RuntimeError):
+                    ota.start()
 
     @property
     def version(self) -> bytes:
@@ -101,7 +114,8 @@ class DeviceFirmware:
     # -- receipt ----------------------------------------------------------------------------------
     async def _verified(self, verification: Verification) -> None:
         self.receipts.append(verification)
-        await self.send_alert(self.receipt_alert(verification))
+        if self.receipt_alert_enabled:
+            await self.send_alert(self.receipt_alert(verification))
 
     def receipt_alert(self, verification: Verification) -> bytes:
         """The Firmware Distribution Receipt Alert for ``verification``."""
@@ -153,7 +167,22 @@ class DeviceFirmware:
         self.activations += 1
         return [self._response(apdu, ActivateFirmwareResult.SUCCESS), self._changed_alert()]
 
+    @property
+    def _pending_key(self) -> str:
+        return f"{self.slots.prefix}/pending-activations"
+
+    def pending_activations(self) -> list[dict[str, Any]]:
+        """Future-dated CS06s accepted and not yet run: {when (ISO 8601, UTC), originator,
+        counter}; in the state store, so a power cycle keeps them (``_rearm``)."""
+        return list(self.gate.store.load(self._pending_key) or [])
+
     def _schedule(self, delay: float, originator: Eui64, counter: int, when: Any) -> None:
+        pending = self.pending_activations()
+        pending.append({"when": when.isoformat(), "originator": originator.hex, "counter": counter})
+        self.gate.store.save(self._pending_key, pending)
+        self._arm(delay, originator, counter, when)
+
+    def _arm(self, delay: float, originator: Eui64, counter: int, when: Any) -> None:
         def fire() -> None:
             task = asyncio.get_running_loop().create_task(
                 self._activate_later(originator, counter, when)
@@ -163,8 +192,22 @@ class DeviceFirmware:
 
         self._timers.append(self.clock.call_later(delay, fire))
 
+    def _rearm(self) -> None:
+        """After a power cycle: arm the stored future-dated activations again (one whose time
+        passed while the device was off runs at once)."""
+        for entry in self.pending_activations():
+            when = datetime.datetime.fromisoformat(entry["when"])
+            delay = (when - self.gate.now()).total_seconds()
+            self._arm(delay, Eui64(entry["originator"]), int(entry["counter"]), when)
+
     async def _activate_later(self, originator: Eui64, counter: int, when: Any) -> None:
         """The future-dated activation: run the image, then alert 0x00CA and 0x8F43."""
+        pending = [
+            e
+            for e in self.pending_activations()
+            if not (e["originator"] == originator.hex and e["counter"] == counter)
+        ]
+        self.gate.store.save(self._pending_key, pending)
         d = self.slots.download
         if d is not None and d.verified:
             self.slots.activate()

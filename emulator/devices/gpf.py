@@ -193,6 +193,12 @@ class Gpf:
         if self.is_gsme(device):
             self.mirror.set_flag(FunctionalNotificationFlags.TUNNEL_MESSAGE_PENDING, count > 0)
 
+    def new_ota_firmware(self, device: Eui64, held: bool) -> None:
+        """The hub holds (or no longer holds) an OTA image for ``device``: NEW_OTA_FIRMWARE in
+        the mirror's flags, which the GSME reads on waking and then fetches the image."""
+        if self.is_gsme(device):
+            self.mirror.set_flag(FunctionalNotificationFlags.NEW_OTA_FIRMWARE, held)
+
     async def on_gbcs(self, data: bytes) -> list[bytes]:
         """A GBCS command for the GPF itself; its response and any alert."""
         accepted = self.gate.check(data)

@@ -28,6 +28,13 @@ its clock and answers with status ``DeviceTimeStatus.INVALID`` [U]); the join us
 (GPF), CS03C (PPMID with its KA certificate), CS04AC / CS04B and CS07 through its ``JoinLog``.
 Registers, clock offset, Device Log and the gate's counters live in the state store.
 
+Firmware (``firmware.py``): the hub raises NEW_OTA_FIRMWARE in the mirror's flags when it holds
+an image for the GSME (a sleepy device gets no Image Notify); on a wake-up that reads it the
+GSME's ``OtaClient`` fetches the image, polling fast while it does. The receipt alert 0x00CF, and
+any alert raised outside a command's turn (a future-dated CS06's 0x00CA), waits in the GSME's
+outbox (state store) and goes out on its next wake-up as a PUT through its tunnel. CS06
+activates; GCS38 reads the running version (Metering CurrentMeterID, as the RTDS GCS38).
+
 Off a network (never joined yet, or left) the GSME idles: a wake-up whose sends fail with
 ``NotJoined`` stops the wake loop until the GSME's own ``Joined`` event. A battery meter with no
 HAN has nothing to report and no hub to pull from, and an install-and-leave premises waits
@@ -57,6 +64,7 @@ from ..codec.errors import DecodeError
 from ..codec.eui64 import Eui64
 from ..codec.gbcs import Asn1Payload, KeyStore, MessageCode
 from ..codec.gbcs.asn1 import encode_asn1
+from ..codec.gbcs.gbz import CONTROL_LAST_COMPONENT, GbzComponent, GbzPayload
 from ..codec.gbcs.sub_ghz import ChannelMask
 from ..codec.zcl import frame as zcl
 from ..codec.zcl.attributes import Side, report_attributes
@@ -66,6 +74,7 @@ from ..codec.zcl.metering import (
     FunctionalNotificationFlags,
     MeteringUnitOfMeasure,
 )
+from ..codec.zcl.ota import OTA_UPGRADE
 from ..codec.zcl.time import TIME, from_utc_time
 from ..han.clock import Clock
 from ..han.key_establishment import KeyEstablishmentService
@@ -73,9 +82,13 @@ from ..han.medium import Channel
 from ..han.port import ApsMessage, DeliveryError, HanPort, Joined, NotJoined
 from ..han.radio import Band
 from ..han.stack.state import StateStore
+from .firmware import AlertFormat, DeviceFirmware
+from .firmware_slots import FirmwareSlots
 from .gbcs_gate import GbcsGate, Rejected
 from .gpf import GPF_ENDPOINT, PREPAYMENT
 from .join_log import HANDLED, JoinLog
+from .ota_client import OtaClient, OtaClientProfile
+from .partners import asn1_value
 from .tunnel import TUNNELING, TunnelClient
 
 SUB_GHZ = 0x070B  # the Sub-GHz cluster (``sub_ghz.py`` serves it on the hub)
@@ -91,6 +104,14 @@ class SubGhzTuner(Protocol):
     changes channel."""
 
     def tune(self, channel: Channel) -> None: ...
+
+
+DEFAULT_FIRMWARE_VERSION = bytes.fromhex("0123ABCD")  # as the RTDS GCS38 response reports
+CURRENT_METER_ID = 0x0206
+"""Metering attribute CurrentMeterID: what the RTDS GCS38 reads for the firmware version."""
+READ_ATTRIBUTES, READ_ATTRIBUTES_RESPONSE = 0x00, 0x01
+UNSUPPORTED_ATTRIBUTE = 0x86
+OCTET_STRING = 0x41
 
 
 @dataclass(frozen=True)
@@ -159,6 +180,8 @@ class Gsme:
         *,
         tuner: SubGhzTuner | None = None,
         cbke: KeyEstablishmentService | None = None,
+        ota: OtaClientProfile | None = None,
+        supplier: Eui64 | None = None,
     ) -> None:
         self.han = han
         self.tuner = tuner
@@ -179,6 +202,12 @@ class Gsme:
         self.gate = GbcsGate(han.eui64, keystore, Eui64(acb), store, clock)
         self.rejected = self.gate.rejected
         self.tunnel = TunnelClient(han, clock)
+        self.slots = FirmwareSlots(store, "gsme/firmware", DEFAULT_FIRMWARE_VERSION)
+        client = None if ota is None else OtaClient(han, clock, self.slots, ota, self.hub)
+        self.firmware = DeviceFirmware(
+            self.gate, clock, self.slots, AlertFormat.GBZ, supplier, client
+        )
+        self.firmware.send = self._queue
         self.wakes = 0
         self.off_network = False
         """The last wake-up found the GSME on no network (``NotJoined``): ``run`` idles."""
@@ -199,6 +228,24 @@ class Gsme:
     def set_registers(self, **changes: int) -> None:
         self.registers = replace(self.registers, **changes)
         self.store.save("gsme/registers", asdict(self.registers))
+
+    @property
+    def firmware_version(self) -> bytes:
+        return self.slots.running_version
+
+    @property
+    def outbox(self) -> list[bytes]:
+        """Alerts raised between wake-ups, PUT on the next one (persisted)."""
+        return [bytes.fromhex(m) for m in self.store.load("gsme/outbox") or []]
+
+    async def _queue(self, gbcs: bytes) -> None:
+        self.store.save("gsme/outbox", [m.hex() for m in (*self.outbox, gbcs)])
+
+    async def flush(self) -> None:
+        """PUT what the outbox holds, oldest first; each leaves it once the hub has it."""
+        while queued := self.outbox:
+            await self.tunnel.put(self.hub, queued[0])
+            self.store.save("gsme/outbox", [m.hex() for m in queued[1:]])
 
     async def run(self) -> None:
         """Wake every ``wake_period`` for ever (a task of the premises); idle while on no
@@ -230,6 +277,10 @@ class Gsme:
             if self.registers != self._mirrored and not self.suspended:
                 await self.push_registers()  # the battery's sake: only what changed
             flags = await self.read_flags()
+            ota = self.firmware.ota
+            if FunctionalNotificationFlags.NEW_OTA_FIRMWARE in flags and ota is not None:
+                ota.start()  # in the background, unless a transfer runs already
+            await self.flush()
             fetched = 0
             if FunctionalNotificationFlags.TUNNEL_MESSAGE_PENDING in flags:
                 fetched = await self.pull()
@@ -325,6 +376,12 @@ class Gsme:
         value = payload.value if isinstance(payload, Asn1Payload) else None
         if apdu.message_code == MessageCode.GCS28_SET_CLOCK_ON_GSME and isinstance(value, dict):
             return [self.gate.reply(apdu, await self._set_clock(value))]
+        if apdu.message_code == MessageCode.CS06_ACTIVATE_FIRMWARE:
+            return self.firmware.activate(accepted, asn1_value(payload))
+        if apdu.message_code == MessageCode.GCS38_READ_GSME_FIRMWARE_VERSION and isinstance(
+            payload, GbzPayload
+        ):
+            return [self.gate.reply(apdu, read_firmware_version(payload, self.firmware_version))]
         if apdu.message_code in HANDLED:
             content, _ = self.join_log.command(apdu.message_code, value)
             return [self.gate.reply(apdu, content)]
@@ -350,6 +407,10 @@ class Gsme:
         waits: the wake-up task waits for them."""
         if msg.cluster == TUNNELING:
             self.tunnel.handle(msg)
+            return
+        if msg.cluster == OTA_UPGRADE:
+            if self.firmware.ota is not None:
+                self.firmware.ota.handle(msg)
             return
         try:
             frame = zcl.decode_zcl(msg.payload)
@@ -388,3 +449,28 @@ class Gsme:
 
     def _next_tsn(self) -> int:
         return next(self._tsn) & 0xFF
+
+    async def aclose(self) -> None:
+        """Stop the work under way (a power-off): the OTA transfer, pending timers."""
+        await self.firmware.aclose()
+
+
+def read_firmware_version(command: GbzPayload, version: bytes) -> bytes:
+    """GCS38's GBZ response: each Read Attributes component answered, CurrentMeterID with the
+    running version as an octet string (RTDS GCS38 response), any other attribute
+    UNSUPPORTED_ATTRIBUTE."""
+    components = []
+    for i, c in enumerate(command.components):
+        records = b""
+        ids = c.payload if c.command_id == READ_ATTRIBUTES else b""
+        for at in range(0, len(ids) - 1, 2):
+            attribute = int.from_bytes(ids[at : at + 2], "little")
+            records += ids[at : at + 2]
+            if c.cluster_id == METERING and attribute == CURRENT_METER_ID:
+                records += bytes((0, OCTET_STRING, len(version))) + version
+            else:
+                records += bytes((UNSUPPORTED_ATTRIBUTE,))
+        last = CONTROL_LAST_COMPONENT if i == len(command.components) - 1 else 0
+        header = bytes((0x08, c.zcl_header[-2], READ_ATTRIBUTES_RESPONSE))
+        components.append(GbzComponent(last, c.cluster_id, header, records))
+    return GbzPayload.of(*components).encode()

@@ -47,11 +47,22 @@ class HubFirmware:
         self.clock = clock
         self.server = OtaServer(han, clock, store, serving)
         self.server.on_upgrade_end = self._upgrade_end
+        self._server_args = (han, clock, store, serving)
         self.profile = profile or OtaClientProfile(manufacturer=0xA0E3, image_type=0x0083)
         """What the CH itself is, for the checks on its own images."""
         self.slots = FirmwareSlots(store, "chf/firmware", DEFAULT_CH_FIRMWARE_VERSION)
         self.firmware = DeviceFirmware(gate, clock, self.slots, AlertFormat.DLMS, supplier)
         self.transfer_alerts: list[tuple[Eui64, bool]] = []
+
+    async def restart(self) -> None:
+        """The hub's power cycle, for the OTA server: a new server over the same state store
+        (the images it held, for whom), which notifies each device again so that a transfer cut
+        short resumes from the device's stored offset (``OtaServer.resume``)."""
+        old = self.server
+        self.server = OtaServer(*self._server_args)
+        self.server.on_upgrade_end = self._upgrade_end
+        self.server.on_held = old.on_held
+        await self.server.resume()
 
     async def deliver(self, delivery: ImageDelivery) -> list[bytes]:
         """An image from the WAN; returns what the CHF sends to the WAN at once."""

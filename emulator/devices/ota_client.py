@@ -69,6 +69,11 @@ class OtaClientProfile:
     """Seconds between polls while a sleepy device awaits an answer."""
     server_endpoint: int = 1
     endpoint: int = 1
+    page_size: int = 0
+    """0: fetch with Image Block Requests; else Image Page Requests of this many bytes, the
+    server answering with successive Image Block Responses (ZCL r6 11.13.7)."""
+    response_spacing: int = 20
+    """Milliseconds between the Image Block Responses of a page (Image Page Request)."""
 
 
 class Failure(enum.Enum):
@@ -164,6 +169,7 @@ class OtaClient:
         """Called once a downloaded image has been checked (the device's receipt alert)."""
         self._tsn = itertools.count(1)
         self._answers: dict[int, asyncio.Future[zcl.ZclFrame]] = {}
+        self._pages: dict[int, asyncio.Queue[zcl.ZclFrame]] = {}
         self._task: asyncio.Task[Verification | None] | None = None
 
     # -- incoming -------------------------------------------------------------------------------
@@ -179,6 +185,10 @@ class OtaClient:
             return
         if frame.command_id == OtaCommand.IMAGE_NOTIFY:
             self.start()
+            return
+        page = self._pages.get(frame.tsn)
+        if page is not None:
+            page.put_nowait(frame)
             return
         waiter = self._answers.get(frame.tsn)
         if waiter is not None and not waiter.done():
@@ -223,6 +233,8 @@ class OtaClient:
             self.slots.start(image, size)
         self.stats = TransferStats(started=self.clock.now())
         while not self.slots.download.complete:  # type: ignore[union-attr]
+            if self.profile.page_size and await self._fetch_page(image):
+                continue  # a page's worth (or some of it) stored; ask for what follows
             if not await self._fetch_block(image):
                 return None
         self.stats.finished = self.clock.now()
@@ -268,7 +280,8 @@ class OtaClient:
         assert d is not None
         size = min(self.profile.block_size, d.size - d.offset)
         request = ImageBlockRequest(image, d.offset, size)
-        for _attempt in range(self.profile.max_retries):
+        failures = 0  # WAIT_FOR_DATA is the server pacing us, not a failure
+        while failures < self.profile.max_retries:
             frame = zcl.ZclFrame(
                 zcl.FrameType.CLUSTER_SPECIFIC,
                 zcl.Direction.CLIENT_TO_SERVER,
@@ -281,6 +294,7 @@ class OtaClient:
                 response = ImageBlockResponse.decode(answer.payload)
             except (TimeoutError, DeliveryError, DecodeError):
                 self.stats.retries += 1
+                failures += 1
                 continue
             if response.status is OtaStatus.WAIT_FOR_DATA:
                 self.stats.waits += 1
@@ -291,6 +305,7 @@ class OtaClient:
                 return False
             if response.image != image or response.file_offset != d.offset or not response.data:
                 self.stats.retries += 1
+                failures += 1
                 continue
             self.slots.append(d.offset, response.data[:size])
             self.stats.blocks += 1
@@ -298,6 +313,62 @@ class OtaClient:
                 self.progress(self.han.eui64, d.offset + len(response.data[:size]), d.size)
             return True
         return False
+
+    async def _fetch_page(self, image: ImageId) -> bool:
+        """One Image Page Request; the blocks that come in order go into the slot. False when
+        none came (the caller falls back to an Image Block Request, which retries)."""
+        d = self.slots.download
+        assert d is not None
+        p = self.profile
+        start = d.offset
+        tsn = self._next_tsn()
+        request = zcl.build_command(
+            OTA_UPGRADE,
+            "image_page",
+            tsn=tsn,
+            field_control=0,
+            manufacturer_code=image.manufacturer,
+            image_type=image.image_type,
+            file_version=image.file_version,
+            file_offset=start,
+            maximum_data_size=p.block_size,
+            page_size=min(p.page_size, d.size - start),
+            response_spacing=p.response_spacing,
+        )
+        queue: asyncio.Queue[zcl.ZclFrame] = asyncio.Queue()
+        self._pages[tsn] = queue
+        end = min(start + p.page_size, d.size)
+        try:
+            await self._send(request)
+            while (d := self.slots.download) is not None and d.offset < end:
+                try:
+                    async with self.clock.timeout(p.block_timeout):
+                        if p.sleepy:
+                            await self.han.poll()
+                        answer = await queue.get()
+                    response = ImageBlockResponse.decode(answer.payload)
+                except (TimeoutError, DecodeError):
+                    break
+                if (
+                    response.status is not OtaStatus.SUCCESS
+                    or response.image != image
+                    or response.file_offset != d.offset
+                    or not response.data
+                ):
+                    break  # out of order or refused: ask again from the slot's offset
+                data = response.data[: end - d.offset]
+                self.slots.append(d.offset, data)
+                self.stats.blocks += 1
+                if self.progress is not None:
+                    self.progress(self.han.eui64, d.offset + len(data), d.size)
+        except DeliveryError:
+            pass
+        finally:
+            self._pages.pop(tsn, None)
+        progressed = self.slots.download is not None and self.slots.download.offset > start
+        if not progressed:
+            self.stats.retries += 1
+        return progressed
 
     async def _upgrade_end(self, image: ImageId, status: OtaStatus) -> None:
         request = zcl.build_command(
@@ -315,15 +386,7 @@ class OtaClient:
         waiter: asyncio.Future[zcl.ZclFrame] = asyncio.get_running_loop().create_future()
         self._answers[request.tsn] = waiter
         try:
-            await self.han.send(
-                self.server,
-                cluster=OTA_UPGRADE,
-                payload=request.encode(),
-                src_endpoint=self.profile.endpoint,
-                dst_endpoint=self.profile.server_endpoint,
-                aps_security=OTA_APS_SECURITY,
-                ack=False,
-            )
+            await self._send(request)
             async with self.clock.timeout(timeout):
                 if not self.profile.sleepy:
                     return await waiter
@@ -334,6 +397,17 @@ class OtaClient:
                             return await asyncio.shield(waiter)
         finally:
             self._answers.pop(request.tsn, None)
+
+    async def _send(self, request: zcl.ZclFrame) -> None:
+        await self.han.send(
+            self.server,
+            cluster=OTA_UPGRADE,
+            payload=request.encode(),
+            src_endpoint=self.profile.endpoint,
+            dst_endpoint=self.profile.server_endpoint,
+            aps_security=OTA_APS_SECURITY,
+            ack=False,
+        )
 
     def _next_tsn(self) -> int:
         return next(self._tsn) & 0xFF

@@ -74,6 +74,9 @@ class ServingProfile:
     """Milliseconds between a device's block requests (0: as fast as it asks)."""
     sleepy: bool = False
     """No Image Notify: the device queries on its own wake-ups."""
+    corrupt_offset: int | None = None
+    """Fault knob: the block starting at this file offset is served with its first byte
+    inverted (a corruption no link-layer check caught); the device's image checks must catch it."""
 
 
 MAX_TRANSFERS = 4
@@ -111,6 +114,9 @@ class OtaServer:
         self.endpoint = endpoint
         self.max_transfers = max_transfers
         self.on_upgrade_end: UpgradeEnd | None = None
+        self.on_held: Callable[[Eui64, bool], None] | None = None
+        """Told when the hub starts or stops holding an image for a device it does not notify
+        (a sleepy GSME: the hub raises NEW_OTA_FIRMWARE in its GPF mirror's flags)."""
         self.blocks_served = 0
         self.waits_sent = 0
         self._images: dict[Eui64, tuple[ImageId, bytes, Distribution]] = {}
@@ -152,7 +158,19 @@ class OtaServer:
         self.store.save("ota-server/targets", [t.hex for t in self._images])
         if not self.profile(target).sleepy:
             await self.notify(target)
+        elif self.on_held is not None:
+            self.on_held(target, True)
         return True
+
+    async def resume(self) -> None:
+        """After a hub restart: notify every device the hub still holds an image for, so a
+        transfer cut short resumes (the device asks from its own stored offset)."""
+        for target in list(self._images):
+            if self.profile(target).sleepy:
+                if self.on_held is not None:
+                    self.on_held(target, True)
+            else:
+                await self.notify(target)
 
     def forget(self, target: Eui64) -> None:
         target = Eui64(target)
@@ -160,6 +178,11 @@ class OtaServer:
         self._transfers.pop(target, None)
         self.store.save(f"ota-server/image/{target.hex}", None)
         self.store.save("ota-server/targets", [t.hex for t in self._images])
+        self._fetched(target)
+
+    def _fetched(self, target: Eui64) -> None:
+        if self.on_held is not None and self.profile(target).sleepy:
+            self.on_held(target, False)
 
     async def notify(self, target: Eui64) -> None:
         """Image Notify (unicast, jitter 100: query now) for what the hub holds for ``target``."""
@@ -232,8 +255,11 @@ class OtaServer:
         entry = self._images.get(device)
         if entry is None or entry[0] != request.image or request.file_offset >= len(entry[1]):
             return ImageBlockResponse(OtaStatus.ABORT)
-        size = min(request.maximum_data_size, self.profile(device).block_size)
+        profile = self.profile(device)
+        size = min(request.maximum_data_size, profile.block_size)
         data = entry[1][at : at + size]
+        if at == profile.corrupt_offset and data:
+            data = bytes((data[0] ^ 0xFF,)) + data[1:]
         return ImageBlockResponse(OtaStatus.SUCCESS, request.image, at, data)
 
     def _wait(self, seconds: float, period: int) -> ImageBlockResponse:
@@ -319,6 +345,7 @@ class OtaServer:
             OtaStatus(int(end.status)) if int(end.status) in OtaStatus._value2member_map_ else None
         )
         self._transfers.pop(msg.source, None)
+        self._fetched(msg.source)  # ended, either way: a refused image is not offered again
         if status is OtaStatus.SUCCESS:
             now = utc_time(self.clock.datetime())
             reply = zcl.build_command(
@@ -333,7 +360,9 @@ class OtaServer:
             )
             await self._answer(msg, reply)
         if self.on_upgrade_end is not None:
-            await self.on_upgrade_end(msg.source, image, status or OtaStatus.ABORT)
+            await self.on_upgrade_end(
+                msg.source, image, OtaStatus.ABORT if status is None else status
+            )
 
     async def _answer(self, msg: ApsMessage, frame: zcl.ZclFrame) -> None:
         with contextlib.suppress(DeliveryError):  # the client asks again

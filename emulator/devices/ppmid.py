@@ -8,7 +8,10 @@ device it is not joined to) raises ``MeterRefused``.
 
 GBCS reaches it through its tunnel (``on_gbcs``, after its ``GbcsGate``'s checks): CS03A2 (Method
 A responder: the meter becomes a partner in its Device Log, and the meter then runs CBKE with
-it), CS04AC (unjoin), CS07 (read the log) and CS08 (read firmware version, ASN.1). Its CBKE
+it), CS04AC (unjoin), CS07 (read the log), CS08 (read firmware version, ASN.1) and CS06 (activate
+firmware, ``firmware.py``). Images come by SRV 11.4: the hub sends Image Notify and the PPMID's
+``OtaClient`` fetches the image; the image is unsigned (DUIS 11.4 sample) and the PPMID sends no
+receipt alert (the hub reports the transfer with CCS08). Its CBKE
 responder accepts only its partners and its Trust Centre (``Partners``). Device Log, firmware
 version and the gate's counters live in its state store and survive a power cycle.
 
@@ -31,18 +34,26 @@ from ..codec.eui64 import Eui64
 from ..codec.gbcs import KeyStore, MessageCode
 from ..codec.gbcs.asn1 import encode_asn1
 from ..codec.zcl import frame as zcl
+from ..codec.zcl.ota import OTA_UPGRADE
 from ..codec.zcl.prepayment import OriginatingDevice, ResultType
 from ..han.clock import Clock
 from ..han.key_establishment import KeyEstablishmentService
-from ..han.port import ApsMessage, HanPort
+from ..han.port import ApsMessage, DeliveryError, HanPort
 from ..han.stack.state import MemoryStateStore, StateStore
 from .esme import PREPAYMENT
+from .firmware import AlertFormat, DeviceFirmware
+from .firmware_slots import FirmwareSlots
 from .gbcs_gate import GbcsGate, Rejected
+from .ota_client import OtaClient, OtaClientProfile
 from .partners import Partners, asn1_value
+from .tunnel import GbcsSender
 
 READ_TIMEOUT = 30.0  # modelled seconds for the meter's answer
 DEFAULT_FIRMWARE_VERSION = bytes.fromhex("0123ABCD")  # as the RTDS CS08 response reports
 READ_FIRMWARE_SUCCESS = 0
+PPMID_ALERT_FORMAT = AlertFormat.GBZ
+"""[U] The PPMID's firmware alerts (0x8F43) in GBZ form, as the GSME's: it is a ZigBee device,
+DLMS alerts are the ESME's. No RTDS vector shows a PPMID alert."""
 ORIGINATING_DEVICE = OriginatingDevice.IN_HOME_DISPLAY_DEVICE
 """[I] ZSE names no PPMID; it is the in-home device the consumer keys the UTRN into."""
 JOIN_USE_CASES = frozenset(
@@ -89,6 +100,8 @@ class Ppmid:
         *,
         cbke: KeyEstablishmentService | None = None,
         trust_centre: Eui64 | None = None,
+        ota: OtaClientProfile | None = None,
+        supplier: Eui64 | None = None,
     ) -> None:
         self.han = han
         self.clock = clock
@@ -100,13 +113,47 @@ class Ppmid:
         )
         self.partners = Partners(han, self.store, "ppmid/join-log", trust_centre)
         self.join_log = self.partners.log
-        self.firmware_version = bytes.fromhex(
-            self.store.load("ppmid/firmware-version") or DEFAULT_FIRMWARE_VERSION.hex()
+        self.reported_version: bytes | None = None
+        """Set by a dual-mode profile: the version it reports in its current personality."""
+        self.slots = FirmwareSlots(
+            self.store,
+            "ppmid/firmware",
+            bytes.fromhex(
+                self.store.load("ppmid/firmware-version") or DEFAULT_FIRMWARE_VERSION.hex()
+            ),
         )
+        self.send_gbcs: GbcsSender | None = None
+        """Where alerts raised outside a command's turn go (the tunnel's push)."""
+        self.firmware: DeviceFirmware | None = None
+        if self.gate is not None:
+            client = None
+            if ota is not None and trust_centre is not None:
+                client = OtaClient(han, clock, self.slots, ota, Eui64(trust_centre))
+            self.firmware = DeviceFirmware(
+                self.gate, clock, self.slots, PPMID_ALERT_FORMAT, supplier, client,
+                receipt_alert=False,
+            )  # fmt: skip
+            self.firmware.send = self._send_deferred
         if cbke is not None:
             cbke.authorise = self.partners.may_establish_key
         self._tsn = itertools.count(1)
         self._answers: dict[tuple[Eui64, int], asyncio.Future[zcl.ZclFrame]] = {}
+
+    @property
+    def firmware_version(self) -> bytes:
+        """The version the PPMID reports (CS08 reads it): the running firmware's (CS06 changes
+        it), unless a profile reports another for its personality (``reported_version``)."""
+        return self.reported_version or self.slots.running_version
+
+    async def _send_deferred(self, gbcs: bytes) -> None:
+        if self.send_gbcs is None:
+            raise DeliveryError("no tunnel to send GBCS on")
+        await self.send_gbcs(gbcs)
+
+    async def aclose(self) -> None:
+        """Stop the work under way (a power-off)."""
+        if self.firmware is not None:
+            await self.firmware.aclose()
 
     async def on_gbcs(self, data: bytes) -> list[bytes]:
         """A GBCS message from the tunnel; the PPMID's response, if any."""
@@ -128,10 +175,17 @@ class Ppmid:
         if command.message_code == MessageCode.CS08_READ_PPMID_HCALCS_FIRMWARE_VERSION:
             version = {"firmwareVersion": self.firmware_version, "responseCode": 0}
             return [self.gate.reply(command, encode_asn1("ReadFirmwareVersionResponse", version))]
+        if command.message_code == MessageCode.CS06_ACTIVATE_FIRMWARE and self.firmware:
+            return self.firmware.activate(accepted, asn1_value(accepted.payload))
         return []
 
     async def handle(self, msg: ApsMessage) -> None:
-        """A ZCL frame from a meter: the answer to one of our requests."""
+        """A ZCL frame from a meter: the answer to one of our requests; OTA Upgrade frames from
+        the hub go to the OTA client."""
+        if msg.cluster == OTA_UPGRADE:
+            if self.firmware is not None and self.firmware.ota is not None:
+                self.firmware.ota.handle(msg)
+            return
         try:
             frame = zcl.decode_zcl(msg.payload)
         except DecodeError:

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import datetime
 import enum
 import logging
 from typing import Any
@@ -53,8 +54,17 @@ class CplMiss(enum.Enum):
 CPL_MISS = CplMiss.SUSPEND
 
 GCS38_METERING = 0x0702
-GCS38_ATTRIBUTE = 0x0602
-"""The Metering attribute the RTDS GCS38 command reads for the GSME's firmware version."""
+GCS38_ATTRIBUTE = 0x0206
+"""The Metering attribute the RTDS GCS38 command reads for the GSME's firmware version:
+CurrentMeterID, ``06 02`` on the wire (ZCL attribute ids are little-endian)."""
+
+
+def gcs38_payload() -> bytes:
+    """GCS38's GBZ payload: one Read Attributes of Metering CurrentMeterID (RTDS GCS38)."""
+    read = GbzComponent(
+        0x01, GCS38_METERING, bytes((0x00, 0x00, 0x00)), GCS38_ATTRIBUTE.to_bytes(2, "little")
+    )
+    return GbzPayload.of(read).encode()
 
 
 def _check(record: SmiRecord, rid: r.RequestId, types: tuple[r.DeviceType, ...]) -> None:
@@ -108,17 +118,23 @@ def activation(inventory: Inventory, request: r.ServiceRequest, body: r.Activate
     rid = request.request_id
     target = device(inventory, rid.target)
     _check(target, rid, (*UPDATE_FIRMWARE_TYPES, T.PPMID))
-    value: dict[str, Any] = {
-        "manufacturerImageHash": body.manufacturer_image_hash,
-        "originatorCounter": rid.counter,
-    }
-    if body.execution_date_time is not None:
-        value["executionDateTime"] = body.execution_date_time.replace(tzinfo=None, microsecond=0)
     code = MessageCode.CS06_ACTIVATE_FIRMWARE
-    apdu = supplier_command(
-        code, rid, target.device_id, encode_asn1("ActivateFirmwareCommand", value)
+    content = activate_firmware_command(
+        body.manufacturer_image_hash, rid.counter, body.execution_date_time
     )
+    apdu = supplier_command(code, rid, target.device_id, content)
     return Plan(code, ch_of(target), target.device_id, target.device_id, apdu)
+
+
+def activate_firmware_command(
+    digest: bytes, counter: int, when: datetime.datetime | None = None
+) -> bytes:
+    """CS06's ActivateFirmwareCommand {hash, the request's counter, execution time (UTC,
+    whole seconds)}; byte for byte the RTDS CS06 commands' payloads."""
+    value: dict[str, Any] = {"manufacturerImageHash": digest, "originatorCounter": counter}
+    if when is not None:
+        value["executionDateTime"] = when.replace(tzinfo=None, microsecond=0)
+    return encode_asn1("ActivateFirmwareCommand", value)
 
 
 def read_version(
@@ -131,10 +147,7 @@ def read_version(
     _check(target, rid, READ_FIRMWARE_TYPES)
     if target.device_type is T.GSME:
         code = MessageCode.GCS38_READ_GSME_FIRMWARE_VERSION
-        read = GbzComponent(
-            0x01, GCS38_METERING, bytes((0x00, 0x00, 0x00)), GCS38_ATTRIBUTE.to_bytes(2, "little")
-        )
-        apdu = supplier_command(code, rid, target.device_id, GbzPayload.of(read).encode())
+        apdu = supplier_command(code, rid, target.device_id, gcs38_payload())
         return Plan(code, ch_of(target), target.device_id, target.device_id, apdu)
     if target.device_type is T.PPMID:
         counter = inventory.next_counter(floor=acb_counter_floor)

@@ -161,7 +161,8 @@ async def run_ota(
     run.reveal_han_keys(wired.han.key_ring)
     supplier = Supplier(wired.dcc, keys.supplier, run.clock)
     premises = Premises(run, wired, supplier)
-    image = ota_image(keys, m.eui64, run.seed)
+    unsigned = plan.srv is ServiceReferenceVariant.UPDATE_PPMID_FIRMWARE  # 11.4: no signature
+    image = ota_image(keys, m.eui64, run.seed, signed=not unsigned)
     parsed = parse_image(image)
     clock = run.clock
 
@@ -281,3 +282,36 @@ ESME_STEPS = _steps(ESME, ESME_MEMBERS, "11.1", "ECS52")
 async def ota_esme(run: RunContext) -> None:
     plan = Plan(ESME, ServiceReferenceVariant.UPDATE_FIRMWARE, "ECS52")
     await run_ota(run, plan, ESME_MEMBERS, ESME_STEPS)
+
+
+GSME_MEMBERS = (HUB, GSME)
+GSME_STEPS = _steps(GSME, GSME_MEMBERS, "11.1", "GCS38")
+
+
+@scenario(
+    "ota-gsme",
+    "SRV 11.1 to a sleepy GSME: the hub holds the image and raises NEW_OTA_FIRMWARE in the GPF "
+    "mirror's flags; the GSME reads them on waking, fetches the image polling fast, checks the "
+    "Supplier signature and PUTs 0x8F72 (0x00CF) on its next wake-up; 11.3 activates it (CS06 "
+    "through the hub's mailbox), 11.2 reads the new version (GCS38).",
+    steps=tuple(GSME_STEPS.values()),
+)
+async def ota_gsme(run: RunContext) -> None:
+    plan = Plan(GSME, ServiceReferenceVariant.UPDATE_FIRMWARE, "GCS38")
+    await run_ota(run, plan, GSME_MEMBERS, GSME_STEPS)
+
+
+PPMID_MEMBERS = (HUB, PPMID)
+PPMID_STEPS = _steps(PPMID, PPMID_MEMBERS, "11.4", "CS08")
+
+
+@scenario(
+    "ota-ppmid",
+    "SRV 11.4 to a PPMID enrolled in a SMETS2+ system (MP202 requirement 7): the hub notifies "
+    "it, serves the unsigned image and, when the PPMID ends the transfer, sends the CCS08 "
+    "Firmware Transfer Alert (0x8F8A); 11.3 activates it (CS06), 11.2 reads it back (CS08).",
+    steps=tuple(PPMID_STEPS.values()),
+)
+async def ota_ppmid(run: RunContext) -> None:
+    plan = Plan(PPMID, ServiceReferenceVariant.UPDATE_PPMID_FIRMWARE, "CS08")
+    await run_ota(run, plan, PPMID_MEMBERS, PPMID_STEPS)

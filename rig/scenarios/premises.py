@@ -298,13 +298,15 @@ async def wire_premises(
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            for actor in (hub, esme):  # the work they spawned themselves
+            for actor in (hub, esme, gsme, ppmid):  # the work they spawned themselves
                 if actor is not None:
                     await actor.aclose()
 
         stack.push_async_callback(stop_tasks)
         hub_node = nodes[HUB.eui64]
         esme: Esme | None = None
+        gsme: Gsme | None = None
+        ppmid: Ppmid | None = None
         gpf = Gpf(hub_node.stack, GPF, keys.devices[GPF], ACB, MemoryStateStore(), clock)
         if hub_store is None:
             hub_store = MemoryStateStore()
@@ -325,7 +327,6 @@ async def wire_premises(
         if hub.firmware is not None:
             hub.firmware.profile = OTA_PROFILES[HUB.eui64]
         _serving(hub_node, hub.handle, TUNNELING, TIME, PREPAYMENT, METERING, OTA_UPGRADE, SUB_GHZ)
-        gsme = ppmid = None
         if ESME in members:
             node = nodes[ESME.eui64]
             esme = Esme(
@@ -342,17 +343,21 @@ async def wire_premises(
             ppmid = Ppmid(
                 node.stack, clock, MemoryStateStore(), keys.devices[PPMID.eui64], ACB,
                 cbke=node.cbke, trust_centre=HUB.eui64,
+                ota=OTA_PROFILES[PPMID.eui64], supplier=SUPPLIER,
             )  # fmt: skip
-            _serving(node, TunnelServer(node.stack, ppmid.on_gbcs).handle, TUNNELING)
-            _serving(node, ppmid.handle, PREPAYMENT, METERING)
+            ppmid_tunnel = TunnelServer(node.stack, ppmid.on_gbcs)
+            ppmid.send_gbcs = ppmid_tunnel.push
+            _serving(node, ppmid_tunnel.handle, TUNNELING)
+            _serving(node, ppmid.handle, PREPAYMENT, METERING, OTA_UPGRADE)
         if GSME in members:
             node = nodes[GSME.eui64]
             tuner = node.stack if bands.get(GSME.eui64) is Band.SUB_GHZ else None
             gsme = Gsme(
                 node.stack, MemoryStateStore(), keys.devices[GSME.eui64], ACB, clock,
                 HUB.eui64, gsme_profile, tuner=tuner, cbke=node.cbke,
+                ota=OTA_PROFILES[GSME.eui64], supplier=SUPPLIER,
             )  # fmt: skip
-            _serving(node, gsme.handle, TUNNELING, TIME, PREPAYMENT, METERING, SUB_GHZ)
+            _serving(node, gsme.handle, TUNNELING, TIME, PREPAYMENT, METERING, OTA_UPGRADE, SUB_GHZ)
         await han.start()
         loop = asyncio.get_running_loop()
         for node in nodes.values():

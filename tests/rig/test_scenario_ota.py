@@ -54,3 +54,32 @@ def test_the_sub_ghz_figure_from_the_radio_model() -> None:
     per_block = max(lbt.min_tx_spacing, response) + request - lbt.min_free
     seconds = 4096 * per_block
     assert abs(seconds - 6.8 * 60) <= 0.1 * 6.8 * 60, seconds
+
+
+def _run(tmp_path: Path, name: str) -> dict[str, float]:
+    result = CliRunner().invoke(main, ["run", name, "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    record = json.loads((tmp_path / "record.json").read_text())
+    assert record["outcome"] == "pass"
+    ota = _measurements(record, "SRV 11.")
+    assert set(ota) >= {"ota_modelled_seconds", "ota_blocks", "ota_retries", "image_bytes",
+                        "block_size"}  # fmt: skip
+    assert ota["ota_blocks"] == -(-ota["image_bytes"] // ota["block_size"])
+    return ota
+
+
+def test_ota_gsme_fetches_on_its_wake_ups_and_puts_its_receipt_alert(tmp_path: Path) -> None:
+    ota = _run(tmp_path, "ota-gsme")
+    assert ota["ota_modelled_seconds"] > 0
+    files = sorted(p.name[5:] for p in (tmp_path / "gbcs").glob("*.hex"))
+    # 0x00CF receipt alert, CS06 (0x0012) response, GCS38 (0x0084) command and response
+    assert "00CF-alert.hex" in files and "0012-response.hex" in files
+    assert "0084-command.hex" in files and "0084-response.hex" in files
+
+
+def test_ota_ppmid_is_hub_driven_with_the_ccs08_alert(tmp_path: Path) -> None:
+    _run(tmp_path, "ota-ppmid")
+    files = sorted(p.name[5:] for p in (tmp_path / "gbcs").glob("*.hex"))
+    assert "0128-alert.hex" in files  # CCS08 from the CHF
+    assert "00CE-alert.hex" not in files and "00CF-alert.hex" not in files  # no receipt alert
+    assert "0129-response.hex" in files  # CS08
