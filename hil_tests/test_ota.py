@@ -4,7 +4,6 @@ The positive paths are the ``ota-esme``, ``ota-gsme`` and ``ota-ppmid`` scenario
 ``tests/rig/test_scenario_ota.py``). Here each test installs the hub and its device(s) with the
 scenarios' shared installation steps, then drives SRVs 11.1 / 11.3 / 11.4 as the Supplier:
 
-- MP202 requirement 7: 11.4 to a dual-mode PPMID enrolled in a SMETS1 system is refused;
 - a wrong signature, a corrupted block: receipt alert 0x8F1C, the old version keeps running;
 - CS06 response codes 1 (no image held) and 2 (hash mismatch);
 - a future-dated CS06: ``commandAccepted`` (NULL) now, alert 0x00CA (0x8F66) at that modelled
@@ -16,7 +15,8 @@ scenarios' shared installation steps, then drives SRVs 11.1 / 11.3 / 11.4 as the
 - Image Page Requests.
 
 Everything runs on modelled time; these tests need the emulators' insides (fault knobs, state
-stores, the OTA server), so they are virtual-bench only.
+stores, the OTA server), so they are virtual-bench only. MP202 requirement 7 (no 11.4 to a PPMID
+in a SMETS1 system) is checked in every case of the dual-mode matrix (``test_dual_mode.py``).
 """
 
 from __future__ import annotations
