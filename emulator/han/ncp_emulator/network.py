@@ -77,6 +77,13 @@ class NetworkCommands(NcpCore):
         self.store.save("ncp", doc)
         self.store.save("stack", {})
 
+    async def _cmd_removeDevice(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
+        """The Trust Centre asks a device to leave (a NWK Leave) and forgets it."""
+        if self.node is None:
+            return {"status": t.EmberStatus.NETWORK_DOWN}
+        await self.node.remove_device(_eui(p["targetLong"]))
+        return {"status": t.EmberStatus.SUCCESS}
+
     async def _cmd_tokenFactoryReset(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
         await self._stop_node()
         self.store.save("ncp", {})

@@ -168,9 +168,33 @@ class SecurityCommands(NcpCore):
         index = int(p["index"])
         if index >= len(table):
             return {"status": t.sl_Status.INVALID_INDEX}
-        table[index] = (_eui(p["address"]), bytes(p["key"].serialize()))
+        partner, key = _eui(p["address"]), bytes(p["key"].serialize())
+        table[index] = (partner, key)
         self._save_key_table(table)
+        await self._use_link_key(partner, key)
         return {"status": t.sl_Status.OK}
+
+    async def _cmd_addOrUpdateKeyTableEntry(
+        self, p: dict[str, Any], after: list[Any]
+    ) -> dict[str, Any]:
+        """EZSP v8's way to put a link key in the key table."""
+        partner, key = _eui(p["address"]), bytes(p["keyData"].serialize())
+        table = self._key_table()
+        index = next((i for i, e in enumerate(table) if e is not None and e[0] == partner), None)
+        if index is None:
+            index = next((i for i, e in enumerate(table) if e is None), None)
+        if index is None:
+            return {"status": t.EmberStatus.TABLE_FULL}
+        table[index] = (partner, key)
+        self._save_key_table(table)
+        await self._use_link_key(partner, key)
+        return {"status": t.EmberStatus.SUCCESS}
+
+    async def _use_link_key(self, partner: Eui64, key: bytes) -> None:
+        """A key-table entry is the APS link key the stack uses with that partner from now on
+        (how the host installs a key it established itself, e.g. CBKE above the dongle)."""
+        if self.node is not None:
+            await self.node.set_link_key(partner, key, "application-link-key")
 
     async def _cmd_exportLinkKeyByIndex(
         self, p: dict[str, Any], after: list[Any]
