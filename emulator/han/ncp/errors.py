@@ -30,6 +30,8 @@ class DongleUnavailable(NcpStackError):
                 return cls(port, "port busy: another program holds it (ModemManager, a ZHA)")
             if code == errno.EACCES or "Permission denied" in text:
                 return cls(port, "permission denied (udev rules: hardware/99-ezsp-dongles.rules)")
+            if type(cause).__name__ == "gaierror":
+                return cls(port, "host not found (is the exporter's name right?)")
             if code == errno.ECONNREFUSED or "Connection refused" in text:
                 return cls(port, "connection refused (is the exporter / ser2net running?)")
         for cause in _chain(exc):
