@@ -313,10 +313,12 @@ class _Reader:
 
     def node(self, name: str, v: _Value) -> BenchNode:
         fields = self.mapping(v, f"node {name}", NODE_FIELDS)
-        for required in ("role", "radio"):
-            if required not in fields:
-                raise self.fail(v.line, f"node {name} has no '{required}:'")
-        role = self.text(fields["role"], "role")
+        if "radio" not in fields:
+            raise self.fail(v.line, f"node {name} has no 'radio:'")
+        default_role = {"hub": "comms-hub"}.get(name, name)
+        if "role" not in fields and default_role not in ROLES:
+            raise self.fail(v.line, f"node {name} has no 'role:' (and is not named after one)")
+        role = self.text(fields["role"], "role") if "role" in fields else default_role
         if role not in ROLES:
             raise self.fail(
                 fields["role"].line, f"unknown role {role!r} (known: {', '.join(ROLES)})"

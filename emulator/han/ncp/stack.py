@@ -347,6 +347,10 @@ class NcpStack:
             "data": zt.SerializableBytes(payload),
             "tx_options": options,
             "radius": 0,
+            # bellows waits 3 s for a send's end, 8 s with this: a sleepy child (the GSME)
+            # hears the hub only when it polls. [U] applied to every unicast: the hub does not
+            # track which children sleep, and a failure is only reported later.
+            "extended_timeout": not broadcast,
         }
         packet = zt.ZigbeePacket(**fields)
         try:
