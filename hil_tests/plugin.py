@@ -59,7 +59,9 @@ ppmid."""
 HAN_DEVICES = tuple(m for m in MEMBERS if m is not HUB)
 METER_ROLES = tuple(m.label.lower() for m in METERS)
 
-VIRTUAL_FEATURES = frozenset({"modelled-time", "emulated-hub", "wan-injection", "han-2g4"})
+VIRTUAL_FEATURES = frozenset(
+    {"modelled-time", "emulated-hub", "emulated-devices", "wan-injection", "han-2g4"}
+)
 """What the virtual bench can do; ``hardware/virtual.yaml`` lists the same (checked by a test)."""
 
 
@@ -156,8 +158,29 @@ async def _serve_dcc(dcc: Dcc, ready: asyncio.Event) -> None:
         await asyncio.Event().wait()  # until cancelled at teardown
 
 
-BACKENDS: dict[str, PremisesFactory] = {"virtual": virtual_premises}
-"""Backend name (a bench file's ``backend``) -> premises factory. Dongle benches: issue 11."""
+@contextlib.asynccontextmanager
+async def ncp_premises(bench: Bench, out: Path, seed: int) -> AsyncIterator[Premises]:
+    """The hub on ``NcpStack`` through the bench's dongle (``hil_tests.ncp_backend``), the
+    other devices emulated where the bench says so, on real time."""
+    from .ncp_backend import ncp_premises as build
+
+    async with build(bench, out, seed) as (run, wired, supplier, codes):
+        dcc_ready = asyncio.Event()
+        serving = asyncio.get_running_loop().create_task(_serve_dcc(wired.dcc, dcc_ready))
+        try:
+            await dcc_ready.wait()
+            nodes = {m.label.lower(): n for m in MEMBERS if (n := wired.nodes.get(m.eui64))}
+            yield Premises(
+                bench, run, run.clock, wired.dcc, supplier, wired.hub, wired.han, wired.link,
+                nodes, codes, wired,
+            )  # fmt: skip
+        finally:
+            serving.cancel()
+            await asyncio.gather(serving, return_exceptions=True)
+
+
+BACKENDS: dict[str, PremisesFactory] = {"virtual": virtual_premises, "ncp": ncp_premises}
+"""Backend name (a bench file's ``backend``) -> premises factory."""
 
 
 # ---- pytest hooks -------------------------------------------------------------------------------
@@ -191,6 +214,16 @@ def pytest_configure(config: pytest.Config) -> None:
     option = str(config.getoption("--bench", DEFAULT_BENCH))
     bench = VIRTUAL_BENCH if option == DEFAULT_BENCH else read_bench(Path(option))
     config.stash[_BENCH] = bench
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> dict[str, Callable[[], asyncio.AbstractEventLoop]] | None:
+    """On a real-clock bench every test runs on a real event loop: a dongle's host (bellows)
+    times out on the wall clock. Otherwise the root conftest decides (virtual time)."""
+    bench = config.stash.get(_BENCH, VIRTUAL_BENCH)
+    return {"real": asyncio.new_event_loop} if bench.clock == "real" else None
 
 
 def pytest_report_header(config: pytest.Config) -> str:

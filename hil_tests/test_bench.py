@@ -17,26 +17,14 @@ def test_the_virtual_bench_file_describes_the_virtual_backend() -> None:
     assert bench.name == "virtual"
     assert bench.backend == "virtual" and bench.backend in BACKENDS
     assert bench.features == VIRTUAL_FEATURES
-    assert bench.radios == {"hub": "virtual", "esme": "virtual", "gsme": "virtual"}
+    assert set(bench.radios) == {"hub", "esme", "gsme", "ppmid"}
+    assert set(bench.radios.values()) == {"virtual"}
 
 
-def test_the_example_dongle_bench_is_documentation_not_a_bench() -> None:
-    with pytest.raises(pytest.UsageError, match="no 'backend:' line"):
-        read_bench(HARDWARE / "example-dongle.yaml")
-
-
-def test_a_dongle_bench_is_refused_at_its_radio_line(tmp_path: Path) -> None:
-    """The example, uncommented: refused at the first hardware radio, pointing at its line."""
-    text = (HARDWARE / "example-dongle.yaml").read_text(encoding="utf-8")
-    lines = [line for line in text.splitlines() if line.startswith("# ") or line == "#"]
-    body = "\n".join(line[2:] for line in lines if not line.startswith("# NOT"))
-    path = tmp_path / "dongle.yaml"
-    path.write_text(body, encoding="utf-8")
-    hub_line = next(
-        n for n, line in enumerate(body.splitlines(), start=1) if "radio: ezsp:" in line
-    )
-    with pytest.raises(pytest.UsageError, match=re.escape(f"{path}:{hub_line}: node hub")):
-        read_bench(path)
+def test_the_ci_bench_builds_the_hub_on_a_dongle() -> None:
+    bench = read_bench(HARDWARE / "ci-ncp-emulator.yaml")
+    assert bench.backend == "ncp" and bench.backend in BACKENDS and bench.clock == "real"
+    assert bench.radios["hub"] == "ncp-emulator"
 
 
 def test_an_unknown_backend_is_refused(tmp_path: Path) -> None:

@@ -1,11 +1,42 @@
-"""Bench files (``hardware/*.yaml``): one reader for the CLI's ``--bench`` and the HIL plugin's.
+"""Bench files (``hardware/*.yaml``): one reader for ``hil-rig run --bench``, ``hil-rig bench
+check`` and the HIL plugin's ``--bench``.
 
-A bench file names the backend that builds the premises, what the bench can do (``features``)
-and each node's radio (DESIGN.md rule 9: described, not hard-coded). Until PyYAML is a dependency
-the file is read by a line scanner, not a YAML parser: the top-level ``name`` and ``backend``
-scalars, the ``features`` list and every ``radio:`` line; ``#`` comments are ignored. Errors are
-``BenchError`` naming the file and line; callers turn it into their own usage error
-(``pytest.UsageError``, ``click.UsageError``).
+A bench names the backend that builds the premises, what it can do (``features``), each node's
+radio and, for devices under test, who they are (DESIGN.md rule 9: described, not hard-coded)::
+
+    name: lab-bench-1
+    backend: ncp                  # virtual | ncp
+    clock: real                   # any dongle on the HAN means real time
+    features:
+      - han-2g4
+    nodes:
+      hub:
+        role: comms-hub
+        radio: ezsp:/dev/serial/by-id/usb-Silicon_Labs_...-if00-port0
+        channel: 15               # radio settings (dongles only): channel, tx-power,
+        tx-power: 8               # baudrate, flow-control (software | hardware | none)
+      ppmid:
+        role: ppmid
+        radio: physical           # a device under test: no radio of ours
+        eui64: 00-DB-12-34-56-78-90-A4
+        install-code: 0123456789ABCDEF0123456789ABCDEF
+        smets-version: SMETS2 V4.1
+        bands: [2.4GHz]
+        cpl:
+          manufacturer: AB03
+          ...
+        power: switch-1/3
+    power:
+      switch-1:
+        driver: NetworkPowerPort  # labgrid resource
+        host: pdu-1.lab
+
+Radios: ``virtual`` (an emulated node on the bench's virtual HAN), ``ncp-emulator`` (an
+emulated EZSP dongle on a pty whose radio is on the virtual HAN: CI's bench), ``ezsp:PATH`` (a
+local dongle), ``rfc2217://host:port`` (a dongle a labgrid exporter shares), ``physical`` (the
+device under test itself). PyYAML is not a dependency: the file is read by a small reader of the
+YAML subset benches use (block mappings and lists, ``[a, b]`` lists of scalars, comments), and
+every error is a ``BenchError`` naming the file and line.
 """
 
 from __future__ import annotations
@@ -14,18 +45,90 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-KNOWN_BACKENDS: tuple[str, ...] = ("virtual",)
-"""The backends this rig can build; only the virtual one until issue 11 brings dongle benches."""
+from emulator.codec.eui64 import Eui64
+
+KNOWN_BACKENDS: tuple[str, ...] = ("virtual", "ncp")
+"""``virtual``: everything emulated on modelled time; ``ncp``: the hub on NcpStack (a dongle)."""
+ROLES = ("comms-hub", "esme", "gsme", "ppmid", "ihd")
+BANDS = ("2.4GHz", "sub-GHz")
+CLOCKS = ("virtual", "real")
+FLOW_CONTROLS = {"software": "software", "hardware": "hardware", "none": None}
+CPL_FIELDS = ("manufacturer", "model", "hardware-version", "firmware-version", "smets-chts-version")
+DONGLE_SETTINGS = ("baudrate", "flow-control", "channel", "tx-power")
+NODE_FIELDS = (
+    "role",
+    "radio",
+    *DONGLE_SETTINGS,
+    "eui64",
+    "install-code",
+    "smets-version",
+    "bands",
+    "cpl",
+    "power",
+)
+TOP_FIELDS = ("name", "backend", "clock", "features", "nodes", "power")
 
 
 class BenchError(ValueError):
-    """A bench file this rig cannot run (unreadable, no or unknown backend, a hardware radio)."""
+    """A bench file this rig cannot run; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class Radio:
+    """A node's radio: ``kind`` is virtual, ncp-emulator, ezsp, rfc2217 or physical; ``port``
+    is what bellows opens (a device path or an ``rfc2217://`` URL) for dongles."""
+
+    kind: str
+    port: str = ""
+    baudrate: int = 115200
+    flow_control: str | None = "software"
+    channel: int = 11
+    tx_power: int = 8
+
+    @property
+    def is_dongle(self) -> bool:
+        return self.kind in ("ezsp", "rfc2217", "ncp-emulator")
+
+    def __str__(self) -> str:
+        return {"ezsp": f"ezsp:{self.port}", "rfc2217": self.port}.get(self.kind, self.kind)
+
+
+@dataclass(frozen=True)
+class CplIdentity:
+    manufacturer: str
+    model: str
+    hardware_version: str
+    firmware_version: str
+    smets_chts_version: str
+
+
+@dataclass(frozen=True)
+class BenchNode:
+    """One node of the premises: an emulated device, or a device under test (``radio``
+    physical) with its identity."""
+
+    name: str
+    role: str
+    radio: Radio
+    line: int
+    eui64: Eui64 | None = None
+    install_code: bytes | None = field(default=None, repr=False)
+    smets_version: str | None = None
+    bands: tuple[str, ...] = ("2.4GHz",)
+    cpl: CplIdentity | None = None
+    power: str | None = None
+    radio_line: int = 0
+
+    @property
+    def under_test(self) -> bool:
+        return self.radio.kind == "physical"
 
 
 @dataclass(frozen=True)
 class Bench:
-    """A bench as its file describes it: which backend builds it, what it can do, its radios."""
+    """A bench as its file describes it."""
 
     name: str
     backend: str
@@ -33,62 +136,319 @@ class Bench:
     radios: dict[str, str] = field(default_factory=dict)
     """Radio by node, as the file names them."""
     path: Path | None = None
+    clock: str = "virtual"
+    nodes: dict[str, BenchNode] = field(default_factory=dict)
+    power: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def dongles(self) -> list[BenchNode]:
+        return [n for n in self.nodes.values() if n.radio.is_dongle]
+
+    def node_with_role(self, role: str) -> BenchNode | None:
+        return next((n for n in self.nodes.values() if n.role == role), None)
 
 
-_TOP = re.compile(r"^(\w[\w-]*)\s*:\s*(.*)$")
-_ITEM = re.compile(r"^\s+-\s*(.+)$")
-_NODE = re.compile(r"^  (\w[\w-]*)\s*:\s*$")
-_RADIO = re.compile(r"^\s*-?\s*radio\s*:\s*(.+)$")
+# ---- the YAML subset -----------------------------------------------------------------------------
 
 
-def _scalar(text: str) -> str:
-    text = re.sub(r"\s+#.*$", "", text).strip()
-    return text.strip("'\"")
+@dataclass
+class _Value:
+    value: Any  # str | list[_Value] | dict[str, _Value]
+    line: int
+
+
+_KEY = re.compile(r"^(?P<key>[A-Za-z0-9_][\w.-]*)\s*:(?:\s+(?P<rest>.*))?$")
+
+
+def _strip_comment(text: str) -> str:
+    quote = ""
+    for i, ch in enumerate(text):
+        if ch in "'\"" and not quote:
+            quote = ch
+        elif ch == quote:
+            quote = ""
+        elif ch == "#" and not quote and (i == 0 or text[i - 1] in " \t"):
+            return text[:i].rstrip()
+    return text.rstrip()
+
+
+def _scalar(text: str, where: str, line: int) -> _Value:
+    text = text.strip()
+    if text.startswith("[") and text.endswith("]"):
+        items = [s.strip() for s in text[1:-1].split(",") if s.strip()]
+        return _Value([_scalar(s, where, line) for s in items], line)
+    if text.startswith("{"):
+        raise BenchError(f"{where}:{line}: flow mappings ({{...}}) are not supported; use lines")
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        text = text[1:-1]
+    return _Value(text, line)
+
+
+def _parse(lines: list[str], where: str) -> _Value:
+    rows: list[tuple[int, int, str]] = []  # line, indent, text
+    for number, raw in enumerate(lines, start=1):
+        if "\t" in raw[: len(raw) - len(raw.lstrip())]:
+            raise BenchError(f"{where}:{number}: tab in indentation; use spaces")
+        text = _strip_comment(raw)
+        if text.strip():
+            rows.append((number, len(text) - len(text.lstrip()), text.strip()))
+    if not rows:
+        raise BenchError(f"{where}: empty bench file")
+    value, end = _block(rows, 0, rows[0][1], where)
+    if end != len(rows):
+        number = rows[end][0]
+        raise BenchError(f"{where}:{number}: unexpected indentation")
+    return value
+
+
+def _block(rows: list[tuple[int, int, str]], i: int, indent: int, where: str) -> tuple[_Value, int]:
+    first_line = rows[i][0]
+    if rows[i][2].startswith("- ") or rows[i][2] == "-":
+        items: list[_Value] = []
+        while i < len(rows) and rows[i][1] == indent and rows[i][2].startswith("-"):
+            number, _, text = rows[i]
+            item = text[1:].strip()
+            if not item or _KEY.match(item):
+                raise BenchError(f"{where}:{number}: list items are plain values here")
+            items.append(_scalar(item, where, number))
+            i += 1
+        return _Value(items, first_line), i
+    mapping: dict[str, _Value] = {}
+    while i < len(rows) and rows[i][1] == indent:
+        number, _, text = rows[i]
+        m = _KEY.match(text)
+        if m is None:
+            raise BenchError(f"{where}:{number}: expected 'key: value', got {text!r}")
+        key, rest = m.group("key"), m.group("rest")
+        if key in mapping:
+            raise BenchError(f"{where}:{number}: {key!r} given twice")
+        i += 1
+        if rest:
+            mapping[key] = _scalar(rest, where, number)
+        elif i < len(rows) and rows[i][1] > indent:
+            mapping[key], i = _block(rows, i, rows[i][1], where)
+        else:
+            mapping[key] = _Value("", number)
+    if i < len(rows) and rows[i][1] > indent:
+        raise BenchError(f"{where}:{rows[i][0]}: unexpected indentation")
+    return _Value(mapping, first_line), i
+
+
+# ---- the schema --------------------------------------------------------------------------------
+
+
+class _Reader:
+    def __init__(self, where: str) -> None:
+        self.where = where
+
+    def fail(self, line: int, message: str) -> BenchError:
+        return BenchError(f"{self.where}:{line}: {message}")
+
+    def mapping(self, v: _Value, what: str, allowed: Collection[str]) -> dict[str, _Value]:
+        if not isinstance(v.value, dict):
+            raise self.fail(v.line, f"{what} must be a mapping of 'key: value' lines")
+        for key, item in v.value.items():
+            if key not in allowed:
+                raise self.fail(
+                    item.line, f"unknown key {key!r} in {what} (known: {', '.join(allowed)})"
+                )
+        return v.value
+
+    def text(self, v: _Value, what: str) -> str:
+        if not isinstance(v.value, str) or not v.value:
+            raise self.fail(v.line, f"{what} must be a non-empty value")
+        return v.value
+
+    def integer(self, v: _Value, what: str, low: int, high: int) -> int:
+        text = self.text(v, what)
+        try:
+            number = int(text, 0)
+        except ValueError:
+            raise self.fail(v.line, f"{what} must be a whole number, got {text!r}") from None
+        if not low <= number <= high:
+            raise self.fail(v.line, f"{what} {number} is outside {low}..{high}")
+        return number
+
+    def strings(self, v: _Value, what: str) -> list[str]:
+        if not isinstance(v.value, list):
+            raise self.fail(v.line, f"{what} must be a list ('- item' lines or [a, b])")
+        return [self.text(item, what) for item in v.value]
+
+    def radio(self, node: dict[str, _Value], v: _Value, name: str) -> Radio:
+        text = self.text(v, f"node {name}'s radio")
+        settings: dict[str, Any] = {}
+        if "baudrate" in node:
+            settings["baudrate"] = self.integer(node["baudrate"], "baudrate", 1200, 4_000_000)
+        if "channel" in node:
+            settings["channel"] = self.integer(node["channel"], "channel", 11, 26)
+        if "tx-power" in node:
+            settings["tx_power"] = self.integer(node["tx-power"], "tx-power (dBm)", -10, 20)
+        if "flow-control" in node:
+            flow = self.text(node["flow-control"], "flow-control")
+            if flow not in FLOW_CONTROLS:
+                known = ", ".join(FLOW_CONTROLS)
+                raise self.fail(
+                    node["flow-control"].line, f"flow-control {flow!r} (known: {known})"
+                )
+            settings["flow_control"] = FLOW_CONTROLS[flow]
+        if text in ("virtual", "physical", "ncp-emulator"):
+            kind, port = text, ""
+        elif text.startswith("ezsp:"):
+            kind, port = "ezsp", text[len("ezsp:") :]
+            if not port.startswith("/"):
+                raise self.fail(v.line, f"ezsp: needs an absolute device path, got {port!r}")
+        elif text.startswith("rfc2217://"):
+            kind, port = "rfc2217", text
+            if not re.fullmatch(r"rfc2217://[^:/\s]+:\d{1,5}(/.*)?", text):
+                raise self.fail(v.line, f"expected rfc2217://host:port, got {text!r}")
+        else:
+            raise self.fail(
+                v.line,
+                f"node {name} has radio {text!r}; a radio is virtual, ncp-emulator, "
+                "ezsp:/dev/serial/by-id/..., rfc2217://host:port or physical",
+            )
+        if settings and kind in ("virtual", "physical"):
+            line = next(node[k].line for k in DONGLE_SETTINGS if k in node)
+            raise self.fail(line, f"radio settings apply to dongles, not to a {kind} radio")
+        return Radio(kind, port, **settings)
+
+    def node(self, name: str, v: _Value) -> BenchNode:
+        fields = self.mapping(v, f"node {name}", NODE_FIELDS)
+        if "radio" not in fields:
+            raise self.fail(v.line, f"node {name} has no 'radio:'")
+        default_role = {"hub": "comms-hub"}.get(name, name)
+        if "role" not in fields and default_role not in ROLES:
+            raise self.fail(v.line, f"node {name} has no 'role:' (and is not named after one)")
+        role = self.text(fields["role"], "role") if "role" in fields else default_role
+        if role not in ROLES:
+            raise self.fail(
+                fields["role"].line, f"unknown role {role!r} (known: {', '.join(ROLES)})"
+            )
+        radio = self.radio(fields, fields["radio"], name)
+        eui = code = cpl = None
+        if "eui64" in fields:
+            try:
+                eui = Eui64(self.text(fields["eui64"], "eui64"))
+            except ValueError as exc:
+                raise self.fail(fields["eui64"].line, f"eui64: {exc}") from None
+        if "install-code" in fields:
+            hexcode = self.text(fields["install-code"], "install-code").replace(" ", "")
+            try:
+                code = bytes.fromhex(hexcode)
+            except ValueError:
+                code = b""
+            if len(code) not in (6, 8, 12, 16):
+                raise self.fail(
+                    fields["install-code"].line,
+                    "install-code must be 6, 8, 12 or 16 bytes of hex, without its CRC",
+                )
+        if "cpl" in fields:
+            entry = self.mapping(fields["cpl"], f"node {name}'s cpl", CPL_FIELDS)
+            missing = [f for f in CPL_FIELDS if f not in entry]
+            if missing:
+                raise self.fail(fields["cpl"].line, f"cpl lacks {', '.join(missing)}")
+            cpl = CplIdentity(*(self.text(entry[f], f) for f in CPL_FIELDS))
+        bands: tuple[str, ...] = ("2.4GHz",)
+        if "bands" in fields:
+            bands = tuple(self.strings(fields["bands"], "bands"))
+            for band in bands:
+                if band not in BANDS:
+                    raise self.fail(
+                        fields["bands"].line, f"unknown band {band!r} (known: {', '.join(BANDS)})"
+                    )
+        if radio.kind == "physical" and (eui is None or code is None):
+            raise self.fail(
+                v.line, f"node {name} is a device under test: give its eui64 and install-code"
+            )
+        return BenchNode(
+            name,
+            role,
+            radio,
+            v.line,
+            eui,
+            code,
+            self.text(fields["smets-version"], "smets-version")
+            if "smets-version" in fields
+            else None,
+            bands,
+            cpl,
+            self.text(fields["power"], "power") if "power" in fields else None,
+            radio_line=fields["radio"].line,
+        )
 
 
 def read_bench(path: Path, backends: Collection[str] = KNOWN_BACKENDS) -> Bench:
-    """Read a bench file whose backend is one of ``backends``; ``BenchError`` (naming the line)
-    for what this rig cannot run."""
+    """Read and validate a bench file whose backend is one of ``backends``; ``BenchError``
+    (naming the line) for anything wrong."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise BenchError(f"--bench {path}: {reason}") from None
+    r = _Reader(str(path))
+    root = _parse(lines, str(path))
+    top = r.mapping(root, "the bench", TOP_FIELDS)
     known = ", ".join(sorted(backends))
-    top: dict[str, tuple[str, int]] = {}
-    features: set[str] = set()
-    radios: dict[str, tuple[str, int]] = {}
-    section, node = "", ""
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip() or raw.lstrip().startswith("#"):
-            continue
-        if m := _TOP.match(raw):
-            section, value = m.group(1), _scalar(m.group(2))
-            if value:
-                top[section] = (value, number)
-            continue
-        if m := _RADIO.match(raw):
-            radios[node or f"line {number}"] = (_scalar(m.group(1)), number)
-        elif section == "features" and (m := _ITEM.match(raw)):
-            features.add(_scalar(m.group(1)))
-        elif section == "nodes" and (m := _NODE.match(raw)):
-            node = m.group(1)
-    for name, (radio, number) in radios.items():
-        if radio != "virtual":
-            raise BenchError(
-                f"{path}:{number}: node {name} has radio {radio!r}; only the virtual bench "
-                "exists so far: dongle benches (ezsp:, rfc2217://) come with issue 11"
-            )
     if "backend" not in top:
         raise BenchError(
-            f"{path}: no 'backend:' line; a bench names the backend that builds it (known: "
-            f"{known}; dongle benches come with issue 11)"
+            f"{path}: no 'backend:' line; a bench names the backend that builds it (known: {known})"
         )
-    backend, number = top["backend"]
+    backend = r.text(top["backend"], "backend")
     if backend not in backends:
-        raise BenchError(
-            f"{path}:{number}: unknown backend {backend!r} (known: {known}); "
-            "dongle benches come with issue 11"
+        raise r.fail(top["backend"].line, f"unknown backend {backend!r} (known: {known})")
+    name = r.text(top["name"], "name") if "name" in top else path.stem
+    features = (
+        frozenset(r.strings(top["features"], "features")) if "features" in top else frozenset()
+    )
+    nodes: dict[str, BenchNode] = {}
+    if "nodes" in top:
+        for node_name, v in r.mapping(top["nodes"], "nodes", _Any()).items():
+            nodes[node_name] = r.node(node_name, v)
+    power: dict[str, dict[str, str]] = {}
+    if "power" in top:
+        for switch, v in r.mapping(top["power"], "power", _Any()).items():
+            entries = r.mapping(v, f"power switch {switch}", _Any())
+            power[switch] = {k: r.text(e, k) for k, e in entries.items()}
+    for node in nodes.values():
+        if node.power is not None and node.power.split("/")[0] not in power:
+            raise r.fail(
+                node.line, f"node {node.name}'s power {node.power!r} names no switch under 'power:'"
+            )
+    dongles = [n for n in nodes.values() if n.radio.is_dongle or n.under_test]
+    clock = r.text(top["clock"], "clock") if "clock" in top else ("real" if dongles else "virtual")
+    if clock not in CLOCKS:
+        raise r.fail(top["clock"].line, f"unknown clock {clock!r} (known: virtual, real)")
+    if dongles and clock != "real":
+        raise r.fail(
+            top["clock"].line, "a bench with dongles or physical devices runs on the real clock"
         )
-    name = top.get("name", (path.stem, 0))[0]
-    return Bench(name, backend, frozenset(features), {n: r for n, (r, _) in radios.items()}, path)
+    hubs = [n for n in nodes.values() if n.role == "comms-hub"]
+    if len(hubs) > 1:
+        raise r.fail(hubs[1].line, "a premises has one comms-hub")
+    if backend == "ncp" and not (hubs and hubs[0].radio.is_dongle):
+        raise BenchError(
+            f"{path}: backend ncp puts the comms-hub on a dongle: give it an ezsp:, "
+            "rfc2217:// or ncp-emulator radio"
+        )
+    if backend == "virtual":
+        for node in nodes.values():
+            if node.radio.kind != "virtual":
+                raise r.fail(
+                    node.radio_line,
+                    f"node {node.name} has radio {node.radio}; the virtual backend emulates "
+                    "every node (a dongle bench is backend: ncp)",
+                )
+    radios = {n.name: str(n.radio) for n in nodes.values()}
+    return Bench(name, backend, features, radios, path, clock, nodes, power)
+
+
+class _Any(Collection[str]):
+    """Any key is allowed (node names, switch names)."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+    def __iter__(self) -> Any:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0

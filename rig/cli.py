@@ -12,8 +12,9 @@ def main() -> None:
 
 
 def _register() -> None:
-    from rig.commands import capture, conformance, firmware, gbcs, han, ncp, scenario
+    from rig.commands import bench, capture, conformance, firmware, gbcs, han, ncp, scenario
 
+    main.add_command(bench.bench)
     main.add_command(capture.capture)
     main.add_command(conformance.conformance)
     main.add_command(firmware.firmware)

@@ -29,10 +29,10 @@ _MARKS = {
 
 def check_bench(path: Path) -> Bench:
     """The bench ``--bench`` names, read by ``rig.bench.read_bench`` (the HIL plugin's reader):
-    only the virtual bench exists so far, so a hardware radio, a missing or unknown backend is a
-    usage error naming the file and line."""
+    scenarios build virtual premises, so a dongle bench (``pytest hil_tests --bench`` runs
+    those), a missing or unknown backend is a usage error naming the file and line."""
     try:
-        return read_bench(path)
+        return read_bench(path, backends=("virtual",))
     except BenchError as exc:
         raise click.UsageError(str(exc)) from None
 
@@ -66,7 +66,7 @@ def list_() -> None:
     "--bench",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="Bench file; only the virtual bench exists so far.",
+    help="Bench file; scenarios run on the virtual bench (dongle benches: pytest hil_tests).",
 )
 def run(name: str, out: Path, seed: int, reveal_keys: bool, bench: Path | None) -> None:
     """Run scenario NAME into --out DIR."""

@@ -83,12 +83,15 @@ def test_keys_only_with_reveal_keys_and_never_printed(tmp_path: Path, tshark) ->
 
 def test_a_hardware_bench_is_a_usage_error(tmp_path: Path) -> None:
     bench = tmp_path / "bench.yaml"
-    bench.write_text("nodes:\n  hub:\n    radio: ezsp:/dev/serial/by-id/usb-dongle\n")
+    bench.write_text(
+        "backend: ncp\nnodes:\n  hub:\n    role: comms-hub\n"
+        "    radio: ezsp:/dev/serial/by-id/usb-dongle\n"
+    )
     result = CliRunner().invoke(
         run, ["han-join", "--out", str(tmp_path / "o"), "--bench", str(bench)]
     )
     assert result.exit_code == 2
-    assert "dongle benches (ezsp:, rfc2217://) come with issue 11" in result.output
+    assert "unknown backend 'ncp' (known: virtual)" in result.output
     assert not (tmp_path / "o").exists()
 
 
@@ -105,10 +108,10 @@ def test_the_hardware_bench_files_as_the_cli_reads_them(tmp_path: Path) -> None:
     """The CLI reads bench files as the HIL plugin does (``rig.bench.read_bench``)."""
     _, record = invoke(tmp_path / "v", "--bench", str(HARDWARE / "virtual.yaml"))
     assert record["outcome"] == "pass"
-    dongle = str(HARDWARE / "example-dongle.yaml")
+    dongle = str(HARDWARE / "ci-ncp-emulator.yaml")
     result = CliRunner().invoke(run, ["han-join", "--out", str(tmp_path / "d"), "--bench", dongle])
     assert result.exit_code == 2
-    assert "no 'backend:' line" in result.output and "issue 11" in result.output
+    assert "unknown backend 'ncp'" in result.output
     assert not (tmp_path / "d").exists()
 
 
