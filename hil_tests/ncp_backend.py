@@ -26,10 +26,11 @@ from emulator.codec.zcl.metering import METERING
 from emulator.codec.zcl.ota import OTA_UPGRADE
 from emulator.codec.zcl.time import TIME
 from emulator.devices.comms_hub import CommsHub
-from emulator.devices.esme import PREPAYMENT, Esme
+from emulator.devices.esme import Esme
 from emulator.devices.gpf import Gpf
 from emulator.devices.gsme import Gsme
 from emulator.devices.ppmid import Ppmid
+from emulator.devices.registers import PREPAYMENT
 from emulator.devices.tunnel import TUNNELING, TunnelServer
 from emulator.han.clock import RealClock
 from emulator.han.key_establishment import KeyEstablishmentService

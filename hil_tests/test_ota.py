@@ -35,9 +35,10 @@ from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import DS, AlertCode, Asn1Payload, analyse
 from emulator.codec.ota import build_image, manufacturer_image_sha256, parse_image
 from emulator.codec.zcl.ota import OTA_UPGRADE
-from emulator.devices.esme import METERING, PREPAYMENT, Esme
+from emulator.devices.esme import Esme
 from emulator.devices.ota_client import OtaClient
 from emulator.devices.ota_server import ServingProfile
+from emulator.devices.registers import METERING, PREPAYMENT
 from emulator.devices.tunnel import TUNNELING, TunnelServer
 from emulator.han.clock import VirtualClock
 from emulator.han.port import ApsMessage

@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Coroutine
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, replace
 from typing import Any
 
 from zigpy.zcl import foundation
@@ -61,42 +61,11 @@ from .join_log import JoinResponse, Partner
 from .meter_clock import MeterClock, is_clock
 from .ota_client import OtaClient, OtaClientProfile
 from .partners import Partners, asn1_value
+from .registers import METERING, PREPAYMENT, Registers
 from .top_up import DEFAULT_LIMITS, TopUpLedger, TopUpLimits
 from .tunnel import GbcsSender
 
 log = logging.getLogger(__name__)
-
-PREPAYMENT, METERING = 0x0705, 0x0702
-
-
-@dataclass(frozen=True)
-class Registers:
-    """Values in the meter's units: credit in pence (SE currency units), energy in Wh."""
-
-    credit_remaining: int = 2_000
-    emergency_credit_remaining: int = 500
-    credit_status: int = 0x01  # credit OK
-    accumulated_debt: int = 0
-    current_summation_delivered: int = 0
-    unit_of_measure: int = 0x00  # kWh (binary), with the multiplier/divisor below
-    multiplier: int = 1
-    divisor: int = 1000
-
-    def attributes(self, cluster: int) -> dict[int, Any]:
-        if cluster == PREPAYMENT:
-            return {
-                0x0001: self.credit_remaining,
-                0x0002: self.emergency_credit_remaining,
-                0x0003: self.credit_status,
-                0x0005: self.accumulated_debt,
-            }
-        return {
-            0x0000: self.current_summation_delivered,
-            0x0300: self.unit_of_measure,
-            0x0301: self.multiplier,
-            0x0302: self.divisor,
-        }
-
 
 DEFAULT_FIRMWARE_VERSION = bytes.fromhex("0123ABCD")  # as the RTDS ECS52 response reports
 

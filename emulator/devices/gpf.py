@@ -51,8 +51,8 @@ from ..han.stack.state import StateStore
 from .attribute_server import AttributeServer
 from .gbcs_gate import GbcsGate, Rejected
 from .join_log import HANDLED, JoinLog
+from .registers import PREPAYMENT
 
-PREPAYMENT = 0x0705
 REPORT_ATTRIBUTES = foundation.GeneralCommand.Report_Attributes
 GPF_ENDPOINT = 2
 """[U] The hub node's endpoint for the GPF (and its GSME mirror); GBCS leaves endpoint numbers to

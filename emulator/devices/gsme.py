@@ -72,7 +72,6 @@ from ..codec.zcl.metering import (
     FUNCTIONAL_NOTIFICATION_FLAGS,
     METERING,
     FunctionalNotificationFlags,
-    MeteringUnitOfMeasure,
 )
 from ..codec.zcl.ota import OTA_UPGRADE
 from ..codec.zcl.time import TIME, from_utc_time
@@ -85,10 +84,11 @@ from ..han.stack.state import StateStore
 from .firmware import AlertFormat, DeviceFirmware
 from .firmware_slots import FirmwareSlots
 from .gbcs_gate import GbcsGate, Rejected
-from .gpf import GPF_ENDPOINT, PREPAYMENT
+from .gpf import GPF_ENDPOINT
 from .join_log import HANDLED, JoinLog
 from .ota_client import OtaClient, OtaClientProfile
 from .partners import asn1_value
+from .registers import GAS, PREPAYMENT, Registers
 from .tunnel import TUNNELING, TunnelClient
 
 SUB_GHZ = 0x070B  # the Sub-GHz cluster (``sub_ghz.py`` serves it on the hub)
@@ -130,35 +130,6 @@ class GsmeProfile:
     endpoint: int = 1
 
 
-@dataclass(frozen=True)
-class GasRegisters:
-    """Credit in pence (SE currency units); gas volume in litres (m3 with divisor 1000)."""
-
-    credit_remaining: int = 2_000
-    emergency_credit_remaining: int = 500
-    credit_status: int = 0x01  # credit OK
-    accumulated_debt: int = 0
-    current_summation_delivered: int = 0
-    unit_of_measure: int = MeteringUnitOfMeasure.M3
-    multiplier: int = 1
-    divisor: int = 1000
-
-    def attributes(self, cluster: int) -> dict[int, int]:
-        if cluster == PREPAYMENT:
-            return {
-                0x0001: self.credit_remaining,
-                0x0002: self.emergency_credit_remaining,
-                0x0003: self.credit_status,
-                0x0005: self.accumulated_debt,
-            }
-        return {
-            0x0000: self.current_summation_delivered,
-            0x0300: self.unit_of_measure,
-            0x0301: self.multiplier,
-            0x0302: self.divisor,
-        }
-
-
 class DeviceTimeStatus(enum.IntEnum):
     """SetTimeResponse's deviceTimeStatus."""
 
@@ -195,8 +166,8 @@ class Gsme:
         self.hub = Eui64(hub)
         self.profile = profile or GsmeProfile()
         saved = store.load("gsme/registers")
-        self.registers = GasRegisters(**saved) if saved else GasRegisters()
-        self._mirrored: GasRegisters | None = None
+        self.registers = Registers(**saved) if saved else GAS
+        self._mirrored: Registers | None = None
         """What the mirror was last sent (volatile: after a power cycle the GSME sends again)."""
         self.join_log = JoinLog(store, "gsme/join-log")
         self.gate = GbcsGate(han.eui64, keystore, Eui64(acb), store, clock)

@@ -40,12 +40,12 @@ from ..han.clock import Clock
 from ..han.key_establishment import KeyEstablishmentService
 from ..han.port import ApsMessage, DeliveryError, HanPort
 from ..han.stack.state import MemoryStateStore, StateStore
-from .esme import PREPAYMENT
 from .firmware import AlertFormat, DeviceFirmware
 from .firmware_slots import FirmwareSlots
 from .gbcs_gate import GbcsGate, Rejected
 from .ota_client import OtaClient, OtaClientProfile
 from .partners import Partners, asn1_value
+from .registers import PREPAYMENT
 from .tunnel import GbcsSender
 
 READ_TIMEOUT = 30.0  # modelled seconds for the meter's answer

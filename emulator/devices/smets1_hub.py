@@ -49,7 +49,7 @@ from ..han.clock import Clock
 from ..han.port import ApsMessage, DeliveryError, HanPort
 from ..han.stack.state import StateStore
 from .attribute_server import AttributeServer, default_response
-from .esme import METERING, PREPAYMENT, Registers
+from .registers import METERING, PREPAYMENT, Registers
 from .top_up import TopUpLedger
 from .tunnel import TUNNELING
 

@@ -25,7 +25,8 @@ from emulator.codec.zcl.metering import METERING
 from emulator.codec.zcl.time import TIME
 from emulator.devices.comms_hub import CommsHub
 from emulator.devices.dual_mode import BASIC, PRICE, DualModePpmid, DualModeProfile
-from emulator.devices.esme import PREPAYMENT, Esme
+from emulator.devices.esme import Esme
+from emulator.devices.registers import PREPAYMENT
 from emulator.devices.smets1_hub import Smets1Hub, Smets1HubProfile
 from emulator.devices.tunnel import TUNNELING, TunnelServer
 from emulator.han.stack.state import MemoryStateStore

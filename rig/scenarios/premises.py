@@ -29,12 +29,13 @@ from emulator.codec.zcl.ota import OTA_UPGRADE
 from emulator.codec.zcl.time import TIME
 from emulator.devices.ch_profile import RADIO_2G4, CommsHubProfile, DeviceRadio
 from emulator.devices.comms_hub import CommsHub
-from emulator.devices.esme import PREPAYMENT, Esme
+from emulator.devices.esme import Esme
 from emulator.devices.gpf import Gpf
 from emulator.devices.gsme import Gsme, GsmeProfile
 from emulator.devices.ota_client import OtaClientProfile
 from emulator.devices.ota_server import ImageDelivery, ServingProfile
 from emulator.devices.ppmid import Ppmid
+from emulator.devices.registers import PREPAYMENT
 from emulator.devices.sub_ghz import SUB_GHZ, SubGhzFunction
 from emulator.devices.tunnel import TUNNELING, TunnelServer
 from emulator.han.clock import Clock

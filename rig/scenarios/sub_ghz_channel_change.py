@@ -21,7 +21,7 @@ from emulator.codec.gbcs.message import apdu_of
 from emulator.codec.gbcs.sub_ghz import ChannelMask, ScanAssessment, ScanTrigger
 from emulator.codec.zcl.attributes import Side
 from emulator.devices.ch_profile import DUAL_BAND_CHTS_1_1, RADIO_DUAL_PREFER_SUB_GHZ
-from emulator.devices.gpf import PREPAYMENT
+from emulator.devices.registers import PREPAYMENT
 from emulator.han.radio import Band
 from rig.dcc import ResponseCode, ServiceReferenceVariant, ServiceResponse
 from rig.dcc.dual_band import (

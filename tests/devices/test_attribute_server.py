@@ -12,8 +12,9 @@ from emulator.codec.zcl import frame as zcl
 from emulator.codec.zcl.attributes import Side, report_attributes, reported_values
 from emulator.codec.zcl.metering import METERING, FunctionalNotificationFlags
 from emulator.devices.attribute_server import AttributeServer
-from emulator.devices.gpf import PREPAYMENT, GsmeMirror
+from emulator.devices.gpf import GsmeMirror
 from emulator.devices.mailbox import MAILBOX_CAPACITY, SleepyMailbox
+from emulator.devices.registers import PREPAYMENT
 from emulator.han.stack.state import MemoryStateStore, SqliteStateStore
 
 GSME = Eui64("00-DB-12-34-56-78-90-A1")

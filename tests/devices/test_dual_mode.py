@@ -20,7 +20,7 @@ from emulator.devices.dual_mode import (
     faulty_smets2_in_smets1_profile,
     faulty_wrong_firmware_profile,
 )
-from emulator.devices.esme import PREPAYMENT
+from emulator.devices.registers import PREPAYMENT
 from emulator.devices.smets1_hub import Smets1Hub, Smets1HubProfile
 from emulator.devices.tunnel import TUNNELING, TunnelServer
 from emulator.han.clock import VirtualClock

@@ -38,9 +38,10 @@ from emulator.codec.zcl.attributes import Side
 from emulator.codec.zcl.metering import METERING, FunctionalNotificationFlags
 from emulator.codec.zcl.time import TIME, TIME_STATUS_MASTER_SYNCHRONISED, utc_time
 from emulator.devices.comms_hub import CommsHub
-from emulator.devices.gpf import GPF_ENDPOINT, PREPAYMENT, Gpf
+from emulator.devices.gpf import GPF_ENDPOINT, Gpf
 from emulator.devices.gsme import DeviceTimeStatus, Gsme, GsmeProfile
 from emulator.devices.join_log import Partner
+from emulator.devices.registers import PREPAYMENT
 from emulator.han.clock import VirtualClock
 from emulator.han.key_establishment import KEY_ESTABLISHMENT_CLUSTER, KeyEstablishmentService
 from emulator.han.port import ApsMessage, DropReason

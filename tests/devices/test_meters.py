@@ -13,9 +13,10 @@ from zigpy.zcl import foundation
 from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs.asn1 import DeviceType, JoinMethodAndRole
 from emulator.codec.zcl import frame as zcl
-from emulator.devices.esme import PREPAYMENT, Esme
+from emulator.devices.esme import Esme
 from emulator.devices.join_log import Partner
 from emulator.devices.ppmid import Credit, MeterRefused, Ppmid
+from emulator.devices.registers import PREPAYMENT
 from emulator.han.clock import VirtualClock
 from emulator.han.port import ApsMessage
 from emulator.han.stack.node import EmulatedStack, Role

@@ -41,13 +41,14 @@ from emulator.codec.gbcs.dlms import (
 )
 from emulator.codec.gbcs.payload import Asn1Payload
 from emulator.codec.zcl.prepayment import ResultType
-from emulator.devices.esme import METERING, PREPAYMENT, Esme
+from emulator.devices.esme import Esme
 from emulator.devices.meter_clock import (
     NO_PRESET_HELD,
     PRESET_OUTSIDE_VALIDITY,
     read_cosem_date_time,
 )
 from emulator.devices.ppmid import Ppmid
+from emulator.devices.registers import METERING, PREPAYMENT
 from emulator.devices.tunnel import TUNNELING, TunnelClient, TunnelServer
 from emulator.han.clock import VirtualClock
 from emulator.han.key_establishment import REFUSED_PARTNER_STATUS

@@ -26,8 +26,8 @@ from emulator.codec.eui64 import Eui64
 from emulator.codec.security import keys
 from emulator.codec.zcl import frame as zcl
 from emulator.codec.zigbee.aps import PROFILE_SMART_ENERGY
-from emulator.devices.esme import PREPAYMENT
 from emulator.devices.ppmid import Ppmid
+from emulator.devices.registers import PREPAYMENT
 from emulator.han.clock import RealClock
 from emulator.han.ncp_emulator import NcpEmulator
 from emulator.han.stack.node import EmulatedStack, JoinError, Role
