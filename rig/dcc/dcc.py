@@ -114,7 +114,6 @@ from emulator.codec.gbcs import (
     GeneralSigning,
     KeyStore,
     MessageCode,
-    OtherInformation,
     Verdict,
     decode_message,
     decode_payload,
@@ -659,14 +658,7 @@ class Dcc:
                 "newSupplierKeyAgreementCertificate": ka.public_bytes(Encoding.DER),
             },
         )
-        apdu = GeneralSigning(
-            CRA.COMMAND,
-            counter,
-            self.trans_cos,
-            device.device_id,
-            OtherInformation(int(code), rid.originator, rid.counter),
-            content,
-        )
+        apdu = services.dcc_command(code, counter, self.trans_cos, device.device_id, rid, content)
         message = self.acb.protect(sign_message(apdu, signer))
         self._dispatch(request, code, ch_id, device.device_id, device.device_id, message, link)
         return self._response(request, r.ACKNOWLEDGEMENT)

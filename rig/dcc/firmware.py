@@ -24,7 +24,7 @@ from typing import Any
 
 from emulator.codec.errors import DecodeError
 from emulator.codec.eui64 import Eui64
-from emulator.codec.gbcs import CRA, GeneralSigning, MessageCode, OtherInformation
+from emulator.codec.gbcs import MessageCode
 from emulator.codec.gbcs.asn1 import encode_asn1
 from emulator.codec.gbcs.gbz import GbzComponent, GbzPayload
 from emulator.codec.ota import parse_image
@@ -32,7 +32,7 @@ from emulator.devices.ota_server import Distribution, ImageDelivery
 
 from . import requests as r
 from .inventory import Inventory, SmetsVersion, SmiRecord, SmiStatus, TransitionError
-from .services import Plan, Rejected, device, supplier_command
+from .services import Plan, Rejected, dcc_command, device, supplier_command
 
 log = logging.getLogger(__name__)
 
@@ -152,14 +152,8 @@ def read_version(
     if target.device_type is T.PPMID:
         counter = inventory.next_counter(floor=acb_counter_floor)
         code = MessageCode.CS08_READ_PPMID_HCALCS_FIRMWARE_VERSION
-        apdu = GeneralSigning(
-            CRA.COMMAND,
-            counter,
-            Eui64(acb),
-            target.device_id,
-            OtherInformation(int(code), rid.originator, rid.counter),
-            encode_asn1("ReadFirmwareVersionCommand", None),
-        )
+        content = encode_asn1("ReadFirmwareVersionCommand", None)
+        apdu = dcc_command(code, counter, acb, target.device_id, rid, content)
         return Plan(code, ch_of(target), target.device_id, target.device_id, apdu)
     return None
 

@@ -173,6 +173,23 @@ def supplier_command(
     )
 
 
+def dcc_command(
+    code: MessageCode, counter: int, originator: Eui64, recipient: Eui64, rid: r.RequestId,
+    content: bytes,
+) -> GeneralSigning:  # fmt: skip
+    """A command the DCC originates for a Service User's request (the ACB, or its TransCoS
+    party): the DCC's own ``counter``, the requester as supplementary remote party with its
+    request counter (as the RTDS CCS01/CCS06/DBCH commands carry them)."""
+    return GeneralSigning(
+        CRA.COMMAND,
+        counter,
+        Eui64(originator),
+        Eui64(recipient),
+        OtherInformation(int(code), rid.originator, rid.counter),
+        content,
+    )
+
+
 def _plan(code: MessageCode, rid: r.RequestId, target: SmiRecord, content: bytes) -> Plan:
     apdu = supplier_command(code, rid, target.device_id, content)
     return Plan(code, ch_of(target), target.device_id, target.device_id, apdu)
@@ -272,14 +289,7 @@ def read_device_log(
     _status(target, CHF_IN_SERVICE)
     counter = inventory.next_counter(floor=acb_counter_floor)
     code = MessageCode.CCS06_READ_CHF_DEVICE_LOG_AND_CHECK_HAN_COMMUNICATIONS
-    apdu = GeneralSigning(
-        CRA.COMMAND,
-        counter,
-        Eui64(acb),
-        target.device_id,
-        OtherInformation(int(code), rid.originator, rid.counter),
-        ccs06_payload(counter).encode(),
-    )
+    apdu = dcc_command(code, counter, acb, target.device_id, rid, ccs06_payload(counter).encode())
     return Plan(code, target.device_id, target.device_id, target.device_id, apdu)
 
 
@@ -306,12 +316,6 @@ def restore_device_log(
         _status(record, RESTORABLE)
     counter = inventory.next_counter(floor=acb_counter_floor)
     code = MessageCode.CCS03_RESTORE_CHF_DEVICE_LOG
-    apdu = GeneralSigning(
-        CRA.COMMAND,
-        counter,
-        Eui64(acb),
-        ch.device_id,
-        OtherInformation(int(code), rid.originator, rid.counter),
-        ccs03_payload(counter, body.device_ids).encode(),
-    )
+    content = ccs03_payload(counter, body.device_ids).encode()
+    apdu = dcc_command(code, counter, acb, ch.device_id, rid, content)
     return Plan(code, ch.device_id, ch.device_id, body.device_ids[0], apdu)
