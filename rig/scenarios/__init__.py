@@ -13,6 +13,7 @@ BUILT_IN = (
     "rig.scenarios.cos_install_and_leave",
     "rig.scenarios.ota",
     "rig.scenarios.sub_ghz_channel_change",
+    "rig.scenarios.dual_band_duty_cycle",
 )
 """Modules whose import registers the rig's own scenarios."""
 
