@@ -363,7 +363,11 @@ async def wire_premises(
         relays: list[asyncio.Task[None]] = []
 
         def start_relay(new: WanLink) -> None:
-            """A relay per SM WAN link: the one before it is gone (8.14.2 took it away)."""
+            """A relay per SM WAN link: the one before it is gone (8.14.2 took it away). Only
+            the premises' hub has an emulator behind its link (another CH the DCC knows has a
+            WAN link nobody answers on)."""
+            if new.ch_id != HUB.eui64:
+                return
             for old in relays:
                 old.cancel()
             relays[:] = [loop.create_task(relay(run, new, hub))]
