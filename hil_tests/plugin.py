@@ -22,13 +22,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from emulator.codec.eui64 import Eui64
+from emulator.devices.ch_profile import CommsHubProfile, DeviceRadio
 from emulator.devices.comms_hub import CommsHub
 from emulator.han.clock import Clock, VirtualClock
 from emulator.han.virtual import VirtualHan
@@ -114,10 +117,28 @@ class Premises:
 PremisesFactory = Callable[[Bench, Path, int], AbstractAsyncContextManager[Premises]]
 
 
+@dataclass(frozen=True)
+class PremisesLayout:
+    """The premises a test asks a virtual bench to build (a hardware bench's premises are what
+    stands on the bench): the hub's profile (``None``: 2.4 GHz only, the flagship's), each
+    device's radio (2.4 GHz when not named) and the modelled date the clock starts at (``None``:
+    the clock's default). A test module overrides the ``premises_layout`` fixture, or
+    parametrizes it, to get another."""
+
+    hub_profile: CommsHubProfile | None = None
+    radios: Mapping[Eui64, DeviceRadio] = field(default_factory=dict)
+    epoch: datetime | None = None
+
+
+DEFAULT_LAYOUT = PremisesLayout()
+
+
 @contextlib.asynccontextmanager
-async def virtual_premises(bench: Bench, out: Path, seed: int) -> AsyncIterator[Premises]:
+async def virtual_premises(
+    bench: Bench, out: Path, seed: int, layout: PremisesLayout = DEFAULT_LAYOUT
+) -> AsyncIterator[Premises]:
     """Everything emulated, on the running virtual-time loop (``rig.scenarios.premises``)."""
-    clock = VirtualClock()
+    clock = VirtualClock() if layout.epoch is None else VirtualClock(layout.epoch)
     async with contextlib.AsyncExitStack() as stack:
         events = stack.enter_context(EventLog(out / EVENTS_FILE, clock))
         run = RunContext(out, seed, clock, events)
@@ -125,7 +146,9 @@ async def virtual_premises(bench: Bench, out: Path, seed: int) -> AsyncIterator[
         rng = random.Random(f"hil/install-codes/{seed}")
         codes = {m.label.lower(): rng.randbytes(16) for m in HAN_DEVICES}
         keys = premises_keys(f"hil/{seed}")
-        wired = await stack.enter_async_context(wire_premises(run, keys))
+        wired = await stack.enter_async_context(
+            wire_premises(run, keys, hub_profile=layout.hub_profile, radios=layout.radios)
+        )
         # The DCC's task group lives in a task of its own: fixture setup and teardown may run in
         # different tasks, and a task group must be left by the task that entered it.
         dcc_ready = asyncio.Event()
@@ -254,13 +277,26 @@ def bench(pytestconfig: pytest.Config) -> Bench:
 
 
 @pytest.fixture
+def premises_layout() -> PremisesLayout:
+    """The premises layout tests get (``PremisesLayout``); override it for another."""
+    return DEFAULT_LAYOUT
+
+
+@pytest.fixture
 async def premises(
-    bench: Bench, tmp_path: Path, pytestconfig: pytest.Config
+    bench: Bench, tmp_path: Path, pytestconfig: pytest.Config, premises_layout: PremisesLayout
 ) -> AsyncIterator[Premises]:
     """A fresh premises from the bench's backend: hub on its WAN link, meters not yet known to
-    the DCC (no SRV sent); its artefacts go to the test's ``tmp_path``."""
+    the DCC (no SRV sent); its artefacts go to the test's ``tmp_path``. A layout other than the
+    default is built by the virtual backend only (skipped on another bench)."""
     seed = int(pytestconfig.getoption("--hil-seed", DEFAULT_SEED))
-    async with BACKENDS[bench.backend](bench, tmp_path, seed) as built:
+    if premises_layout == DEFAULT_LAYOUT:
+        factory = BACKENDS[bench.backend](bench, tmp_path, seed)
+    elif bench.backend == "virtual":
+        factory = virtual_premises(bench, tmp_path, seed, premises_layout)
+    else:
+        pytest.skip(f"bench {bench.name} cannot build {premises_layout}")
+    async with factory as built:
         yield built
 
 

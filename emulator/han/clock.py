@@ -16,6 +16,7 @@ clock keeps the code honest about which time it means.
 from __future__ import annotations
 
 import asyncio
+import math
 import selectors
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -117,7 +118,18 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         self._virtual_now = 0.0
         super().__init__(selectors.DefaultSelector())
         self._selector: selectors.BaseSelector = _JumpingSelector(self._selector, self)
-        self._clock_resolution = 1e-9
+
+    @property
+    def _clock_resolution(self) -> float:
+        """How close to now a timer must be to run: 1 ns, or one float step of now if larger.
+        asyncio runs a timer due before ``time() + resolution``; past 2**24 modelled seconds
+        (194 days) ``now + 1e-9`` rounds back to ``now``, and a timer due exactly now would
+        never run while the loop spun on a zero timeout."""
+        return max(1e-9, math.ulp(self._virtual_now))
+
+    @_clock_resolution.setter
+    def _clock_resolution(self, _value: float) -> None:
+        pass  # asyncio's constructor sets the wall clock's; modelled time has its own
 
     def time(self) -> float:
         return self._virtual_now

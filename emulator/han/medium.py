@@ -370,7 +370,11 @@ class VirtualMedium:
 
     def _deliver(self, tx: _Transmission) -> None:
         for radio in self._receivers(tx):
-            if radio is tx.sender or radio.channel != tx.channel or not radio.rx_on:
+            # A radio awaiting an ACK listens for it whatever its rx-on-when-idle (802.15.4-2006
+            # §7.5.6.4: the originator enables its receiver for macAckWaitDuration); a sleepy
+            # device's receiver is otherwise off between its polls.
+            listening = radio.rx_on or tx.is_ack
+            if radio is tx.sender or radio.channel != tx.channel or not listening:
                 continue
             if radio.node_id in tx.destroyed_at or radio.transmitting is not None:
                 continue

@@ -278,6 +278,10 @@ def _redact(value: object) -> object:
         return {f.name: _redact(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, bytes):
         return REDACTED
+    if isinstance(value, set | frozenset):  # a sub-GHz channel mask's channels (6.28)
+        return sorted(_redact(v) for v in value)  # type: ignore[type-var]
+    if isinstance(value, list | tuple):
+        return [_redact(v) for v in value]
     return value
 
 

@@ -14,6 +14,8 @@ BUILT_IN = (
     "rig.scenarios.ota",
     "rig.scenarios.sub_ghz_channel_change",
     "rig.scenarios.dual_mode",
+    "rig.scenarios.dual_band_duty_cycle",
+    "rig.scenarios.tsat_windows",
 )
 """Modules whose import registers the rig's own scenarios."""
 

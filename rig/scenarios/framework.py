@@ -29,6 +29,7 @@ import enum
 import math
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 
 if TYPE_CHECKING:
@@ -214,6 +215,10 @@ class Scenario:
     steps: tuple[StepSpec, ...] = ()
     timeout: float = 86_400.0
     """Modelled seconds the whole run may take: a stuck device ends in an error, not a hang."""
+    epoch: datetime | None = None
+    """The modelled date and time the run's clock starts at (``VirtualClock(epoch=...)``);
+    ``None``: the clock's default (``emulator.han.clock.DEFAULT_EPOCH``). A scenario about dates
+    (the TSAT's windows) names its own."""
 
 
 @dataclass
@@ -244,13 +249,14 @@ def scenario(
     steps: Iterable[StepSpec | Step] = (),
     timeout: float = 86_400.0,
     registry: Registry = REGISTRY,
+    epoch: datetime | None = None,
 ) -> Callable[[ScenarioBody], Scenario]:
     """Register ``async def body(run)`` as scenario ``name``; ``steps`` is its plan, so the
-    steps a failure prevents are reported as skipped."""
+    steps a failure prevents are reported as skipped; ``epoch`` the date its clock starts at."""
     plan = tuple(s.spec if isinstance(s, Step) else s for s in steps)
 
     def wrap(body: ScenarioBody) -> Scenario:
-        sc = Scenario(name, description, body, plan, timeout)
+        sc = Scenario(name, description, body, plan, timeout, epoch)
         registry.add(sc)
         return sc
 

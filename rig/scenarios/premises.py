@@ -63,6 +63,7 @@ from rig.dcc import (
     WanLink,
 )
 from rig.dcc import Supplier as SupplierRole
+from rig.dcc.dual_band import DualBandCHAlert
 from rig.dcc.requests import RequestBody
 
 from .context import RunContext
@@ -368,7 +369,11 @@ async def wire_premises(
         relays: list[asyncio.Task[None]] = []
 
         def start_relay(new: WanLink) -> None:
-            """A relay per SM WAN link: the one before it is gone (8.14.2 took it away)."""
+            """A relay per SM WAN link: the one before it is gone (8.14.2 took it away). Only
+            the premises' hub has an emulator behind its link (another CH the DCC knows has a
+            WAN link nobody answers on)."""
+            if new.ch_id != HUB.eui64:
+                return
             for old in relays:
                 old.cancel()
             relays[:] = [loop.create_task(relay(run, new, hub))]
@@ -432,6 +437,15 @@ class Supplier(SupplierRole):
             f"SRV {srv.value} not sent: {sent.response_code.value}"
         )
         return await self.response_to(sent.request_id, timeout)
+
+    async def dual_band_alert(self, code: int, timeout: float) -> DualBandCHAlert:
+        """The first DUIS DualBandCHAlert with device alert ``code`` (0x8F20-0x8F2D), kept or
+        yet to come."""
+        message = await self._take(
+            lambda m: isinstance(m, DualBandCHAlert) and m.device_alert_code == code, timeout
+        )
+        assert isinstance(message, DualBandCHAlert)
+        return message
 
     async def update_device_log(
         self, device_id: Eui64, install_code: bytes | None, period: int = JOIN_TIME_PERIOD

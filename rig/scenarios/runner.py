@@ -120,7 +120,7 @@ def run_scenario(
     """Run ``sc`` into ``out`` and write every artefact; the record says how it went."""
     out.mkdir(parents=True, exist_ok=True)
     _clear(out)
-    clock = VirtualClock()
+    clock = VirtualClock() if sc.epoch is None else VirtualClock(sc.epoch)
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     with EventLog(out / EVENTS_FILE, clock) as events, _logged_to(events):
         run = RunContext(out, seed, clock, events, reveal_keys=reveal_keys, on_step=on_step)

@@ -89,15 +89,6 @@ READ_BACK = StepSpec(
 )
 
 
-async def _dual_band_alert(supplier: Supplier, code: int, timeout: float) -> DualBandCHAlert:
-    """The first DUIS DualBandCHAlert with device alert ``code``."""
-    message = await supplier._take(
-        lambda m: isinstance(m, DualBandCHAlert) and m.device_alert_code == code, timeout
-    )
-    assert isinstance(message, DualBandCHAlert)
-    return message
-
-
 async def _scan(run: RunContext, supplier: Supplier) -> DualBandCHAlert:
     run.chart(ChartKind.SRV, "supplier", "DCC", "SRV 6.29 sub-GHz channel scan")
     answer = await supplier.request(
@@ -105,7 +96,7 @@ async def _scan(run: RunContext, supplier: Supplier) -> DualBandCHAlert:
         ANSWER_TIMEOUT,
     )  # fmt: skip
     assert isinstance(answer, ServiceResponse) and answer.response_code is ResponseCode.I0
-    outcome = await _dual_band_alert(supplier, 0x8F28, ANSWER_TIMEOUT)
+    outcome = await supplier.dual_band_alert(0x8F28, ANSWER_TIMEOUT)
     assert outcome.status_code is not None
     run.chart(ChartKind.SRV, "DCC", "supplier", f"DualBandCHAlert 8F28 {outcome.status_code.name}")
     return outcome
@@ -162,7 +153,7 @@ async def sub_ghz_channel_change(run: RunContext) -> None:
             outcome = await _scan(run, supplier)
             assert outcome.status_code is not None
             scope.measure("assessment", int(outcome.status_code))
-            changed = await _dual_band_alert(supplier, 0x8F26, STEP_TIMEOUT)
+            changed = await supplier.dual_band_alert(0x8F26, STEP_TIMEOUT)
             scope.measure("change_seconds", clock.now() - started)
             run.chart(ChartKind.SRV, "DCC", "supplier", "DualBandCHAlert 8F26 channel changed")
             assert changed.scan_trigger is ScanTrigger.REMOTE_PARTY_COMMAND

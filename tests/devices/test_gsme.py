@@ -434,3 +434,40 @@ async def test_a_wake_up_due_during_cbke_waits_for_it_and_no_frame_fails_its_mic
     reasons = (DropReason.WRONG_KEY, DropReason.REPLAY)
     assert [s.drops[r] for s in (p.hub_stack, p.gsme_stack) for r in reasons] == [0, 0, 0, 0]
     await p.stop()
+
+
+async def test_suspend_zcl_messages_holds_the_mirror_reports_until_lifted_or_over(
+    tmp_path: Path,
+) -> None:
+    """The hub's Sub-GHz cluster Suspend ZCL Messages {minutes}: the GSME still wakes and reads
+    its flags but sends its mirror no report for that long; 0 lifts it, and it ends by itself."""
+    from emulator.codec.zcl.attributes import Side
+    from emulator.devices.sub_ghz import SUB_GHZ
+
+    p = await premises(tmp_path, cbke=True)
+
+    def mirrored() -> object:
+        return (p.gpf.mirror.table(PREPAYMENT, Side.SERVER) or {}).get(0x0001)
+
+    async def suspend(minutes: int, tsn: int) -> None:
+        frame = zcl.build_command(SUB_GHZ, "suspend_zcl_messages", tsn=tsn, period=minutes)
+        await p.hub_stack.send(GSME, cluster=SUB_GHZ, payload=frame.encode())
+
+    p.gsme.set_registers(credit_remaining=1234)
+    await p.clock.sleep(WAKE_PERIOD + 30)
+    assert mirrored() == 1234
+    await suspend(60, 1)
+    assert p.gsme.suspended
+    wakes = p.gsme.wakes
+    p.gsme.set_registers(credit_remaining=1000)
+    await p.clock.sleep(3 * WAKE_PERIOD)
+    assert mirrored() == 1234 and p.gsme.wakes > wakes  # awake, but silent to its mirror
+    await suspend(0, 2)  # lifted
+    assert not p.gsme.suspended
+    await p.clock.sleep(2 * WAKE_PERIOD)
+    assert mirrored() == 1000
+    await suspend(1, 3)  # one minute, then over by itself
+    p.gsme.set_registers(credit_remaining=900)
+    await p.clock.sleep(60 + 2 * WAKE_PERIOD)
+    assert not p.gsme.suspended and mirrored() == 900
+    await p.stop()

@@ -42,6 +42,7 @@ RTDS_TIME = datetime(2015, 1, 1, tzinfo=UTC)
 class FakePort:
     eui64: Eui64 = CHF
     sent: list[tuple[Eui64 | int, int, bytes]] = field(default_factory=list)
+    removed: list[Eui64] = field(default_factory=list)
 
     async def send(
         self, destination: Eui64 | int, *, cluster: int, payload: bytes, **_: Any
@@ -49,7 +50,7 @@ class FakePort:
         self.sent.append((destination, cluster, payload))
 
     async def remove_device(self, eui64: Eui64) -> None:
-        pass
+        self.removed.append(eui64)
 
 
 @dataclass
@@ -290,3 +291,24 @@ async def test_configuration_channel_and_log_survive_a_power_cycle() -> None:
 def test_dbch03_answer_layout(name: str) -> None:
     m = decode_message(rtds_bytes(name))
     assert isinstance(m, GeneralCiphering) and m.apdu.message_code == 0x010C
+
+
+async def test_on_joined_evicts_a_sub_ghz_joiner_beyond_capacity_with_dbch11() -> None:
+    """A join on the sub-GHz band beyond ``capacity`` (4): the joiner is removed and DBCH11
+    names it; joins within capacity, or on 2.4 GHz (not on the band), stay."""
+    r = rig()
+    sub = r.hub.sub_ghz
+    assert sub is not None
+    others = [Eui64(0x00DB1234567890B0 + i) for i in range(3)]
+    for device in others:  # GSME and three more: four, the capacity
+        r.band.usage[device] = 0.0
+        assert await sub.on_joined(device)
+    assert r.port.removed == [] and r.wan == []
+    assert await sub.on_joined(Eui64(0x00DB1234567890C0))  # not on the band: 2.4 GHz
+    late = Eui64(0x00DB1234567890BF)
+    r.band.usage[late] = 0.0
+    assert not await sub.on_joined(late)
+    assert r.port.removed == [late]
+    code, alert, device = body(r.wan[-1])
+    assert (code, alert, device.value) == (0x0115, 0x8F2D, late.big())
+    assert len(r.wan) == 1

@@ -95,3 +95,16 @@ def test_real_clock_measures_wall_time() -> None:
         return clock.now()
 
     assert 0.015 < asyncio.run(main()) < 1.0
+
+
+def test_a_timer_due_exactly_now_runs_after_194_modelled_days() -> None:
+    """Past 2**24 s, now + 1 ns rounds back to now: the loop's resolution follows the float
+    step, so a sleep landing exactly on a later timer's time still ends (no spin)."""
+    clock = VirtualClock()
+
+    async def main() -> float:
+        await clock.sleep(2**25 + 0.5)  # about 388 days
+        await asyncio.gather(clock.sleep(1.0), clock.sleep(1.0))
+        return clock.now()
+
+    assert clock.run(main()) == 2**25 + 1.5

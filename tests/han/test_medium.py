@@ -162,3 +162,21 @@ async def test_a_radio_never_transmits_two_frames_at_once() -> None:
     assert all(end <= start for (_, end), (start, _) in itertools.pairwise(mine))
     assert medium.collisions == 0
     assert [mac.decode_psdu((await b.receive()).psdu).seq for _ in range(5)] == list(range(5))
+
+
+@pytest.mark.parametrize("channel", [None, SUB_GHZ], ids=["2g4", "sub-ghz"])
+async def test_a_sleepy_sender_hears_its_ack_with_its_receiver_idle_off(
+    channel: Channel | None,
+) -> None:
+    """A sleepy device's receiver is off between polls, but the MAC turns it on to await the
+    ACK of its own frame (802.15.4-2006 §7.5.6.4): one attempt, not macMaxFrameRetries + 1."""
+    clock = VirtualClock()
+    medium = VirtualMedium(clock, seed=1)
+    a, b = pair(medium, channel)
+    a.rx_on = False
+    result = await a.transmit(data(1, 0x0002, 0x0001))
+    assert result.status == TxStatus.SUCCESS and result.attempts == 1
+    assert (await b.receive()).psdu == data(1, 0x0002, 0x0001)
+    # an idle-off receiver still hears no one else's frame
+    await b.transmit(data(2, 0x0001, 0x0002, ack=False))
+    assert a.inbox.empty()

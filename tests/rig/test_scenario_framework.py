@@ -307,3 +307,21 @@ def test_a_name_registers_once() -> None:
     scenario("dup", "", registry=registry)(passing)
     with pytest.raises(ValueError, match="twice"):
         scenario("dup", "", registry=registry)(passing)
+
+
+def test_a_scenario_names_the_date_its_clock_starts_at(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from emulator.han.clock import DEFAULT_EPOCH
+
+    seen: list[datetime] = []
+
+    async def body(run: RunContext) -> None:
+        seen.append(run.clock.datetime())
+
+    start = datetime(2018, 10, 1, 9, 0, tzinfo=UTC)
+    dated = scenario("dated", "A dated scenario.", registry=Registry(), epoch=start)(body)
+    undated = scenario("undated", "An undated one.", registry=Registry())(body)
+    run_scenario(dated, tmp_path / "dated")
+    run_scenario(undated, tmp_path / "undated")
+    assert seen == [start, DEFAULT_EPOCH]

@@ -170,3 +170,23 @@ async def test_tsat_at_commissioning_by_the_modelled_date(
     assert answer.response_code is expected
     note = str(inventory.journal("response")[-1]["note"])
     assert ("TSAT warning" in note) is warned
+
+
+async def test_6_28_is_journalled_with_its_configuration(tmp_path: Path) -> None:
+    """The request journal takes 6.28's body as JSON: each channel mask's channels listed."""
+    import json
+
+    from emulator.codec.gbcs.sub_ghz import DEFAULT_CONFIGURATION
+    from rig.dcc.dual_band import SetCHFSubGHzConfiguration
+
+    dcc, _ = _dcc(tmp_path, CH_V11)
+    await dcc.submit(prenotification(CHF, CH_V11, 1))
+    await dcc.submit(ch_install(2))
+    body = SetCHFSubGHzConfiguration(DEFAULT_CONFIGURATION)
+    await dcc.submit(
+        ServiceRequest(RequestId(SUPPLIER, CHF, 3), SRV.SET_CHF_SUB_GHZ_CONFIGURATION, body)
+    )
+    journalled = json.loads(str(dcc.inventory.journal("request")[-1]["body"]))
+    configuration = journalled["body"]["configuration"]
+    assert configuration["lower_band_channels_0_to_26"] == {"page": 28, "channels": [0, 1]}
+    assert configuration["normal_limited_duty_cycle_threshold"] == 150
