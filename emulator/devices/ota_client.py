@@ -84,6 +84,8 @@ class OtaClientProfile:
     server answering with successive Image Block Responses (ZCL r6 11.13.7)."""
     response_spacing: int = 20
     """Milliseconds between the Image Block Responses of a page (Image Page Request)."""
+    aps_security: bool = OTA_APS_SECURITY
+    """APS-secure the requests with the hub's link key (then 48-byte blocks fit a frame)."""
 
 
 class Failure(enum.Enum):
@@ -433,7 +435,7 @@ class OtaClient:
             payload=request.encode(),
             src_endpoint=self.profile.endpoint,
             dst_endpoint=self.profile.server_endpoint,
-            aps_security=OTA_APS_SECURITY,
+            aps_security=self.profile.aps_security,
             ack=False,
         )
 

@@ -15,7 +15,8 @@ device, which asks on its own wake-ups) and answers (ZCL r6 11.13):
 - Upgrade End: Upgrade End Response with UpgradeTime "wait for an upgrade command" (GB activates
   with CS06), and ``on_upgrade_end`` for the hub (11.4: the CCS08 alert).
 
-Block responses go without APS security or ACK (``ota_client.OTA_APS_SECURITY``).
+Block responses go without APS ACK, and without APS security unless the device's profile asks
+for it (``ota_client.OTA_APS_SECURITY``).
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ class ServingProfile:
     """Milliseconds between a device's block requests (0: as fast as it asks)."""
     sleepy: bool = False
     """No Image Notify: the device queries on its own wake-ups."""
+    aps_security: bool = OTA_APS_SECURITY
+    """APS-secure the answers with the device's link key (DOMAIN.md 5: then a frame carries a
+    48-byte block, not 64)."""
     corrupt_offset: int | None = None
     """Fault knob: the block starting at this file offset is served with its first byte
     inverted (a corruption no link-layer check caught); the device's image checks must catch it."""
@@ -386,7 +390,7 @@ class OtaServer:
             payload=frame.encode(),
             src_endpoint=self.endpoint,
             dst_endpoint=endpoint,
-            aps_security=OTA_APS_SECURITY,
+            aps_security=self.profile(target).aps_security,
             ack=False,
         )
 
