@@ -2,20 +2,23 @@
 
 Two slots, as a real meter's flash has them: the *running* image (its 4-byte version) and the
 *download* slot (the image being received or received and verified: its identity, size, bytes so
-far and the offset to resume from). Bytes are kept in chunks of ``CHUNK`` so that each received
-block rewrites one chunk, never the whole image, and a power cycle resumes from the offset last
-written (DESIGN.md rule 6: state that matters survives a restart).
+far and the offset to resume from). Received blocks gather in RAM until they fill a chunk of
+``CHUNK`` bytes; the chunk and the header with the new offset are then written together, as a
+meter MCU fills a flash page before programming it. A power cycle loses at most the partial
+chunk and resumes from the last whole one, never from zero (DESIGN.md rule 6: state that matters
+survives a restart); the last, partial chunk of an image is written when the download completes.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from ..codec.zcl.ota import ImageId
 from ..han.stack.state import StateStore
 
 CHUNK = 1024
-"""Bytes per stored chunk of the download slot ([I] one flash page of a typical meter MCU)."""
+"""Bytes per stored chunk of the download slot, and the unit of persistence: a power cycle
+resumes at a multiple of it ([I] one flash page of a typical meter MCU)."""
 
 
 @dataclass(frozen=True)
@@ -49,10 +52,11 @@ class FirmwareSlots:
         """The executing firmware's 4-byte version (the default until something is activated)."""
         header = store.load(f"{prefix}/download")
         self.download: Download | None = Download(**header) if header else None
-        self._tail = bytearray(self._chunk(self._tail_index()) if self.download else b"")
-
-    def _tail_index(self) -> int:
-        return 0 if self.download is None else self.download.offset // CHUNK
+        d = self.download
+        # Only a complete download's last chunk is partial in the store; any other offset there
+        # is chunk-aligned and the chunk at it (if any) belongs to an earlier download.
+        partial = d is not None and d.offset % CHUNK != 0
+        self._tail = bytearray(self._chunk(d.offset // CHUNK) if d and partial else b"")
 
     def _chunk(self, index: int) -> bytes:
         saved = self.store.load(f"{self.prefix}/download/{index}")
@@ -65,21 +69,25 @@ class FirmwareSlots:
         self._save_header()
 
     def append(self, offset: int, data: bytes) -> None:
-        """Store ``data`` received at ``offset`` (which must be the slot's offset)."""
+        """Take ``data`` received at ``offset`` (which must be the slot's offset); each chunk it
+        fills, and the last one of the image, is written with the header."""
         d = self.download
         assert d is not None and offset == d.offset, (offset, d)
-        at = 0
+        end = offset + len(data)
+        self.download = Download(d.manufacturer, d.image_type, d.file_version, d.size, end)
+        at, stored = 0, None
         while at < len(data):
-            room = CHUNK - len(self._tail)
-            piece = data[at : at + room]
+            piece = data[at : at + CHUNK - len(self._tail)]
             self._tail += piece
             at += len(piece)
-            index = (offset + at - 1) // CHUNK
-            self.store.save(f"{self.prefix}/download/{index}", self._tail.hex())
-            if len(self._tail) == CHUNK:
-                self._tail = bytearray()
-        self.download = Download(**{**asdict(d), "offset": offset + len(data)})
-        self._save_header()
+            if len(self._tail) == CHUNK or offset + at >= d.size:
+                index = (offset + at - 1) // CHUNK
+                self.store.save(f"{self.prefix}/download/{index}", self._tail.hex())
+                stored = offset + at  # a block across a chunk boundary: its rest is in RAM
+                if len(self._tail) == CHUNK:
+                    self._tail = bytearray()
+        if stored is not None:
+            self._save_header(replace(self.download, offset=stored))
 
     def image(self) -> bytes:
         """The downloaded bytes so far."""
@@ -111,5 +119,6 @@ class FirmwareSlots:
         self.discard()
         return self.running_version
 
-    def _save_header(self) -> None:
-        self.store.save(f"{self.prefix}/download", asdict(self.download) if self.download else None)
+    def _save_header(self, header: Download | None = None) -> None:
+        header = header or self.download
+        self.store.save(f"{self.prefix}/download", asdict(header) if header else None)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import enum
 import itertools
 import logging
@@ -49,6 +50,12 @@ OTA_APS_SECURITY = False
 """[U] OTA Upgrade frames carry NWK security only (see the module docstring); a named setting."""
 
 
+QUERY_ATTEMPTS = 3
+"""[I] Query Next Image requests sent before a notified client gives up until the next notify.
+ZCL r6 11.13 leaves retries to the client; stacks retry a lost query (an Image Notify burst to
+many devices can keep one device's query off a busy channel: CSMA-CA gives up on it)."""
+
+
 @dataclass(frozen=True)
 class OtaClientProfile:
     """What the device is and how it fetches; defaults are a plausible mains meter."""
@@ -61,8 +68,11 @@ class OtaClientProfile:
     block_timeout: float = 1.0
     """[I] Seconds before an unanswered Image Block Request is sent again."""
     max_retries: int = 20
-    """Attempts per block before the client gives up (and resumes on the next notify)."""
+    """Unanswered requests in a row before the client gives up (and resumes on the next notify);
+    any answer, WAIT_FOR_DATA included, shows the server alive and starts the count again."""
     query_timeout: float = 5.0
+    """Seconds before an unanswered Query Next Image (or Upgrade End) counts as lost."""
+    query_attempts: int = QUERY_ATTEMPTS
     sleepy: bool = False
     """A sleepy end device polls its parent for each answer (``HanPort.poll``)."""
     fast_poll: float = 0.25
@@ -74,6 +84,8 @@ class OtaClientProfile:
     server answering with successive Image Block Responses (ZCL r6 11.13.7)."""
     response_spacing: int = 20
     """Milliseconds between the Image Block Responses of a page (Image Page Request)."""
+    aps_security: bool = OTA_APS_SECURITY
+    """APS-secure the requests with the hub's link key (then 48-byte blocks fit a frame)."""
 
 
 class Failure(enum.Enum):
@@ -171,6 +183,7 @@ class OtaClient:
         self._answers: dict[int, asyncio.Future[zcl.ZclFrame]] = {}
         self._pages: dict[int, asyncio.Queue[zcl.ZclFrame]] = {}
         self._task: asyncio.Task[Verification | None] | None = None
+        self._query_retries = 0
 
     # -- incoming -------------------------------------------------------------------------------
     def handle(self, msg: ApsMessage) -> None:
@@ -219,6 +232,7 @@ class OtaClient:
     async def update(self) -> Verification | None:
         """Query, download (resuming a partial download of the same image), verify, Upgrade End.
         ``None`` when there is nothing to fetch or the server stops answering."""
+        self._query_retries = 0
         try:
             offered = await self._query_next_image()
         except (DeliveryError, TimeoutError):
@@ -231,7 +245,7 @@ class OtaClient:
             return None  # already have it: waiting for CS06
         if d is None or d.image != image or d.size != size:
             self.slots.start(image, size)
-        self.stats = TransferStats(started=self.clock.now())
+        self.stats = TransferStats(retries=self._query_retries, started=self.clock.now())
         while not self.slots.download.complete:  # type: ignore[union-attr]
             if self.profile.page_size and await self._fetch_page(image):
                 continue  # a page's worth (or some of it) stored; ask for what follows
@@ -265,7 +279,7 @@ class OtaClient:
             current_file_version=current,
             hardware_version=p.hardware_version,
         )
-        answer = await self._ask(request, p.query_timeout)
+        answer = await self._ask_again(request, p.query_timeout, p.query_attempts)
         parsed: Any = zcl.parse_command(OTA_UPGRADE, answer)
         if parsed.status != OtaStatus.SUCCESS:
             return None
@@ -280,7 +294,7 @@ class OtaClient:
         assert d is not None
         size = min(self.profile.block_size, d.size - d.offset)
         request = ImageBlockRequest(image, d.offset, size)
-        failures = 0  # WAIT_FOR_DATA is the server pacing us, not a failure
+        failures = 0  # in a row: a wait of minutes for a free slot may see a few losses
         while failures < self.profile.max_retries:
             frame = zcl.ZclFrame(
                 zcl.FrameType.CLUSTER_SPECIFIC,
@@ -297,6 +311,7 @@ class OtaClient:
                 failures += 1
                 continue
             if response.status is OtaStatus.WAIT_FOR_DATA:
+                failures = 0  # answered: the server is there, pacing us
                 self.stats.waits += 1
                 delay = max(response.request_time - response.current_time, 0)
                 await self.clock.sleep(max(delay, response.minimum_block_period / 1000, 0.001))
@@ -382,6 +397,21 @@ class OtaClient:
         )
         await self._ask(request, self.profile.query_timeout)
 
+    async def _ask_again(
+        self, request: zcl.ZclFrame, timeout: float, attempts: int
+    ) -> zcl.ZclFrame:
+        """``_ask`` up to ``attempts`` times, each with a fresh sequence number; the last
+        attempt's ``TimeoutError`` or ``DeliveryError`` propagates."""
+        for attempt in range(attempts):
+            try:
+                return await self._ask(request, timeout)
+            except (TimeoutError, DeliveryError):
+                if attempt == attempts - 1:
+                    raise
+                self._query_retries += 1
+                request = dataclasses.replace(request, tsn=self._next_tsn())
+        raise TimeoutError  # attempts < 1
+
     async def _ask(self, request: zcl.ZclFrame, timeout: float) -> zcl.ZclFrame:
         waiter: asyncio.Future[zcl.ZclFrame] = asyncio.get_running_loop().create_future()
         self._answers[request.tsn] = waiter
@@ -405,7 +435,7 @@ class OtaClient:
             payload=request.encode(),
             src_endpoint=self.profile.endpoint,
             dst_endpoint=self.profile.server_endpoint,
-            aps_security=OTA_APS_SECURITY,
+            aps_security=self.profile.aps_security,
             ack=False,
         )
 

@@ -15,7 +15,8 @@ device, which asks on its own wake-ups) and answers (ZCL r6 11.13):
 - Upgrade End: Upgrade End Response with UpgradeTime "wait for an upgrade command" (GB activates
   with CS06), and ``on_upgrade_end`` for the hub (11.4: the CCS08 alert).
 
-Block responses go without APS security or ACK (``ota_client.OTA_APS_SECURITY``).
+Block responses go without APS ACK, and without APS security unless the device's profile asks
+for it (``ota_client.OTA_APS_SECURITY``).
 """
 
 from __future__ import annotations
@@ -74,6 +75,9 @@ class ServingProfile:
     """Milliseconds between a device's block requests (0: as fast as it asks)."""
     sleepy: bool = False
     """No Image Notify: the device queries on its own wake-ups."""
+    aps_security: bool = OTA_APS_SECURITY
+    """APS-secure the answers with the device's link key (DOMAIN.md 5: then a frame carries a
+    48-byte block, not 64)."""
     corrupt_offset: int | None = None
     """Fault knob: the block starting at this file offset is served with its first byte
     inverted (a corruption no link-layer check caught); the device's image checks must catch it."""
@@ -84,7 +88,10 @@ MAX_TRANSFERS = 4
 WAIT_SECONDS = 5
 """[U] Seconds a device told WAIT_FOR_DATA because the hub is busy waits before asking again."""
 TRANSFER_IDLE = 30.0
-"""Modelled seconds after which a device that stopped asking no longer counts as served."""
+"""[U] Modelled seconds of silence after which a device no longer holds one of the
+``max_transfers`` slots (it gave up, lost power or left): a device waiting for a slot gets it on
+its next ask. Well above a client's own patience (``OtaClientProfile.max_retries`` x
+``block_timeout``, 20 s by default), so a client still retrying keeps its slot."""
 
 
 @dataclass
@@ -106,6 +113,7 @@ class OtaServer:
         *,
         endpoint: int = 1,
         max_transfers: int = MAX_TRANSFERS,
+        transfer_idle: float = TRANSFER_IDLE,
     ) -> None:
         self.han = han
         self.clock = clock
@@ -113,6 +121,7 @@ class OtaServer:
         self.profiles = dict(profiles or {})
         self.endpoint = endpoint
         self.max_transfers = max_transfers
+        self.transfer_idle = transfer_idle
         self.on_upgrade_end: UpgradeEnd | None = None
         self.on_held: Callable[[Eui64, bool], None] | None = None
         """Told when the hub starts or stops holding an image for a device it does not notify
@@ -244,10 +253,16 @@ class OtaServer:
         reply = zcl.build_command(OTA_UPGRADE, "query_next_image_response", tsn=frame.tsn, **fields)
         await self._answer(msg, reply)
 
+    @property
+    def transfers(self) -> frozenset[Eui64]:
+        """The devices holding a transfer slot now (quiet ones may not have been released yet:
+        that happens when another device asks)."""
+        return frozenset(self._transfers)
+
     def _busy(self, device: Eui64) -> bool:
         now = self.clock.now()
         for other, transfer in list(self._transfers.items()):
-            if now - transfer.last_request > TRANSFER_IDLE:
+            if now - transfer.last_request > self.transfer_idle:
                 del self._transfers[other]
         return device not in self._transfers and len(self._transfers) >= self.max_transfers
 
@@ -375,7 +390,7 @@ class OtaServer:
             payload=frame.encode(),
             src_endpoint=self.endpoint,
             dst_endpoint=endpoint,
-            aps_security=OTA_APS_SECURITY,
+            aps_security=self.profile(target).aps_security,
             ack=False,
         )
 
