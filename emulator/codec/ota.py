@@ -346,14 +346,14 @@ def _expected_header_length(field_control: int) -> int:
 
 def _detect_placement(data: bytes, header_length: int, image_size: int) -> TrailerPlacement:
     """Auto-detection: ``AFTER_IMAGE_SIZE`` unless the file is exactly image_size long, ends in
-    something shaped like a trailer, and only the trailer-less reading makes the Manufacturer Image
-    a clean run of sub-elements."""
+    something shaped like a trailer, and the whole reading is not a clean run of sub-elements:
+    either only the trailer-less reading is, or neither is (a raw Manufacturer Image, as in the
+    DUIS 11.1 sample image, whose image_size counts its trailer)."""
     if (
         len(data) == image_size
         and image_size - TRAILER_LENGTH >= header_length
         and data[-TRAILER_LENGTH:-SIGNATURE_LENGTH] == SIGNATURE_LENGTH_FIELD
         and parse_subelements(data[header_length:image_size]) is None
-        and parse_subelements(data[header_length : image_size - TRAILER_LENGTH]) is not None
     ):
         return TrailerPlacement.WITHIN_IMAGE_SIZE
     return TrailerPlacement.AFTER_IMAGE_SIZE

@@ -198,3 +198,27 @@ def test_cli_firmware_inspects_every_sample() -> None:
         assert record["file_version"] == entry["version"]
         assert record["manufacturer_image_sha256"] == entry["manufacturer_image_sha256"]
         assert record["signature"] == ("no-cert" if entry["signed"] else "absent")
+
+
+DUIS_SAMPLE = Path(__file__).parents[1] / "data" / "ota" / "duis-11.1-sample.ota"
+RTDS_SUPPLIER_DS = Path(__file__).parents[1] / "data" / "keystore" / "90b3d51f30010000-ds.pem"
+
+
+def test_cli_firmware_reads_the_duis_11_1_sample_image() -> None:
+    """The DUIS 11.1 template's FirmwareImage (SmartDCCInnovation duis-templates): a raw
+    Manufacturer Image whose trailer the header's Total Image Size counts; the RTDS Supplier's
+    signature over it verifies."""
+    runner = CliRunner()
+    args = [str(DUIS_SAMPLE), "--cert", str(RTDS_SUPPLIER_DS)]
+    shown = runner.invoke(firmware, ["inspect", *args, "--json"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output) == {
+        "manufacturer": 0x121D,
+        "image_type": 0x0000,
+        "file_version": 0xACDCACDC,
+        "header_length": 60,
+        "image_size": 361,
+        "manufacturer_image_sha256": hashlib.sha256(DUIS_SAMPLE.read_bytes()[60:-66]).hexdigest(),
+        "signature": "valid",
+    }
+    assert runner.invoke(firmware, ["verify", *args]).exit_code == 0
