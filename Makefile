@@ -28,8 +28,17 @@ system-tools:
 run: setup
 	.venv/bin/hil-rig run commission-premises --out $(OUT) --reveal-keys
 
+# The dongle path once more, on real time: the hub on NcpStack, real bellows over a pty to the
+# NCP emulator (hardware/ci-ncp-emulator.yaml); the suite's cases that cover whitelist, join and
+# CBKE of all three devices (the sleepy GSME too), a refusal, a removal and a WAN replay.
+CI_NCP_BENCH := hardware/ci-ncp-emulator.yaml
+CI_NCP_TESTS := $(addprefix hil_tests/test_commissioning.py::,test_commissioning \
+	test_a_device_not_whitelisted_is_refused_while_another_may_join \
+	test_a_removed_device_cannot_rejoin[esme] test_a_replayed_gbcs_command_is_refused)
+
 test: setup
 	$(PY) -m pytest -q
+	$(PY) -m pytest -q -p no:cacheprovider --bench $(CI_NCP_BENCH) $(foreach t,$(CI_NCP_TESTS),'$(t)')
 	$(PY) -m ruff check .
 	$(PY) -m mypy --strict
 

@@ -42,7 +42,7 @@ from emulator.han.virtual import VirtualHan
 from rig.bench import Bench, BenchNode
 from rig.dcc import Dcc, Inventory
 from rig.scenarios.context import EVENTS_FILE, EventLog, RunContext
-from rig.scenarios.han_join import HUB, Member, Node, make_nodes, watch
+from rig.scenarios.han_join import HUB, POLL_PERIOD, Member, Node, make_nodes, watch
 from rig.scenarios.premises import (
     ACB,
     CPL,
@@ -120,19 +120,24 @@ async def ncp_premises(
             )
             port = str(dongle.path)
         members = emulated_members(bench)
-        # make_nodes gives every member its CBKE credentials from one test CA; the hub's node
-        # it makes on the virtual HAN is replaced by the dongle's (and taken off the HAN).
-        nodes = make_nodes(han, clock, seed, [HUB, *members])
-        han.nodes.remove(nodes[HUB.eui64].stack)
-        han.hub = None
+        # make_nodes gives every member its CBKE credentials from one test CA (seeded: the same
+        # CA on every call). The hub's radio on this HAN is the dongle's, so its credentials
+        # come from a node made on a HAN of its own, which is never started.
+        nodes = make_nodes(han, clock, seed, members)
+        hub_creds = make_nodes(VirtualHan(clock, seed=seed), clock, seed, [HUB])[
+            HUB.eui64
+        ].cbke.credentials
         hub_port = NcpStack(_settings(hub_spec, port), clock)
         await hub_port.start()
         stack.push_async_callback(hub_port.stop)
-        hub_creds = nodes[HUB.eui64].cbke.credentials
         # Node is typed for the emulated stack; on this bench the hub's is the dongle's.
         hub_stack = cast(EmulatedStack, hub_port)
         nodes[HUB.eui64] = Node(
-            HUB, hub_stack, KeyEstablishmentService(hub_port, clock, hub_creds, seed)
+            # a poll period more per answer, as make_nodes gives the hub: the sleepy GSME's
+            # CBKE messages come only as it polls (without it the hub gave up, BAD_MESSAGE)
+            HUB,
+            hub_stack,
+            KeyEstablishmentService(hub_port, clock, hub_creds, seed, POLL_PERIOD),
         )
         hub_node = nodes[HUB.eui64]
         gpf = Gpf(hub_port, GPF, keys.devices[GPF], ACB, MemoryStateStore(), clock)

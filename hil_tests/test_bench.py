@@ -32,3 +32,54 @@ def test_an_unknown_backend_is_refused(tmp_path: Path) -> None:
     path.write_text("name: x\nbackend: dongle\n", encoding="utf-8")
     with pytest.raises(pytest.UsageError, match=re.escape(f"{path}:2: unknown backend 'dongle'")):
         read_bench(path)
+
+
+# ---- hil-rig conformance ppmid on a dongle bench ------------------------------------------------
+
+
+def _conformance(bench: Path, out: Path) -> tuple[int, str]:
+    from click.testing import CliRunner
+
+    from rig.cli import main
+
+    args = ["conformance", "ppmid", "--bench", str(bench), "--out", str(out)]
+    result = CliRunner().invoke(main, args, terminal_width=1000)
+    return result.exit_code, " ".join(result.output.split())
+
+
+def test_conformance_on_a_physical_ppmid_bench_says_what_it_lacks(tmp_path: Path) -> None:
+    """The PPMID's identity is there (EUI-64, install code, power switch), the hub on a dongle
+    too; the ESME on a second dongle is not, and the matrix is not wired to dongles."""
+    code, output = _conformance(HARDWARE / "one-dongle-physical-ppmid.yaml", tmp_path / "o")
+    assert code == 2
+    assert "puts a physical PPMID on dongles" in output
+    assert "virtual HAN only" in output and "NcpStack" in output
+    assert "an ESME the PPMID can hear: a second dongle" in output
+    assert "eui64" not in output and "install-code" not in output
+    assert "0123456789ABCDEF" not in output  # the install code is never shown
+    assert not (tmp_path / "o").exists()
+
+
+def _without(tmp_path: Path, prefix: str) -> Path:
+    bench = tmp_path / f"without-{prefix.split(':')[0]}.yaml"
+    text = (HARDWARE / "one-dongle-physical-ppmid.yaml").read_text(encoding="utf-8")
+    kept = [line for line in text.splitlines() if not line.lstrip().startswith(prefix)]
+    bench.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return bench
+
+
+def test_conformance_names_each_missing_piece_of_a_physical_ppmid(tmp_path: Path) -> None:
+    code, output = _conformance(_without(tmp_path, "power: switch"), tmp_path / "o")
+    assert code == 2 and "a power switch for the PPMID (node ppmid, line 23: power:)" in output
+    for field in ("eui64:", "install-code:"):  # the bench reader's own error, with the line
+        code, output = _conformance(_without(tmp_path, field), tmp_path / "o")
+        assert code == 2
+        assert ":23: node ppmid is a device under test: give its eui64 and install-code" in output
+
+
+def test_conformance_on_the_ci_bench_names_the_hub_dongle_it_needs(tmp_path: Path) -> None:
+    code, output = _conformance(HARDWARE / "ci-ncp-emulator.yaml", tmp_path / "o")
+    assert code == 2
+    assert "puts an emulated PPMID on dongles" in output
+    assert "a node with role ppmid and radio physical" in output
+    assert "a comms-hub node on a dongle (radio ezsp:PORT or rfc2217://HOST:PORT)" in output

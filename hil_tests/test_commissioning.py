@@ -6,6 +6,10 @@ install code and runs CBKE with the hub, ... The negative cases are what GBCS an
 not work: a wrong install code, a device never whitelisted, a device removed by 8.11 coming back,
 a replayed GBCS command, and a critical command with a bad signature (refused by the DCC, and
 by the device when it gets past the DCC).
+
+Tests that drive a device's stack themselves (join, leave, rejoin with a given key) need the
+bench's devices to be emulators (``emulated-devices``): a physical device joins when it joins,
+so a bench with one skips them and says so.
 """
 
 from __future__ import annotations
@@ -114,6 +118,7 @@ async def test_the_scenario_passes(sc: Scenario, tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.hil_feature("emulated-devices")
 async def test_commissioning(premises: Premises) -> None:
     supplier = premises.supplier
     await supplier.set_up()
@@ -146,6 +151,7 @@ async def test_the_hub_logs_what_the_dcc_whitelisted(premises: Premises) -> None
 # ---- negative cases -----------------------------------------------------------------------------
 
 
+@pytest.mark.hil_feature("emulated-devices")
 @pytest.mark.parametrize("role", METER_ROLES)
 async def test_a_wrong_install_code_cannot_join(premises: Premises, role: str) -> None:
     """The DCC whitelists code A; the device holds code B. The hub admits the EUI-64 but sends
@@ -167,6 +173,7 @@ async def test_a_wrong_install_code_cannot_join(premises: Premises, role: str) -
     assert smi_status(premises, role) is SmiStatus.WHITELISTED
 
 
+@pytest.mark.hil_feature("emulated-devices")
 @pytest.mark.parametrize("role", METER_ROLES)
 async def test_a_device_not_whitelisted_finds_no_open_network(
     premises: Premises, role: str
@@ -180,6 +187,7 @@ async def test_a_device_not_whitelisted_finds_no_open_network(
     assert smi_status(premises, role) is SmiStatus.PENDING
 
 
+@pytest.mark.hil_feature("emulated-devices")
 async def test_a_device_not_whitelisted_is_refused_while_another_may_join(
     premises: Premises,
 ) -> None:
@@ -209,6 +217,7 @@ async def removed(premises: Premises, role: str) -> Node:
     return premises.nodes[role]
 
 
+@pytest.mark.hil_feature("emulated-devices")
 @pytest.mark.hil_feature("emulated-hub")
 async def test_8_11_remove_takes_the_device_off_the_device_log(premises: Premises) -> None:
     meter = await removed(premises, "esme")
@@ -221,6 +230,7 @@ async def test_8_11_remove_takes_the_device_off_the_device_log(premises: Premise
     assert codes.count(ccs02) == 2  # the command and the hub's response
 
 
+@pytest.mark.hil_feature("emulated-devices")
 @pytest.mark.parametrize("role", METER_ROLES)
 async def test_a_removed_device_cannot_join_again(premises: Premises, role: str) -> None:
     meter = await removed(premises, role)
@@ -232,6 +242,7 @@ async def test_a_removed_device_cannot_join_again(premises: Premises, role: str)
     assert hub.link_key(meter.member.eui64) is None
 
 
+@pytest.mark.hil_feature("emulated-devices")
 @pytest.mark.parametrize("role", METER_ROLES)
 async def test_a_removed_device_cannot_rejoin(premises: Premises, role: str) -> None:
     meter = await removed(premises, role)
@@ -362,6 +373,7 @@ def _bad_signature(signed: bytes) -> bytes:
     return replace(apdu, signature=bad).encode()
 
 
+@pytest.mark.hil_feature("emulated-devices")
 async def test_the_dcc_refuses_a_signed_pre_command_whose_signature_fails(
     premises: Premises,
 ) -> None:

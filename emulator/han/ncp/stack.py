@@ -54,6 +54,7 @@ RECONNECT_DELAY = 1.0  # seconds between attempts to restart a lost dongle
 COORDINATOR = 0x0000
 NO_KEY_INDEX = 0xFF
 IMPORT_LINK_KEY_SINCE = 12  # EZSP v12 replaced addOrUpdateKeyTableEntry with importLinkKey
+MAX_CHILD_ENTRIES = 64  # getChildData indices tried before giving up on finding a child
 
 
 def _zigpy_eui(eui64: Eui64) -> zt.EUI64:
@@ -78,6 +79,8 @@ class _Tally:
     lqi_sum: int = 0
     delivered: int = 0
     failed: int = 0
+    unconfirmed: int = 0
+    """Sends to a sleepy child whose ``messageSentHandler`` bellows stopped waiting for."""
 
     def status(self) -> LinkStatus:
         lqi = (self.lqi_max, self.lqi_sum // self.heard, self.lqi_min) if self.heard else None
@@ -355,12 +358,40 @@ class NcpStack:
         packet = zt.ZigbeePacket(**fields)
         try:
             await app.send_packet(packet)
-        except (zigpy.exceptions.ZigbeeException, TimeoutError, ValueError) as exc:
+        except TimeoutError:
+            # bellows waits 8 s for messageSentHandler even with APS ACKs on (then it turns
+            # the dongle's extended timeout off); a sleepy child answers only after its next
+            # poll (the GSME's: 7.5 s), so the wait can end first while the dongle still holds
+            # the frame for it. Not a failure for a sleepy child: the dongle reports a real one.
+            # A real dongle has the same race; the NCP emulator on a loaded host loses it more.
+            if partner is not None and ack and await self._sleepy_child(short):
+                self._links.setdefault(partner, _Tally()).unconfirmed += 1
+                LOG.info("NCP: send to sleepy 0x%04X unconfirmed after bellows' wait", short)
+                return
+            if partner is not None and ack:
+                self._links.setdefault(partner, _Tally()).failed += 1
+            raise DeliveryError(f"to {destination}: no messageSentHandler in time") from None
+        except (zigpy.exceptions.ZigbeeException, ValueError) as exc:
             if partner is not None and ack:
                 self._links.setdefault(partner, _Tally()).failed += 1
             raise DeliveryError(f"to {destination}: {exc}") from None
         if partner is not None and ack:
             self._links.setdefault(partner, _Tally()).delivered += 1
+
+    async def _sleepy_child(self, short: int) -> bool:
+        """Whether ``short`` is a sleepy end device in the dongle's child table (EZSP
+        ``getChildData``); False when the table cannot be read."""
+        ezsp = self._application()._ezsp
+        for index in range(MAX_CHILD_ENTRIES):
+            try:
+                status, data = await ezsp.getChildData(index=index)
+            except Exception:
+                return False
+            if bt.sl_Status.from_ember_status(status) != bt.sl_Status.OK:
+                return False
+            if int(data.id) == short:
+                return bool(data.type == bt.EmberNodeType.SLEEPY_END_DEVICE)
+        return False
 
     # -- Trust Centre ----------------------------------------------------------------------------
     async def permit_joining(self, eui64: Eui64, link_key: bytes, seconds: float) -> None:
