@@ -14,7 +14,6 @@ from pathlib import Path
 
 from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import (
-    DirectoryKeyStore,
     GeneralCiphering,
     Verdict,
     analyse,
@@ -22,6 +21,7 @@ from emulator.codec.gbcs import (
     decode_message,
 )
 from emulator.codec.gbcs.verify import mac_key
+from emulator.pki.keystore import DirectoryKeyStore
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data"
 ACB = Eui64("90B3D51F30000002")
