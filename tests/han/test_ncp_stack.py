@@ -150,6 +150,17 @@ async def test_a_device_without_a_window_of_its_own_is_refused(bench: Bench) -> 
     assert bench.events == [JoinRefused(PPMID_EUI, bench.events[0].reason)]  # type: ignore[union-attr]
 
 
+async def test_removing_a_device_closes_its_join_window_on_the_dongle(bench: Bench) -> None:
+    await bench.port.permit_joining(PPMID_EUI, INSTALL_KEY, 3600)
+    assert bench.dongle.ncp.trust_centre.window_open(bench.han.clock.now())
+    await bench.port.remove_device(PPMID_EUI)
+    trust_centre = bench.dongle.ncp.trust_centre
+    assert not trust_centre.window_open(bench.han.clock.now()) and not trust_centre.transient
+    assert "clearTransientLinkKeys" in bench.dongle.ncp.commands_seen
+    with pytest.raises(JoinError):
+        await asyncio.wait_for(bench.ppmid.join(INSTALL_KEY), 20)
+
+
 async def test_a_link_key_installed_by_the_host_is_the_one_used(bench: Bench) -> None:
     """What CBKE above the dongle ends with: the key goes into the dongle's key table and both
     ends use it; removing the device sends it a Leave."""

@@ -25,8 +25,10 @@ A dongle **with** certificates could run CBKE through the NCP's commands
 ``cbke_certificate()`` is how the rig finds out, and the only part of that path built so far
 (no dongle with certificates was available to test against).
 
-The router role (an emulated ESME on a second dongle joining as a router) is not built: see
-``hardware/README.md``.
+The router role (an emulated ESME on a second dongle) is ``NcpRouterStack`` (``router.py``): on
+bellows' EZSP layer alone, since bellows' application only forms or resumes as coordinator; it
+joins the hub's network with its install-code link key (``joinNetwork`` as a router) and sends
+and receives APS/ZCL on the device's endpoints.
 
 A HAN with a dongle on it runs on ``RealClock`` (DESIGN.md rule 3); ``NcpStack`` refuses any
 other clock.
@@ -36,15 +38,19 @@ from __future__ import annotations
 
 from .application import ENDPOINTS, SE_TC_POLICY, SeControllerApplication
 from .errors import DongleUnavailable, NcpStackError, NoSmartEnergyCertificates
+from .router import ROUTER_ENDPOINTS, NcpRouterStack, NetworkToJoin
 from .settings import RadioSettings, RadioSettingsError
 from .stack import NcpStack
 
 __all__ = [
     "ENDPOINTS",
+    "ROUTER_ENDPOINTS",
     "SE_TC_POLICY",
     "DongleUnavailable",
+    "NcpRouterStack",
     "NcpStack",
     "NcpStackError",
+    "NetworkToJoin",
     "NoSmartEnergyCertificates",
     "RadioSettings",
     "RadioSettingsError",

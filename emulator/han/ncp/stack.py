@@ -447,6 +447,8 @@ class NcpStack:
         if task is not None:
             task.cancel()
         app = self._application()
+        if task is not None and not self._windows:
+            await self._close_joining(app)
         short = self._shorts.get(eui64)
         if short is not None:
             ieee = _zigpy_eui(eui64)
@@ -455,6 +457,14 @@ class NcpStack:
         await self._erase_key(eui64)
         self._keys.pop(eui64, None)
         self.on_leave(short if short is not None else 0xFFFE, _zigpy_eui(eui64))
+
+    async def _close_joining(self, app: SeControllerApplication) -> None:
+        """No join window left open: joining closes on the dongle (permit 0) and the transient
+        keys go (``clearTransientLinkKeys``), so a withdrawn device cannot still join."""
+        with contextlib.suppress(Exception):
+            await app.permit(0)
+        with contextlib.suppress(Exception):
+            await app._ezsp.clearTransientLinkKeys()
 
     # -- keys ------------------------------------------------------------------------------------
     def link_key(self, partner: Eui64) -> bytes | None:

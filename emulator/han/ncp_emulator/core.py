@@ -19,7 +19,7 @@ from ...codec.zigbee import zdo
 from ..clock import Clock
 from ..medium import VirtualMedium
 from ..port import Joined, JoinRefused, Left
-from ..stack.node import COORDINATOR_SHORT, EmulatedStack, Role, StackConfig
+from ..stack.node import EmulatedStack, Role, StackConfig
 from ..stack.state import StateStore
 from .ezsp import DEFAULT_VERSION, Command, EzspFrameError, EzspSchema
 from .trust_centre import TRANSIENT_KEY_TIMEOUT_S, EzspTrustCentre
@@ -85,6 +85,11 @@ DEFAULT_CONFIG: dict[str, int] = {
     "CONFIG_GP_SINK_TABLE_SIZE": 0,
 }
 
+
+def event_about_self(event: object, eui64: Eui64) -> bool:
+    return isinstance(event, Joined | Left | JoinRefused) and event.eui64 == eui64
+
+
 CallbackSink = Callable[[str, dict[str, Any]], None]
 
 
@@ -140,6 +145,7 @@ class NcpCore:
         self._last_sequence = 0
         self._aps_sequence = 0
         self.network_up = False
+        self._joining = False
 
     async def reset(self) -> None:
         """The chip restarts: RAM is gone at once (before any later command is read), the node
@@ -160,24 +166,47 @@ class NcpCore:
         doc.update(changes)
         self.store.save("ncp", doc)
 
+    def _security(self) -> dict[str, Any]:
+        return dict(self._tokens().get("security") or {})
+
     def _stored_channel(self) -> int:
         return int(self._tokens().get("network", {}).get("channel", 11))
 
     # -- the node on the HAN ---------------------------------------------------------------------
-    async def _start_node(self) -> None:
-        network = self._tokens()["network"]
+    @property
+    def role(self) -> Role:
+        """What the node is on its network: the coordinator it formed, or a router that joined
+        (``joinNetwork``); kept in the network token."""
+        network = self._tokens().get("network") or {}
+        return Role(network.get("role", Role.COORDINATOR.value))
+
+    @property
+    def own_short(self) -> int:
+        """The node's short address (the coordinator's 0x0000, a router's from its parent)."""
+        if self.node is None or self.node.short is None:
+            return NO_NODE
+        return self.node.short
+
+    def _make_node(self, network: dict[str, Any]) -> EmulatedStack:
         channel = self._channel_of(network["channel"])
         if channel != self.radio.channel:
             self.radio.retune(channel)
         config = StackConfig(
-            Role.COORDINATOR,
+            Role(network.get("role", Role.COORDINATOR.value)),
             pan_id=network["pan_id"],
             extended_pan_id=Eui64(network["extended_pan_id"]),
         )
         node = EmulatedStack(config, self.clock, self.radio, self.store, self.seed)
         self.trust_centre.key_timeout = float(self.config["CONFIG_TRANSIENT_KEY_TIMEOUT_S"])
         node.policy = self.trust_centre
+        return node
+
+    async def _start_node(self) -> None:
+        node = self._make_node(self._tokens()["network"])
         await node.start()
+        self._node_up(node)
+
+    def _node_up(self, node: EmulatedStack) -> None:
         self.node = node
         self.network_up = True
         self._spawn_node_task(self._pump_messages(node))
@@ -186,7 +215,7 @@ class NcpCore:
     async def _stop_node(self) -> None:
         node, tasks = self.node, list(self._node_tasks)
         self.node = None
-        self.network_up = False
+        self.network_up = self._joining = False
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -243,6 +272,8 @@ class NcpCore:
 
     async def _pump_events(self, node: EmulatedStack) -> None:
         async for event in node.events():
+            if event_about_self(event, self.eui64):
+                continue  # a router's own join and leave reach the host as stack status
             if isinstance(event, Joined):
                 self._join_callback(
                     event.short,
@@ -279,7 +310,7 @@ class NcpCore:
             newNodeEui64=_ezsp_eui(eui64),
             status=status,
             policyDecision=decision,
-            parentOfNewNodeId=COORDINATOR_SHORT,
+            parentOfNewNodeId=self.own_short,
         )
 
     def _short_of(self, eui64: Eui64) -> int:

@@ -27,7 +27,6 @@ from typing import Any
 import bellows.types as t
 
 from ...codec.zigbee import zdo
-from ..stack.node import COORDINATOR_SHORT
 from .core import (
     MFG_BOARD_NAME,
     MFG_STRING,
@@ -133,7 +132,7 @@ class EzspNcp(NetworkCommands, SecurityCommands, SendingCommands):
         return {"eui64": _ezsp_eui(self.eui64)}
 
     async def _cmd_getNodeId(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
-        return {"nodeId": COORDINATOR_SHORT if self.network_up else NO_NODE}
+        return {"nodeId": self.own_short if self.network_up else NO_NODE}
 
     async def _cmd_setConcentrator(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
         return {"status": t.EmberStatus.SUCCESS}  # one hop: no many-to-one routes to keep

@@ -7,8 +7,8 @@ from typing import Any
 import bellows.types as t
 
 from ...codec.eui64 import Eui64
-from ..stack.node import COORDINATOR_SHORT
-from .core import UNKNOWN_NODE, NcpCore, _eui, _ezsp_eui
+from ..stack.node import COORDINATOR_SHORT, JoinError, Role
+from .core import LOG, UNKNOWN_NODE, NcpCore, _eui, _ezsp_eui
 
 
 class NetworkCommands(NcpCore):
@@ -62,6 +62,52 @@ class NetworkCommands(NcpCore):
         await self._start_node()
         after.append(("stackStatusHandler", {"status": t.EmberStatus.NETWORK_UP}))
         return {"status": t.EmberStatus.SUCCESS}
+
+    async def _cmd_joinNetwork(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
+        """Join an existing network as a router, with the preconfigured (install-code) link key
+        of ``setInitialSecurityState``. The answer comes at once; the outcome later, as
+        ``stackStatusHandler`` NETWORK_UP or JOIN_FAILED (as EmberZNet reports it)."""
+        if self.network_up or self._joining:
+            return {"status": t.EmberStatus.INVALID_CALL}
+        if p["nodeType"] != t.EmberNodeType.ROUTER:
+            # [U] JOIN_NODE_TYPES: end devices join through the device emulators, not a dongle.
+            return {"status": t.EmberStatus.INVALID_PARAMETER}
+        key = self._security().get("tc_link_key")
+        if not key:
+            return {"status": t.EmberStatus.SECURITY_CONFIGURATION_INVALID}
+        params: t.EmberNetworkParameters = p["parameters"]
+        if not 11 <= int(params.radioChannel) <= 26:
+            return {"status": t.EmberStatus.PHY_INVALID_CHANNEL}
+        network = {
+            "role": Role.ROUTER.value,
+            "pan_id": int(params.panId),
+            "extended_pan_id": _eui(t.EUI64(params.extendedPanId)).hex,
+            "channel": int(params.radioChannel),
+            "tx_power": int(params.radioTxPower),
+            "nwk_update_id": int(params.nwkUpdateId),
+        }
+        self.store.save("stack", {})  # a join starts from nothing but the preconfigured key
+        self._save_tokens(network=network)
+        self._joining = True
+        self._spawn_node_task(self._join_as_router(network, bytes.fromhex(key)))
+        return {"status": t.EmberStatus.SUCCESS}
+
+    async def _join_as_router(self, network: dict[str, Any], key: bytes) -> None:
+        node = self._make_node(network)
+        await node.start()
+        try:
+            await node.join(key)
+        except JoinError as exc:
+            LOG.info("EZSP: joinNetwork failed: %s", exc)
+            await node.stop()
+            self._forget_network()
+            self._joining = False
+            self.callback("stackStatusHandler", status=t.EmberStatus.JOIN_FAILED)
+            return
+        self._save_tokens(network={**network, "pan_id": node.radio.pan_id})
+        self._joining = False
+        self._node_up(node)
+        self.callback("stackStatusHandler", status=t.EmberStatus.NETWORK_UP)
 
     async def _cmd_leaveNetwork(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
         if not self.network_up:
@@ -118,9 +164,12 @@ class NetworkCommands(NcpCore):
             nwkUpdateId=network["nwk_update_id"],
             channels=t.Channels.from_channel_list([network["channel"]]),
         )
+        kind = (
+            t.EmberNodeType.COORDINATOR if self.role is Role.COORDINATOR else t.EmberNodeType.ROUTER
+        )
         return {
             "status": t.EmberStatus.SUCCESS,
-            "nodeType": t.EmberNodeType.COORDINATOR,
+            "nodeType": kind,
             "parameters": params,
         }
 

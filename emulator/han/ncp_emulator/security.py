@@ -31,9 +31,6 @@ class SecurityCommands(NcpCore):
         self._save_tokens(security=security)
         return {"status": t.EmberStatus.SUCCESS}
 
-    def _security(self) -> dict[str, Any]:
-        return dict(self._tokens().get("security") or {})
-
     async def _cmd_getCurrentSecurityState(
         self, p: dict[str, Any], after: list[Any]
     ) -> dict[str, Any]:
@@ -46,9 +43,10 @@ class SecurityCommands(NcpCore):
             bits |= t.EmberCurrentSecurityBitmask.GLOBAL_LINK_KEY
         if initial & t.EmberInitialSecurityBitmask.TRUST_CENTER_USES_HASHED_LINK_KEY:
             bits |= t.EmberCurrentSecurityBitmask.TRUST_CENTER_USES_HASHED_LINK_KEY
-        state = t.EmberCurrentSecurityState(
-            bitmask=bits, trustCenterLongAddress=_ezsp_eui(self.eui64)
-        )
+        centre = self.eui64
+        if self.node is not None and self.node.trust_center is not None:
+            centre = self.node.trust_center  # a router's is the coordinator that admitted it
+        state = t.EmberCurrentSecurityState(bitmask=bits, trustCenterLongAddress=_ezsp_eui(centre))
         status = t.EmberStatus.SUCCESS if self.network_up else t.EmberStatus.NOT_JOINED
         return {"status": status, "state": state}
 
@@ -225,6 +223,12 @@ class SecurityCommands(NcpCore):
     async def _cmd_importTransientKey(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
         self.trust_centre.add_transient_key(_eui(p["eui64"]), bytes(p["plaintext_key"].serialize()))
         return {"status": t.sl_Status.OK}
+
+    async def _cmd_clearTransientLinkKeys(
+        self, p: dict[str, Any], after: list[Any]
+    ) -> dict[str, Any]:
+        self.trust_centre.transient.clear()
+        return {}
 
     async def _cmd_addTransientLinkKey(self, p: dict[str, Any], after: list[Any]) -> dict[str, Any]:
         self.trust_centre.add_transient_key(

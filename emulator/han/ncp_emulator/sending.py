@@ -10,7 +10,7 @@ import bellows.types as t
 from ...codec.errors import DecodeError
 from ...codec.zigbee import aps, zdo
 from ..port import DeliveryError
-from ..stack.node import COORDINATOR_SHORT
+from ..stack.node import Role
 from .core import LOG, MANUFACTURER_CODE, NcpCore
 
 
@@ -63,7 +63,7 @@ class SendingCommands(NcpCore):
         try:
             if node is None:
                 raise DeliveryError("network down")
-            if destination == COORDINATOR_SHORT:
+            if destination == self.own_short:
                 self._to_self(frame, payload)  # the stack answers its own ZDO; nothing on air
             else:
                 await node.send(
@@ -93,7 +93,7 @@ class SendingCommands(NcpCore):
         """A message the host addressed to its own node: ZDO requests are answered by the
         stack's ZDO from the endpoints the host registered; anything else loops back."""
         if int(frame.profileId) != aps.PROFILE_ZDP:
-            self._incoming(frame, COORDINATOR_SHORT, payload, secured=False, broadcast=False)
+            self._incoming(frame, self.own_short, payload, secured=False, broadcast=False)
             return
         try:
             request = zdo.decode_zdo(int(frame.clusterId), payload)
@@ -111,13 +111,18 @@ class SendingCommands(NcpCore):
             groupId=0,
             sequence=self._next_sequence(),
         )
-        self._incoming(reply, COORDINATOR_SHORT, answer.encode(), secured=False, broadcast=False)
+        self._incoming(reply, self.own_short, answer.encode(), secured=False, broadcast=False)
 
     def _zdo_answer(self, request: zdo.ZdoMessage) -> zdo.ZdoMessage | None:
-        me = COORDINATOR_SHORT
+        me = self.own_short
         if isinstance(request, zdo.NodeDescReq):
+            kind = (
+                zdo.LogicalType.COORDINATOR
+                if self.role is Role.COORDINATOR
+                else zdo.LogicalType.ROUTER
+            )
             descriptor = zdo.NodeDescriptor(
-                zdo.LogicalType.COORDINATOR,
+                kind,
                 mac_capability_flags=zdo.MacCapability(0x8F),
                 manufacturer_code=MANUFACTURER_CODE,
                 maximum_buffer_size=82,
