@@ -25,6 +25,7 @@ and a hub admitting it::
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from enum import Enum
@@ -191,3 +192,30 @@ class HanPort(Protocol):
         """An end device asks its parent now for what it holds (a sleepy device awaiting an
         answer polls fast instead of waiting for its regular poll); nothing on a router."""
         ...
+
+
+class PortFanOut:
+    """What every ``HanPort`` implementation shares: each event to every subscriber of
+    ``events()``, each received message to the one reader of ``messages()`` (the device's
+    dispatch loop)."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[asyncio.Queue[HanEvent]] = []
+        self._messages: asyncio.Queue[ApsMessage] = asyncio.Queue()
+
+    def _emit(self, event: HanEvent) -> None:
+        for queue in self._subscribers:
+            queue.put_nowait(event)
+
+    async def events(self) -> AsyncIterator[HanEvent]:
+        queue: asyncio.Queue[HanEvent] = asyncio.Queue()
+        self._subscribers.append(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._subscribers.remove(queue)
+
+    async def messages(self) -> AsyncIterator[ApsMessage]:
+        while True:
+            yield await self._messages.get()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -33,12 +33,12 @@ from ..port import (
     DeliveryError,
     DropReason,
     FrameDropped,
-    HanEvent,
     Joined,
     JoinRefused,
     KeyEstablished,
     Left,
     LinkStatus,
+    PortFanOut,
 )
 from .application import SeControllerApplication
 from .errors import DongleUnavailable, NcpStackError, NoSmartEnergyCertificates
@@ -87,7 +87,7 @@ class _Tally:
         return LinkStatus(self.last_heard, self.heard, lqi, self.delivered, self.failed)
 
 
-class NcpStack:
+class NcpStack(PortFanOut):
     """A coordinator and Trust Centre on an EZSP dongle (``HanPort``)."""
 
     def __init__(
@@ -105,8 +105,7 @@ class NcpStack:
         self.app: SeControllerApplication | None = None
         self._eui64: Eui64 | None = None
         self._up = asyncio.Event()
-        self._messages: asyncio.Queue[ApsMessage] = asyncio.Queue()
-        self._subscribers: list[asyncio.Queue[HanEvent]] = []
+        PortFanOut.__init__(self)
         self._addresses: dict[int, Eui64] = {}
         self._shorts: dict[Eui64, int] = {}
         self._keys: dict[Eui64, bytes] = {}
@@ -176,23 +175,6 @@ class NcpStack:
         if self._eui64 is None:
             raise NcpStackError("the dongle's EUI-64 is known once the stack has started")
         return self._eui64
-
-    def _emit(self, event: HanEvent) -> None:
-        for queue in self._subscribers:
-            queue.put_nowait(event)
-
-    async def events(self) -> AsyncIterator[HanEvent]:
-        queue: asyncio.Queue[HanEvent] = asyncio.Queue()
-        self._subscribers.append(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            self._subscribers.remove(queue)
-
-    async def messages(self) -> AsyncIterator[ApsMessage]:
-        while True:
-            yield await self._messages.get()
 
     # -- what the application hears (ApplicationListener) ----------------------------------------
     def on_packet(self, packet: zt.ZigbeePacket) -> None:

@@ -29,7 +29,7 @@ import contextlib
 import dataclasses
 import random
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
@@ -47,13 +47,13 @@ from ..port import (
     DeliveryError,
     DropReason,
     FrameDropped,
-    HanEvent,
     Joined,
     JoinRefused,
     KeyEstablished,
     Left,
     LinkStatus,
     NotJoined,
+    PortFanOut,
 )
 from ..radio import Band, PhyParameters
 from .mac import MacService
@@ -140,7 +140,7 @@ class _LinkTally:
         return LinkStatus(self.last_heard, self.heard, lqi, self.delivered, self.failed)
 
 
-class EmulatedStack:
+class EmulatedStack(PortFanOut):
     """One node of a virtual HAN. ``start()`` it, then use it through the ``HanPort`` API."""
 
     def __init__(
@@ -170,8 +170,7 @@ class EmulatedStack:
         self._nwk_seq = self.rng.randrange(256)
         self._aps_counter = self.rng.randrange(256)
         self._tasks: set[asyncio.Task[None]] = set()
-        self._messages: asyncio.Queue[ApsMessage] = asyncio.Queue()
-        self._subscribers: list[asyncio.Queue[HanEvent]] = []
+        PortFanOut.__init__(self)
         self._aps_acks: dict[tuple[int, int, int | None], asyncio.Future[None]] = {}
         self._fragments: dict[tuple[int, int], _Assembly] = {}
         self._recent: list[tuple[int, int]] = []
@@ -334,22 +333,6 @@ class EmulatedStack:
             radio.on_receive = None
 
     # -- HanPort: events and messages -------------------------------------------------------------
-    def _emit(self, event: HanEvent) -> None:
-        for queue in self._subscribers:
-            queue.put_nowait(event)
-
-    async def events(self) -> AsyncIterator[HanEvent]:
-        queue: asyncio.Queue[HanEvent] = asyncio.Queue()
-        self._subscribers.append(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            self._subscribers.remove(queue)
-
-    async def messages(self) -> AsyncIterator[ApsMessage]:
-        while True:
-            yield await self._messages.get()
 
     def _drop(
         self, reason: DropReason, source: Eui64 | int | None = None, detail: str = ""
