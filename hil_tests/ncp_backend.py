@@ -5,7 +5,9 @@ The hub's radio is the bench's dongle (``ezsp:``, ``rfc2217://``) or an NCP emul
 device emulators on a virtual HAN: on the NCP emulator's bench they share its air; with a real
 dongle they have no air in common with it, so there they are left out and tests that need them
 are skipped (the bench lacks ``emulated-devices``). A ``physical`` node is a device under test:
-it has no emulator, only the identity the bench file gives.
+it has no emulator, only the identity the bench file gives. An ``esme`` node with a dongle radio
+of its own gets the unchanged ``Esme`` actor on an ``NcpRouterStack`` (``router_esme``), which
+joins the hub's network with the install code the hub whitelisted.
 
 Everything runs on ``RealClock`` (a dongle's host is on wall-clock time). The wiring follows
 ``rig.scenarios.premises.wire_premises`` with the hub's node swapped for the dongle [the
