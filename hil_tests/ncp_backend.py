@@ -5,7 +5,9 @@ The hub's radio is the bench's dongle (``ezsp:``, ``rfc2217://``) or an NCP emul
 device emulators on a virtual HAN: on the NCP emulator's bench they share its air; with a real
 dongle they have no air in common with it, so there they are left out and tests that need them
 are skipped (the bench lacks ``emulated-devices``). A ``physical`` node is a device under test:
-it has no emulator, only the identity the bench file gives.
+it has no emulator, only the identity the bench file gives. An ``esme`` node with a dongle radio
+of its own gets the unchanged ``Esme`` actor on an ``NcpRouterStack`` (``router_esme``), which
+joins the hub's network with the install code the hub whitelisted.
 
 Everything runs on ``RealClock`` (a dongle's host is on wall-clock time). The wiring follows
 ``rig.scenarios.premises.wire_premises`` with the hub's node swapped for the dongle [the
@@ -22,6 +24,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import cast
 
+from emulator.codec.eui64 import Eui64
 from emulator.codec.zcl.metering import METERING
 from emulator.codec.zcl.ota import OTA_UPGRADE
 from emulator.codec.zcl.time import TIME
@@ -35,6 +38,7 @@ from emulator.devices.tunnel import TUNNELING, TunnelServer
 from emulator.han.clock import RealClock
 from emulator.han.key_establishment import KeyEstablishmentService
 from emulator.han.ncp import NcpStack, RadioSettings
+from emulator.han.ncp.router import NcpRouterStack, NetworkToJoin
 from emulator.han.ncp_emulator import NcpEmulator
 from emulator.han.stack.node import EmulatedStack
 from emulator.han.stack.state import MemoryStateStore
@@ -42,7 +46,7 @@ from emulator.han.virtual import VirtualHan
 from rig.bench import Bench, BenchNode
 from rig.dcc import Dcc, Inventory
 from rig.scenarios.context import EVENTS_FILE, EventLog, RunContext
-from rig.scenarios.han_join import HUB, POLL_PERIOD, Member, Node, make_nodes, watch
+from rig.scenarios.han_join import ESME, HUB, POLL_PERIOD, Member, Node, make_nodes, watch
 from rig.scenarios.premises import (
     ACB,
     CPL,
@@ -59,6 +63,7 @@ from rig.scenarios.premises import (
 )
 
 HUB_ROLE = "comms-hub"
+ESME_ROLE = "esme"
 Built = tuple[RunContext, Wired, Supplier, dict[str, bytes]]
 ROLE_OF = {m.label.lower(): m for m in MEMBERS}
 
@@ -74,6 +79,18 @@ def _settings(node: BenchNode, port: str) -> RadioSettings:
     )
 
 
+def router_esme(bench: Bench) -> BenchNode | None:
+    """The ESME's node when the bench puts it on a dongle of its own (a router on the hub's
+    network, ``NcpRouterStack``); an ``ncp-emulator`` ESME needs the hub on one too (their
+    shared air is the virtual HAN)."""
+    hub, esme = bench.node_with_role(HUB_ROLE), bench.node_with_role(ESME_ROLE)
+    if esme is None or not esme.radio.is_dongle:
+        return None
+    if esme.radio.kind == "ncp-emulator" and (hub is None or hub.radio.kind != "ncp-emulator"):
+        return None  # an emulated dongle hears only the virtual HAN: no air with a real hub
+    return esme
+
+
 def emulated_members(bench: Bench) -> list[Member]:
     """The HAN devices the rig emulates on this bench: ``virtual`` nodes, and only where they
     can hear the hub (the hub on the NCP emulator)."""
@@ -85,6 +102,33 @@ def emulated_members(bench: Bench) -> list[Member]:
         for n in bench.nodes.values()
         if n.radio.kind == "virtual" and n.name in ROLE_OF
     ]
+
+
+async def _router_node(
+    stack: contextlib.AsyncExitStack,
+    spec: BenchNode,
+    han: VirtualHan,
+    hub_port: NcpStack,
+    outside: Node,
+    out: Path,
+    seed: int,
+) -> Node:
+    """The ESME's node on its own dongle: an ``NcpRouterStack`` that joins the hub's network
+    (the one the hub's dongle formed) with the install code the hub whitelists; CBKE is the
+    rig's Key Establishment service above the dongle, as for the hub."""
+    port = spec.radio.port
+    if spec.radio.kind == "ncp-emulator":
+        dongle = await stack.enter_async_context(NcpEmulator(han, ESME.eui64, link=out / "ttyESME"))
+        port = str(dongle.path)
+    assert hub_port.app is not None
+    info = hub_port.app.state.network_info
+    network = NetworkToJoin(int(info.pan_id), Eui64.from_air(bytes(info.extended_pan_id)))
+    router = NcpRouterStack(_settings(spec, port), hub_port.clock, network=network)
+    await router.start()
+    stack.push_async_callback(router.stop)
+    # Node is typed for the emulated stack; on this bench the ESME's is the dongle's.
+    cbke = KeyEstablishmentService(router, hub_port.clock, outside.cbke.credentials, seed, 0.0)
+    return Node(ESME, cast(EmulatedStack, router), cbke)
 
 
 @contextlib.asynccontextmanager
@@ -124,9 +168,9 @@ async def ncp_premises(
         # CA on every call). The hub's radio on this HAN is the dongle's, so its credentials
         # come from a node made on a HAN of its own, which is never started.
         nodes = make_nodes(han, clock, seed, members)
-        hub_creds = make_nodes(VirtualHan(clock, seed=seed), clock, seed, [HUB])[
-            HUB.eui64
-        ].cbke.credentials
+        esme_spec = router_esme(bench)
+        outside = make_nodes(VirtualHan(clock, seed=seed), clock, seed, [HUB, ESME])
+        hub_creds = outside[HUB.eui64].cbke.credentials
         hub_port = NcpStack(_settings(hub_spec, port), clock)
         await hub_port.start()
         stack.push_async_callback(hub_port.stop)
@@ -140,6 +184,10 @@ async def ncp_premises(
             KeyEstablishmentService(hub_port, clock, hub_creds, seed, POLL_PERIOD),
         )
         hub_node = nodes[HUB.eui64]
+        if esme_spec is not None:
+            nodes[ESME.eui64] = await _router_node(
+                stack, esme_spec, han, hub_port, outside[ESME.eui64], out, seed
+            )
         gpf = Gpf(hub_port, GPF, keys.devices[GPF], ACB, MemoryStateStore(), clock)
         hub = CommsHub(
             hub_port, keys.hub, ACB, MemoryStateStore(), clock, gpf,
@@ -150,7 +198,8 @@ async def ncp_premises(
         for cluster in (TUNNELING, TIME, PREPAYMENT, METERING, OTA_UPGRADE):
             hub_node.applications[cluster] = hub.handle
         esme = gsme = ppmid = None
-        for m in members:
+        routed = [ESME] if esme_spec is not None else []
+        for m in [*routed, *members]:
             node = nodes[m.eui64]
             label = m.label.lower()
             if label == "esme":
@@ -180,7 +229,7 @@ async def ncp_premises(
                     node.applications[cluster] = gsme.handle
         await han.start()
         loop = asyncio.get_running_loop()
-        every = [HUB, *members]
+        every = [HUB, *routed, *members]
         tasks = [loop.create_task(n.serve()) for n in nodes.values()]
         tasks += [loop.create_task(watch(run, n, every)) for n in nodes.values()]
         if gsme is not None:

@@ -19,6 +19,7 @@ import pytest
 from emulator.codec.eui64 import Eui64
 from emulator.codec.security import keys
 from emulator.codec.zcl import frame as zcl
+from emulator.codec.zcl.metering import METERING
 from emulator.codec.zcl.time import TIME, TIME_STATUS_MASTER_SYNCHRONISED
 from emulator.devices.comms_hub import CommsHub
 from emulator.han.clock import RealClock
@@ -26,7 +27,8 @@ from emulator.han.medium import Band, Channel
 from emulator.han.ncp import NcpStack, RadioSettings
 from emulator.han.ncp.router import NcpRouterStack, NetworkToJoin
 from emulator.han.ncp_emulator import NcpEmulator
-from emulator.han.port import DeliveryError, HanEvent, Joined, JoinRefused
+from emulator.han.port import DeliveryError, DropReason, HanEvent, Joined, JoinRefused
+from emulator.han.stack.node import Role
 from emulator.han.stack.state import MemoryStateStore
 from emulator.han.virtual import VirtualHan
 from rig.scenarios.premises import ACB, premises_keys
@@ -34,6 +36,7 @@ from rig.scenarios.premises import ACB, premises_keys
 pytestmark = pytest.mark.real_time
 
 HUB_EUI = Eui64("00-DB-12-34-56-78-90-A2")
+PPMID_EUI = Eui64("00-DB-12-34-56-78-90-A4")
 ESME_EUI = Eui64("00-DB-12-34-56-78-90-A1")
 INSTALL_KEY = keys.link_key_from_install_code(
     keys.with_crc(bytes.fromhex("83FED3407A939723A5C639B26916D505"))
@@ -48,6 +51,7 @@ class Bench:
     hub_events: list[HanEvent]
     router_events: list[HanEvent]
     network: NetworkToJoin
+    han: VirtualHan
 
 
 @pytest.fixture
@@ -99,7 +103,7 @@ async def bench(tmp_path: Path) -> AsyncIterator[Bench]:
         assert hub_port.app is not None
         info = hub_port.app.state.network_info
         network = NetworkToJoin(int(info.pan_id), Eui64.from_air(bytes(info.extended_pan_id)))
-        yield Bench(hub_port, router, router_dongle, hub_events, router_events, network)
+        yield Bench(hub_port, router, router_dongle, hub_events, router_events, network, han)
 
 
 async def test_a_router_dongle_joins_with_its_install_code_and_reads_the_hub(
@@ -138,3 +142,23 @@ async def test_a_router_without_a_join_window_is_refused(bench: Bench) -> None:
     assert [type(e) for e in bench.router_events] == [JoinRefused]
     with pytest.raises(DeliveryError, match="not joined"):
         await bench.router.send(HUB_EUI, cluster=TIME, payload=b"\x00\x01\x00")
+
+
+async def test_a_router_hears_a_device_other_than_the_trust_centre(bench: Bench) -> None:
+    """A PPMID on the virtual HAN reads the meter on the router dongle: the router has never
+    addressed it, so it asks its dongle who sent the frame (``RESOLVE_SENDERS``)."""
+    bench.router.network = bench.network  # the join below names no network: the default's
+    await bench.hub_port.permit_joining(ESME_EUI, INSTALL_KEY, 60)
+    await bench.router.join(INSTALL_KEY)
+    ppmid = bench.han.node(PPMID_EUI, Role.ROUTER)
+    await ppmid.start()
+    await bench.hub_port.permit_joining(PPMID_EUI, INSTALL_KEY, 60)
+    await asyncio.wait_for(ppmid.join(INSTALL_KEY), 20)
+    assert bench.router.short is not None
+    request = zcl.read_attributes([0x0000], tsn=5).encode()
+    await ppmid.send(bench.router.short, cluster=METERING, payload=request, aps_security=False)
+    messages = bench.router.messages()
+    async with asyncio.timeout(10):
+        msg = await anext(messages)
+    assert (msg.source, msg.cluster, msg.payload) == (PPMID_EUI, METERING, request)
+    assert not msg.aps_secured and bench.router.drops[DropReason.UNKNOWN_SENDER] == 0

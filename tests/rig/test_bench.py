@@ -39,9 +39,13 @@ def test_the_example_benches_are_valid() -> None:
         "one-dongle-physical-ppmid.yaml",
         "two-dongles.yaml",
         "ci-ncp-emulator.yaml",
+        "ci-two-ncp-emulators.yaml",
     } <= names
     ci = read_bench(HARDWARE / "ci-ncp-emulator.yaml")
     assert (ci.backend, ci.clock, ci.nodes["hub"].radio.kind) == ("ncp", "real", "ncp-emulator")
+    two_ci = read_bench(HARDWARE / "ci-two-ncp-emulators.yaml")
+    assert [n.name for n in two_ci.dongles()] == ["hub", "esme"]
+    assert two_ci.nodes["esme"].radio.kind == "ncp-emulator"
     one = read_bench(HARDWARE / "one-dongle-physical-ppmid.yaml")
     hub, ppmid = one.nodes["hub"], one.nodes["ppmid"]
     assert hub.radio.kind == "ezsp" and hub.radio.port.startswith("/dev/serial/by-id/")

@@ -53,6 +53,11 @@ LOG = logging.getLogger(__name__)
 JOIN_SCAN = False
 """[U] Whether the router finds its network by an active scan first. It does not: the bench
 gives the hub's PAN and channel, and the NCP emulator joins the first permitting beacon."""
+RESOLVE_SENDERS = True
+"""[U] A frame from a node this host has not addressed (any but the TC) is delivered once the
+dongle names its EUI-64 (``lookupEui64ByNodeId``: the NCP emulator learns it from the NWK
+auxiliary header; a real EmberZNet stack from its address and neighbour tables, which may not
+hold a node two hops away, or from ``incomingSenderEui64Handler``, not handled here)."""
 JOIN_TIMEOUT = 30.0  # seconds from joinNetwork to NETWORK_UP before the join counts as failed
 SEND_TIMEOUT = 8.0  # seconds to wait for a send's messageSentHandler (bellows' extended wait)
 COORDINATOR = 0x0000
@@ -117,12 +122,16 @@ class NcpRouterStack:
         clock: Clock,
         *,
         endpoints: tuple[zdo_t.SimpleDescriptor, ...] = ROUTER_ENDPOINTS,
+        network: NetworkToJoin | None = None,
     ) -> None:
         if not isinstance(clock, RealClock):
             raise NcpStackError("a HAN with a dongle on it runs on RealClock (DESIGN.md rule 3)")
         self.settings = settings
         self.clock = clock
         self.endpoints = endpoints
+        self.network = network
+        """The network ``join`` joins when it names none: the hub's, as the bench wiring knows
+        it, so a test joins the router as it joins an emulated device (``join(key)``)."""
         self.ezsp: EZSP | None = None
         self._eui64: Eui64 | None = None
         self.short: int | None = None
@@ -203,11 +212,19 @@ class NcpRouterStack:
 
     # -- joining ----------------------------------------------------------------------------------
     async def join(
-        self, install_code_key: bytes, network: NetworkToJoin, *, timeout: float = JOIN_TIMEOUT
+        self,
+        install_code_key: bytes,
+        network: NetworkToJoin | None = None,
+        *,
+        timeout: float = JOIN_TIMEOUT,
     ) -> None:
-        """Join ``network`` as a router with the install-code link key. ``JoinRefused`` is
-        emitted and ``DeliveryError`` raised when the dongle reports the join failed."""
+        """Join ``network`` (by default ``self.network``) as a router with the install-code
+        link key. ``JoinRefused`` is emitted and ``DeliveryError`` raised when the dongle
+        reports the join failed."""
         ezsp = self._ezsp()
+        network = network or self.network
+        if network is None:
+            raise DeliveryError("no network to join: give one, or the stack's default")
         if self.joined:
             with contextlib.suppress(Exception):
                 await ezsp.leaveNetwork()
@@ -319,10 +336,39 @@ class NcpRouterStack:
             return  # the dongle's stack answers ZDO itself
         sender = int(fields["sender"])
         source = self._addresses.get(sender)
-        if source is None:
-            self.drops[DropReason.UNKNOWN_SENDER] += 1
-            self._emit(FrameDropped(DropReason.UNKNOWN_SENDER, sender))
+        if source is None and not RESOLVE_SENDERS:
+            self._drop_unknown(sender)
             return
+        if source is None:
+            # Not the TC nor a partner we sent to (a PPMID reading the meter): ask the dongle.
+            task = asyncio.get_running_loop().create_task(self._resolve(sender, fields))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+            return
+        self._deliver(source, fields)
+
+    async def _resolve(self, sender: int, fields: dict[str, Any]) -> None:
+        """The EUI-64 of ``sender`` from the dongle's tables (``lookupEui64ByNodeId``) [U]
+        (``RESOLVE_SENDERS``), then the message; dropped as UNKNOWN_SENDER when it knows none."""
+        try:
+            status, ieee = await self._ezsp().lookupEui64ByNodeId(nodeId=sender)
+        except Exception as exc:  # the dongle went away or timed out: the frame is not ours
+            LOG.info("no EUI-64 for sender 0x%04X: %s", sender, exc)
+            status = bt.EmberStatus.ERR_FATAL
+        if bt.sl_Status.from_ember_status(status) != bt.sl_Status.OK:
+            self._drop_unknown(sender)
+            return
+        source = self._addresses.get(sender) or _our_eui(ieee)
+        self._learn(sender, source)
+        self._deliver(source, fields)
+
+    def _drop_unknown(self, sender: int) -> None:
+        self.drops[DropReason.UNKNOWN_SENDER] += 1
+        self._emit(FrameDropped(DropReason.UNKNOWN_SENDER, sender))
+
+    def _deliver(self, source: Eui64, fields: dict[str, Any]) -> None:
+        frame: bt.EmberApsFrame = fields["apsFrame"]
+        sender = int(fields["sender"])
         now, lqi = self.clock.now(), int(fields["lastHopLqi"])
         tally = self._links.setdefault(source, _Tally())
         tally.last_heard, tally.heard, tally.lqi_sum = now, tally.heard + 1, tally.lqi_sum + lqi
