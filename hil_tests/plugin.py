@@ -7,13 +7,13 @@ Benches declare ``features`` (labgrid's idea); ``@pytest.mark.hil_feature("name"
 test on a bench that lacks one, ``@pytest.mark.hil_virtual_only`` one that needs the emulators'
 insides (counters, device logs, raw WAN bytes).
 
-Only the ``virtual`` backend exists: every node emulated on one ``VirtualHan`` on modelled time,
-wired as ``rig.scenarios.premises`` wires it for the scenarios (its relay of the WAN link, its
-members, CPL and ACB). A bench file naming a dongle is a usage error until issue 11 brings those
-benches.
+Two backends: ``virtual`` (every node emulated on one ``VirtualHan`` on modelled time, wired as
+``rig.scenarios.premises`` wires it for the scenarios) and ``ncp`` (``ncp_backend.py``: the hub on
+``NcpStack`` through an EZSP dongle — real or emulated —, an ESME on a second dongle as a router
+when the bench says so, the other devices emulated or physical; real time).
 
-Bench files are read by ``rig.bench.read_bench`` (the reader ``hil-rig run --bench`` uses too), a
-line scanner, not a YAML parser; its errors name the file and line (DESIGN.md rule 9) and become
+Bench files are read by ``rig.bench.read_bench`` (the reader ``hil-rig run --bench`` and
+``hil-rig bench check`` use too); its errors name the file and line (DESIGN.md rule 9) and become
 ``pytest.UsageError`` here.
 """
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -38,12 +37,12 @@ from ..port import (
     DeliveryError,
     DropReason,
     FrameDropped,
-    HanEvent,
     Joined,
     JoinRefused,
     KeyEstablished,
     Left,
     LinkStatus,
+    PortFanOut,
 )
 from .errors import DongleUnavailable, NcpStackError
 from .settings import RadioSettings
@@ -113,7 +112,7 @@ class _Tally:
         return LinkStatus(self.last_heard, self.heard, lqi, self.delivered, self.failed)
 
 
-class NcpRouterStack:
+class NcpRouterStack(PortFanOut):
     """A router on an EZSP dongle that joins the hub's network (``HanPort``)."""
 
     def __init__(
@@ -136,8 +135,7 @@ class NcpRouterStack:
         self._eui64: Eui64 | None = None
         self.short: int | None = None
         self.trust_centre: Eui64 | None = None
-        self._messages: asyncio.Queue[ApsMessage] = asyncio.Queue()
-        self._subscribers: list[asyncio.Queue[HanEvent]] = []
+        PortFanOut.__init__(self)
         self._addresses: dict[int, Eui64] = {}
         self._shorts: dict[Eui64, int] = {}
         self._keys: dict[Eui64, bytes] = {}
@@ -292,23 +290,6 @@ class NcpRouterStack:
         if self._eui64 is None:
             raise NcpStackError("the dongle's EUI-64 is known once the stack has started")
         return self._eui64
-
-    def _emit(self, event: HanEvent) -> None:
-        for queue in self._subscribers:
-            queue.put_nowait(event)
-
-    async def events(self) -> AsyncIterator[HanEvent]:
-        queue: asyncio.Queue[HanEvent] = asyncio.Queue()
-        self._subscribers.append(queue)
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            self._subscribers.remove(queue)
-
-    async def messages(self) -> AsyncIterator[ApsMessage]:
-        while True:
-            yield await self._messages.get()
 
     # -- callbacks from the dongle -----------------------------------------------------------------
     def _fields(self, name: str, args: list[Any]) -> dict[str, Any]:
