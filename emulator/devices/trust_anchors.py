@@ -22,7 +22,7 @@ anchor is kept in the device's ``StateStore`` and put back in its keystore at po
 from __future__ import annotations
 
 import enum
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -48,6 +48,7 @@ class Outcome(enum.IntEnum):
     REFUSED = 1
 
 
+@runtime_checkable
 class MutableKeyStore(KeyStore, Protocol):
     """A keystore whose certificates a device may replace (``MemoryKeyStore``)."""
 
@@ -88,9 +89,7 @@ def suppliers(keystore: MutableKeyStore) -> set[Eui64]:
 def replace_supplier(keystore: KeyStore, store: StateStore, value: Any) -> Outcome:
     """Apply a decoded ``SupplierTrustAnchorReplacement``: the old Supplier's certificates go,
     the new ones come in and are kept in ``store``."""
-    if not isinstance(value, dict) or not all(
-        hasattr(keystore, m) for m in ("put_certificate", "remove_certificate", "certificates")
-    ):
+    if not isinstance(value, dict) or not isinstance(keystore, MutableKeyStore):
         return Outcome.REFUSED
     try:
         ds = x509.load_der_x509_certificate(bytes(value["newSupplierDigitalSigningCertificate"]))
@@ -100,8 +99,7 @@ def replace_supplier(keystore: KeyStore, store: StateStore, value: Any) -> Outco
     eui = organisation_eui(ds)
     if eui is None or organisation_eui(ka) != eui or {role_of(ds), role_of(ka)} != {SUPPLIER_OU}:
         return Outcome.REFUSED
-    mutable: MutableKeyStore = keystore  # type: ignore[assignment]
-    _install(mutable, eui, ds, ka)
+    _install(keystore, eui, ds, ka)
     store.save(
         STATE_KEY,
         {
@@ -126,9 +124,8 @@ def _install(
 def restore(keystore: KeyStore, store: StateStore) -> None:
     """Power-on: put back the Supplier anchor a CS02b installed (none saved: nothing to do)."""
     saved = store.load(STATE_KEY)
-    if not isinstance(saved, dict) or not hasattr(keystore, "remove_certificate"):
+    if not isinstance(saved, dict) or not isinstance(keystore, MutableKeyStore):
         return
-    mutable: MutableKeyStore = keystore  # type: ignore[assignment]
     ds = x509.load_der_x509_certificate(bytes.fromhex(saved["ds"]))
     ka = x509.load_der_x509_certificate(bytes.fromhex(saved["ka"]))
-    _install(mutable, Eui64(saved["eui"]), ds, ka)
+    _install(keystore, Eui64(saved["eui"]), ds, ka)
