@@ -65,6 +65,31 @@ class LinkStatus:
     failed: int
 
 
+@dataclass
+class LinkTally:
+    """The running counts behind a ``LinkStatus``, kept per partner by every ``HanPort``
+    implementation (volatile: statistics, not state)."""
+
+    last_heard: float | None = None
+    heard: int = 0
+    lqi_max: int = 0
+    lqi_sum: int = 0
+    lqi_min: int = 255
+    delivered: int = 0
+    failed: int = 0
+    unconfirmed: int = 0
+    """Sends whose outcome the radio never reported (a dongle's host stopped waiting)."""
+
+    def heard_at(self, time: float, lqi: int) -> None:
+        self.last_heard, self.heard = time, self.heard + 1
+        self.lqi_max, self.lqi_min = max(self.lqi_max, lqi), min(self.lqi_min, lqi)
+        self.lqi_sum += lqi
+
+    def status(self) -> LinkStatus:
+        lqi = (self.lqi_max, round(self.lqi_sum / self.heard), self.lqi_min) if self.heard else None
+        return LinkStatus(self.last_heard, self.heard, lqi, self.delivered, self.failed)
+
+
 class DropReason(Enum):
     """Why a stack discarded a frame; counted per reason, never raised out of the stack."""
 

@@ -42,6 +42,7 @@ from ..port import (
     KeyEstablished,
     Left,
     LinkStatus,
+    LinkTally,
     PortFanOut,
 )
 from .errors import DongleUnavailable, NcpStackError
@@ -97,21 +98,6 @@ class NetworkToJoin:
     extended_pan_id: Eui64
 
 
-@dataclass
-class _Tally:
-    last_heard: float | None = None
-    heard: int = 0
-    lqi_max: int = 0
-    lqi_min: int = 255
-    lqi_sum: int = 0
-    delivered: int = 0
-    failed: int = 0
-
-    def status(self) -> LinkStatus:
-        lqi = (self.lqi_max, self.lqi_sum // self.heard, self.lqi_min) if self.heard else None
-        return LinkStatus(self.last_heard, self.heard, lqi, self.delivered, self.failed)
-
-
 class NcpRouterStack(PortFanOut):
     """A router on an EZSP dongle that joins the hub's network (``HanPort``)."""
 
@@ -139,7 +125,7 @@ class NcpRouterStack(PortFanOut):
         self._addresses: dict[int, Eui64] = {}
         self._shorts: dict[Eui64, int] = {}
         self._keys: dict[Eui64, bytes] = {}
-        self._links: dict[Eui64, _Tally] = {}
+        self._links: dict[Eui64, LinkTally] = {}
         self._sent: dict[int, asyncio.Future[bt.EmberStatus]] = {}
         self._tag = 0
         self._aps_sequence = 0
@@ -351,9 +337,7 @@ class NcpRouterStack(PortFanOut):
         frame: bt.EmberApsFrame = fields["apsFrame"]
         sender = int(fields["sender"])
         now, lqi = self.clock.now(), int(fields["lastHopLqi"])
-        tally = self._links.setdefault(source, _Tally())
-        tally.last_heard, tally.heard, tally.lqi_sum = now, tally.heard + 1, tally.lqi_sum + lqi
-        tally.lqi_max, tally.lqi_min = max(tally.lqi_max, lqi), min(tally.lqi_min, lqi)
+        self._links.setdefault(source, LinkTally()).heard_at(now, lqi)
         kind = fields["type"]
         self._messages.put_nowait(
             ApsMessage(
@@ -448,12 +432,12 @@ class NcpRouterStack(PortFanOut):
             self._check(sent, "the delivery")
         except (DeliveryError, TimeoutError) as exc:
             if partner is not None and ack:
-                self._links.setdefault(partner, _Tally()).failed += 1
+                self._links.setdefault(partner, LinkTally()).failed += 1
             raise DeliveryError(f"to {destination}: {exc or 'no messageSentHandler'}") from None
         finally:
             self._sent.pop(tag, None)
         if partner is not None and ack:
-            self._links.setdefault(partner, _Tally()).delivered += 1
+            self._links.setdefault(partner, LinkTally()).delivered += 1
 
     # -- what a router cannot do, and keys ---------------------------------------------------------
     async def permit_joining(self, eui64: Eui64, link_key: bytes, seconds: float) -> None:

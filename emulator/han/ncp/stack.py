@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Coroutine
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -38,6 +37,7 @@ from ..port import (
     KeyEstablished,
     Left,
     LinkStatus,
+    LinkTally,
     PortFanOut,
 )
 from .application import SeControllerApplication
@@ -70,23 +70,6 @@ def _address(mode: zt.AddrMode, address: int) -> zt.AddrModeAddress:
     return zt.AddrModeAddress(**fields)
 
 
-@dataclass
-class _Tally:
-    last_heard: float | None = None
-    heard: int = 0
-    lqi_max: int = 0
-    lqi_min: int = 255
-    lqi_sum: int = 0
-    delivered: int = 0
-    failed: int = 0
-    unconfirmed: int = 0
-    """Sends to a sleepy child whose ``messageSentHandler`` bellows stopped waiting for."""
-
-    def status(self) -> LinkStatus:
-        lqi = (self.lqi_max, self.lqi_sum // self.heard, self.lqi_min) if self.heard else None
-        return LinkStatus(self.last_heard, self.heard, lqi, self.delivered, self.failed)
-
-
 class NcpStack(PortFanOut):
     """A coordinator and Trust Centre on an EZSP dongle (``HanPort``)."""
 
@@ -109,7 +92,7 @@ class NcpStack(PortFanOut):
         self._addresses: dict[int, Eui64] = {}
         self._shorts: dict[Eui64, int] = {}
         self._keys: dict[Eui64, bytes] = {}
-        self._links: dict[Eui64, _Tally] = {}
+        self._links: dict[Eui64, LinkTally] = {}
         self._windows: dict[Eui64, tuple[bytes, float]] = {}  # install key, window end
         self._window_tasks: dict[Eui64, asyncio.Task[None]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -188,9 +171,7 @@ class NcpStack(PortFanOut):
             return
         now = self.clock.now()
         lqi = int(packet.lqi) if packet.lqi is not None else 255
-        tally = self._links.setdefault(source, _Tally())
-        tally.last_heard, tally.heard, tally.lqi_sum = now, tally.heard + 1, tally.lqi_sum + lqi
-        tally.lqi_max, tally.lqi_min = max(tally.lqi_max, lqi), min(tally.lqi_min, lqi)
+        self._links.setdefault(source, LinkTally()).heard_at(now, lqi)
         self._messages.put_nowait(
             ApsMessage(
                 source=source,
@@ -347,18 +328,18 @@ class NcpStack(PortFanOut):
             # the frame for it. Not a failure for a sleepy child: the dongle reports a real one.
             # A real dongle has the same race; the NCP emulator on a loaded host loses it more.
             if partner is not None and ack and await self._sleepy_child(short):
-                self._links.setdefault(partner, _Tally()).unconfirmed += 1
+                self._links.setdefault(partner, LinkTally()).unconfirmed += 1
                 LOG.info("NCP: send to sleepy 0x%04X unconfirmed after bellows' wait", short)
                 return
             if partner is not None and ack:
-                self._links.setdefault(partner, _Tally()).failed += 1
+                self._links.setdefault(partner, LinkTally()).failed += 1
             raise DeliveryError(f"to {destination}: no messageSentHandler in time") from None
         except (zigpy.exceptions.ZigbeeException, ValueError) as exc:
             if partner is not None and ack:
-                self._links.setdefault(partner, _Tally()).failed += 1
+                self._links.setdefault(partner, LinkTally()).failed += 1
             raise DeliveryError(f"to {destination}: {exc}") from None
         if partner is not None and ack:
-            self._links.setdefault(partner, _Tally()).delivered += 1
+            self._links.setdefault(partner, LinkTally()).delivered += 1
 
     async def _sleepy_child(self, short: int) -> bool:
         """Whether ``short`` is a sleepy end device in the dongle's child table (EZSP

@@ -52,6 +52,7 @@ from ..port import (
     KeyEstablished,
     Left,
     LinkStatus,
+    LinkTally,
     NotJoined,
     PortFanOut,
 )
@@ -118,28 +119,6 @@ class _Assembly:
     blocks: dict[int, bytes] = field(default_factory=dict)
 
 
-@dataclass
-class _LinkTally:
-    """Running counts behind ``LinkStatus`` (volatile: statistics, not state)."""
-
-    last_heard: float | None = None
-    heard: int = 0
-    lqi_max: int = 0
-    lqi_sum: int = 0
-    lqi_min: int = 255
-    delivered: int = 0
-    failed: int = 0
-
-    def heard_at(self, time: float, lqi: int) -> None:
-        self.last_heard, self.heard = time, self.heard + 1
-        self.lqi_max, self.lqi_min = max(self.lqi_max, lqi), min(self.lqi_min, lqi)
-        self.lqi_sum += lqi
-
-    def status(self) -> LinkStatus:
-        lqi = (self.lqi_max, round(self.lqi_sum / self.heard), self.lqi_min) if self.heard else None
-        return LinkStatus(self.last_heard, self.heard, lqi, self.delivered, self.failed)
-
-
 class EmulatedStack(PortFanOut):
     """One node of a virtual HAN. ``start()`` it, then use it through the ``HanPort`` API."""
 
@@ -174,7 +153,7 @@ class EmulatedStack(PortFanOut):
         self._aps_acks: dict[tuple[int, int, int | None], asyncio.Future[None]] = {}
         self._fragments: dict[tuple[int, int], _Assembly] = {}
         self._recent: list[tuple[int, int]] = []
-        self._links: dict[Eui64, _LinkTally] = {}
+        self._links: dict[Eui64, LinkTally] = {}
         self._lqi = 255  # of the reception being processed (the receive path is synchronous)
         self._beacons: list[tuple[int, int, mac.Beacon]] = []
         self._association: asyncio.Future[mac.AssociationResponse] | None = None
@@ -1254,10 +1233,10 @@ class EmulatedStack(PortFanOut):
         if partner is not None and ack:
             self._tally(partner).delivered += 1
 
-    def _tally(self, partner: Eui64) -> _LinkTally:
+    def _tally(self, partner: Eui64) -> LinkTally:
         tally = self._links.get(partner)
         if tally is None:
-            tally = self._links[partner] = _LinkTally()
+            tally = self._links[partner] = LinkTally()
         return tally
 
     def link_status(self, partner: Eui64) -> LinkStatus | None:
