@@ -60,11 +60,6 @@ WAN_ROUND_TRIP = 2 * WAN_ONE_WAY_DELAY + 1.0
 """Modelled seconds after which a command put on the WAN link has surely been handled."""
 
 
-def install_key(code: bytes) -> bytes:
-    """The install-code link key a device joins with (ZSE 5.4.8.1.1; GBCS codes carry no CRC)."""
-    return keys.link_key_from_install_code(keys.with_crc(code))
-
-
 def smi_status(premises: Premises, role: str) -> SmiStatus:
     record = premises.dcc.inventory.smi(premises.member(role).eui64)
     assert record is not None, f"{role} is not in the SMI"
@@ -93,7 +88,7 @@ async def han_events(node: Node) -> AsyncIterator[list[HanEvent]]:
 async def join_and_cbke(premises: Premises, role: str) -> None:
     """The scenario's join step for one meter: join with its install code, CBKE with the hub."""
     meter, hub = premises.nodes[role], premises.nodes["hub"]
-    await meter.stack.join(install_key(premises.install_codes[role]))
+    await meter.stack.join(keys.install_code_key(premises.install_codes[role]))
     assert meter.stack.joined
     key = await meter.cbke.establish(HUB.eui64)
     await premises.clock.sleep(POLL_PERIOD)  # the hub installs once the last frame lands
@@ -163,7 +158,7 @@ async def test_a_wrong_install_code_cannot_join(premises: Premises, role: str) -
     meter, hub = premises.nodes[role], premises.nodes["hub"]
     async with han_events(hub) as seen:
         with pytest.raises(JoinError):  # the network key cannot be decrypted
-            await meter.stack.join(install_key(code_b))
+            await meter.stack.join(keys.install_code_key(code_b))
         await premises.clock.sleep(meter.stack.config.security_timeout + POLL_PERIOD)
     assert not meter.stack.joined
     assert meter.stack.drops[DropReason.WRONG_KEY] >= 1  # the network key, under code A's key
@@ -182,7 +177,7 @@ async def test_a_device_not_whitelisted_finds_no_open_network(
     await premises.supplier.set_up()
     meter = premises.nodes[role]
     with pytest.raises(JoinError, match="no beacon permitting association"):
-        await meter.stack.join(install_key(premises.install_codes[role]))
+        await meter.stack.join(keys.install_code_key(premises.install_codes[role]))
     assert not meter.stack.joined
     assert smi_status(premises, role) is SmiStatus.PENDING
 
@@ -200,7 +195,9 @@ async def test_a_device_not_whitelisted_is_refused_while_another_may_join(
     )
     async with han_events(premises.nodes["hub"]) as seen:
         with pytest.raises(JoinError, match="association refused: PAN_ACCESS_DENIED"):
-            await premises.nodes["gsme"].stack.join(install_key(premises.install_codes["gsme"]))
+            await premises.nodes["gsme"].stack.join(
+                keys.install_code_key(premises.install_codes["gsme"])
+            )
     assert any(isinstance(e, JoinRefused) and e.eui64 == gsme.eui64 for e in seen)
     assert smi_status(premises, "gsme") is SmiStatus.PENDING
 
@@ -236,7 +233,7 @@ async def test_a_removed_device_cannot_join_again(premises: Premises, role: str)
     meter = await removed(premises, role)
     await meter.stack.leave()
     with contextlib.suppress(JoinError):  # the join may fail at any of its steps
-        await meter.stack.join(install_key(premises.install_codes[role]))
+        await meter.stack.join(keys.install_code_key(premises.install_codes[role]))
     assert not meter.stack.joined, f"{role} joined again after 8.11 Remove"
     hub = premises.nodes["hub"].stack  # and the hub holds no key for it: it was not let in
     assert hub.link_key(meter.member.eui64) is None

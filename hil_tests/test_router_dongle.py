@@ -50,7 +50,7 @@ async def test_the_esme_on_a_router_dongle_is_whitelisted_joins_and_answers_ecs5
     record = premises.dcc.inventory.smi(ESME.eui64)
     assert record is not None and record.status is SmiStatus.WHITELISTED
 
-    key = keys.link_key_from_install_code(keys.with_crc(premises.install_codes["esme"]))
+    key = keys.install_code_key(premises.install_codes["esme"])
     await esme.stack.join(key)
     assert esme.stack.joined and esme.stack.trust_centre == HUB.eui64
     link_key = await esme.cbke.establish(HUB.eui64)

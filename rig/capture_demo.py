@@ -46,7 +46,7 @@ class DemoCapture:
 def build_exchange() -> tuple[list[Sent], KeyRing]:
     han = ScriptedHan(PAN_ID, TEST_NETWORK_KEY)
     hub, esme = Node(HUB, 0x0000), Node(ESME, 0xFFFE)
-    link_key = keys.link_key_from_install_code(keys.with_crc(TEST_INSTALL_CODE))
+    link_key = keys.install_code_key(TEST_INSTALL_CODE)
     ring = KeyRing()
     ring.add_network_key(TEST_NETWORK_KEY)
     ring.add_link_key(ESME, link_key)

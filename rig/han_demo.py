@@ -59,10 +59,8 @@ async def join_with_retries(
     han: VirtualHan, node: EmulatedStack, code: bytes, admit: bytes
 ) -> bool:
     assert han.hub is not None
-    await han.hub.permit_joining(
-        node.eui64, keys.link_key_from_install_code(keys.with_crc(admit)), 3600
-    )
-    link_key = keys.link_key_from_install_code(keys.with_crc(code))
+    await han.hub.permit_joining(node.eui64, keys.install_code_key(admit), 3600)
+    link_key = keys.install_code_key(code)
     for _ in range(JOIN_ATTEMPTS):
         try:
             await node.join(link_key)

@@ -38,7 +38,7 @@ class DeviceLogEntry:
     @property
     def preconfigured_key(self) -> bytes:
         """The install-code link key the device joins with (ZSE §5.4.8.1.1)."""
-        return keys.link_key_from_install_code(keys.with_crc(self.install_code))
+        return keys.install_code_key(self.install_code)
 
 
 class Registration(Enum):

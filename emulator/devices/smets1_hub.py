@@ -175,7 +175,7 @@ class Smets1Hub:
             return S1Outcome(op, False, "install code of an invalid length")
         self._log[Eui64(device).hex] = device_type
         self.store.save("smets1/device-log", self._log)
-        key = keys.link_key_from_install_code(keys.with_crc(install_code))
+        key = keys.install_code_key(install_code)
         await self.han.permit_joining(Eui64(device), key, seconds)
         return S1Outcome(op, True)
 

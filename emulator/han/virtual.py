@@ -136,7 +136,7 @@ class VirtualHan:
         """Tell the Trust Centre about ``node`` (install code without CRC, as GBCS carries it),
         then let ``node`` join with the same code."""
         assert self.hub is not None, "a HAN needs its coordinator first"
-        link_key = keys.link_key_from_install_code(keys.with_crc(install_code))
+        link_key = keys.install_code_key(install_code)
         await self.hub.permit_joining(node.eui64, link_key, window)
         await node.join(link_key)
 

@@ -248,11 +248,6 @@ def steps_of(variant: Variant) -> tuple[StepSpec, ...]:
     )
 
 
-def install_key(code: bytes) -> bytes:
-    """The link key a device joins with: AES-MMO of code || CRC (GBCS codes carry no CRC)."""
-    return han_keys.link_key_from_install_code(han_keys.with_crc(code))
-
-
 class _Run:
     """One run of a variant: the premises, the suppliers and the ledger."""
 
@@ -473,7 +468,7 @@ async def _cos_install_and_leave(run: RunContext, variant: Variant) -> None:
                 )
                 await clock.sleep(0)  # subscribed before the join starts
                 try:
-                    await node.stack.join(install_key(state.codes[m.eui64]))
+                    await node.stack.join(han_keys.install_code_key(state.codes[m.eui64]))
                     await node.cbke.establish(HUB.eui64)
                     await clock.sleep(POLL_PERIOD)
                     joined.append(m)

@@ -368,7 +368,7 @@ async def _join_han(
 ) -> str | None:
     """The device joins with its install code and runs CBKE with the hub; None or why not."""
     node = premises.nodes[device]
-    key = han_keys.link_key_from_install_code(han_keys.with_crc(code))
+    key = han_keys.install_code_key(code)
     try:
         await node.stack.join(key)
         await node.cbke.establish(HUB.eui64)

@@ -8,7 +8,6 @@ import pytest
 
 from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs.device_log import HanDeviceType
-from emulator.codec.security import keys
 from emulator.devices.chf_device_log import (
     DEVICE_LOG_CAPACITY,
     HISTORIC_LOG_CAPACITY,
@@ -18,7 +17,7 @@ from emulator.devices.chf_device_log import (
 from emulator.han.stack.state import MemoryStateStore, SqliteStateStore
 
 ESME = Eui64("00-DB-12-34-56-78-90-A0")
-CODE = bytes.fromhex("30313233343536373839414243444546")  # the RTDS CCS01 test install code
+CODE = bytes.fromhex("83FED3407A939723A5C639B26916D505")  # DOMAIN.md §4's install-code vector
 
 
 def device(i: int) -> Eui64:
@@ -30,7 +29,7 @@ def test_register_gives_the_install_code_link_key() -> None:
     assert log.register(ESME, HanDeviceType.ESME, CODE) is Registration.ADDED
     entry = log.get(ESME)
     assert entry is not None and entry.link_key is None
-    assert entry.preconfigured_key == keys.link_key_from_install_code(keys.with_crc(CODE))
+    assert entry.preconfigured_key == bytes.fromhex("66B6900981E1EE3CA4206B6B861C02BB")
 
 
 def test_adding_a_present_device_keeps_its_link_key() -> None:

@@ -105,7 +105,7 @@ async def start_bellows(rig: Rig) -> SeeingApplication:
 
 
 async def admit_ppmid(app: SeeingApplication, rig: Rig) -> None:
-    key = keys.link_key_from_install_code(keys.with_crc(INSTALL_CODE))
+    key = keys.install_code_key(INSTALL_CODE)
     ieee = zt.EUI64.deserialize(PPMID_EUI.air())[0]
     await app.permit_with_link_key(ieee, zt.KeyData(key), time_s=30)
     await asyncio.wait_for(rig.ppmid_stack.join(key), 20)
@@ -159,7 +159,7 @@ async def test_bellows_forms_admits_an_install_code_join_and_exchanges_se_zcl(ri
         assert app.state.network_info.channel == 11
         await admit_ppmid(app, rig)
         # The PPMID holds a Trust Centre link key of its own now, not the install-code key.
-        install_key = keys.link_key_from_install_code(keys.with_crc(INSTALL_CODE))
+        install_key = keys.install_code_key(INSTALL_CODE)
         tc_key = rig.ppmid_stack.link_key(HUB_EUI)
         assert tc_key is not None and tc_key != install_key
         await read_credit_through_bellows(app, rig)
@@ -197,7 +197,7 @@ async def test_an_unknown_device_is_refused_without_a_transient_key(rig: Rig) ->
     not given is refused (bellows hears a DENY_JOIN)."""
     app = await start_bellows(rig)
     try:
-        key = keys.link_key_from_install_code(keys.with_crc(INSTALL_CODE))
+        key = keys.install_code_key(INSTALL_CODE)
         await app._ezsp.setPolicy(
             policyId=bt.EzspPolicyId.TRUST_CENTER_POLICY,
             decisionId=bt.EzspDecisionBitmask.ALLOW_JOINS

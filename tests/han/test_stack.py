@@ -38,10 +38,6 @@ PREPAYMENT = 0x0705
 READ_CREDIT = bytes([0x00, 0x05, 0x00, 0x01, 0x00])  # ZCL Read Attributes: credit remaining
 
 
-def link_key(code: bytes) -> bytes:
-    return keys.link_key_from_install_code(keys.with_crc(code))
-
-
 def recorder(node: EmulatedStack) -> list[HanEvent]:
     seen: list[HanEvent] = []
 
@@ -84,7 +80,10 @@ async def test_router_and_sleepy_device_join_and_exchange_secured_zcl(tmp_path: 
     assert {e.eui64 for e in hub_events if isinstance(e, Joined)} == {ESME, GSME}
     assert {e.partner for e in hub_events if isinstance(e, KeyEstablished)} == {ESME, GSME}
     # The TC link key was replaced: neither device still uses its install-code key.
-    assert esme.link_keys[HUB] not in (link_key(CODE), link_key(OTHER_CODE))
+    assert esme.link_keys[HUB] not in (
+        keys.install_code_key(CODE),
+        keys.install_code_key(OTHER_CODE),
+    )
 
     await hub.send(ESME, cluster=PREPAYMENT, payload=READ_CREDIT)
     received = await anext(esme.messages())
@@ -108,9 +107,9 @@ async def test_wrong_install_code_fails_with_events_not_a_hang() -> None:
     esme = han.node(ESME, Role.ROUTER)
     hub_events, esme_events = recorder(hub), recorder(esme)
     await started(han)
-    await hub.permit_joining(ESME, link_key(CODE), 3600)
+    await hub.permit_joining(ESME, keys.install_code_key(CODE), 3600)
     with pytest.raises(JoinError, match=r"could not be decrypted|security timeout"):
-        await esme.join(link_key(OTHER_CODE))
+        await esme.join(keys.install_code_key(OTHER_CODE))
     assert esme.network_key is None and not esme.joined
     await clock.sleep(15)  # the TC gives up on a joiner that never announces itself
     assert any(isinstance(e, JoinRefused) for e in esme_events)
@@ -126,9 +125,11 @@ async def test_a_device_the_trust_centre_was_not_told_about_is_refused() -> None
     stranger = han.node(PPMID, Role.ROUTER)
     hub_events = recorder(hub)
     await started(han)
-    await hub.permit_joining(ESME, link_key(CODE), 3600)  # a window is open, but not for it
+    await hub.permit_joining(
+        ESME, keys.install_code_key(CODE), 3600
+    )  # a window is open, but not for it
     with pytest.raises(JoinError, match="PAN_ACCESS_DENIED"):
-        await stranger.join(link_key(CODE))
+        await stranger.join(keys.install_code_key(CODE))
     assert [e.eui64 for e in hub_events if isinstance(e, JoinRefused)] == [PPMID]
     await han.stop()
 
@@ -139,10 +140,10 @@ async def test_join_window_closes() -> None:
     hub = han.coordinator(HUB)
     esme = han.node(ESME, Role.ROUTER)
     await started(han)
-    await hub.permit_joining(ESME, link_key(CODE), 60)
+    await hub.permit_joining(ESME, keys.install_code_key(CODE), 60)
     await clock.sleep(61)
     with pytest.raises(JoinError, match="no beacon permitting association"):
-        await esme.join(link_key(CODE))
+        await esme.join(keys.install_code_key(CODE))
     await han.stop()
 
 

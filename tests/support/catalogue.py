@@ -18,7 +18,7 @@ Entry = Sent
 
 TEST_NETWORK_KEY = bytes.fromhex("01030507090B0D0F00020406080A0C0D")  # test-only
 TEST_INSTALL_CODE = bytes.fromhex("83FED3407A939723A5C639B26916D505")  # DOMAIN.md §4 vector
-TEST_LINK_KEY = keys.link_key_from_install_code(keys.with_crc(TEST_INSTALL_CODE))
+TEST_LINK_KEY = keys.install_code_key(TEST_INSTALL_CODE)
 TEST_TCLK = bytes.fromhex("C0C1C2C3C4C5C6C7C8C9CACBCCCDCECF")  # test-only
 TC = Eui64("00-DB-12-34-56-78-90-A2")
 DEVICE = Eui64("00-DB-12-34-56-78-90-A0")

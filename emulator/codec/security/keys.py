@@ -30,6 +30,12 @@ def link_key_from_install_code(code_with_crc: bytes) -> bytes:
     return bytes(convert_install_code(code_with_crc))
 
 
+def install_code_key(code: bytes) -> bytes:
+    """The preconfigured TC link key of an install code as GBCS and the rig carry it, without its
+    CRC (the CRC is computed here)."""
+    return link_key_from_install_code(with_crc(code))
+
+
 def hmac_mmo(key: bytes, message: bytes) -> bytes:
     """HMAC with the AES-MMO hash, ZigBee PRO R22 §B.1.4 (block and key size 16)."""
     if len(key) != _BLOCK:

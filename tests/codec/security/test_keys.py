@@ -9,9 +9,9 @@ def test_install_code_vector_from_domain_notes() -> None:
     code = bytes.fromhex("83FED3407A939723A5C639B26916D505")
     coded = keys.with_crc(code)
     assert coded[-2:] == bytes.fromhex("C3B5")
-    assert keys.link_key_from_install_code(coded) == bytes.fromhex(
-        "66B6900981E1EE3CA4206B6B861C02BB"
-    )
+    key = bytes.fromhex("66B6900981E1EE3CA4206B6B861C02BB")
+    assert keys.link_key_from_install_code(coded) == key
+    assert keys.install_code_key(code) == key  # GBCS carries the code without its CRC
 
 
 def test_install_code_with_bad_crc_is_refused() -> None:
