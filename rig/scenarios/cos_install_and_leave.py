@@ -63,10 +63,10 @@ from rig.dcc.requests import (
 from rig.dcc.wan_coverage import NoWanInstall
 from rig.dcc.working_days import working_days_between
 
-from .context import ChartKind, RunContext, SmiRow
+from .context import ChartKind, RunContext
 from .framework import Measurement, StepSpec, scenario
 from .han_join import ESME, GSME, HUB, POLL_PERIOD, STEP_TIMEOUT, Member
-from .premises import ACB, GPF, Supplier, premises_keys, wire_premises
+from .premises import ACB, GPF, Supplier, premises_keys, record_smi, wire_premises
 
 DAY = 86_400.0
 SUPPLIER_A = Eui64("90-B3-D5-1F-30-01-00-00")
@@ -297,15 +297,6 @@ async def _cos_install_and_leave(run: RunContext, variant: Variant) -> None:
     installer, a, b = role[state.installer], role[SUPPLIER_A], role[SUPPLIER_B]
     srv = ServiceReferenceVariant
 
-    def record_smi() -> None:
-        for device_id in DEVICES:
-            rec = dcc.inventory.smi(device_id)
-            if rec is not None:
-                version = rec.smets_version.value if rec.smets_version is not None else ""
-                run.record_smi(
-                    SmiRow(str(device_id), rec.device_type.value, rec.status.value, version)
-                )
-
     def status(device_id: Eui64) -> SmiStatus | None:
         rec = dcc.inventory.smi(device_id)
         return None if rec is None else rec.status
@@ -352,7 +343,7 @@ async def _cos_install_and_leave(run: RunContext, variant: Variant) -> None:
             scope.measure("installations_recorded", sum(i is not None for i in recorded))
             run.log("install-and-leave", ch=str(HUB.eui64), coverage=case.kind.value,
                     due=case.due_at.isoformat())  # fmt: skip
-            record_smi()
+            record_smi(run, dcc.inventory, DEVICES)
 
         async with run.step(NO_WAN) as scope:
             sent, _ = await installer.update_device_log(ESME.eui64, state.codes[ESME.eui64])
@@ -374,7 +365,7 @@ async def _cos_install_and_leave(run: RunContext, variant: Variant) -> None:
             )
             sent, _ = await a.update_device_log(ESME.eui64, state.codes[ESME.eui64])
             scope.measure("losing_supplier_refused", int(sent.response_code is ResponseCode.E4))
-            record_smi()
+            record_smi(run, dcc.inventory, DEVICES)
 
         async with run.step(_codes_step(variant)) as scope:
             if variant is Variant.ESCALATION:
@@ -433,7 +424,7 @@ async def _cos_install_and_leave(run: RunContext, variant: Variant) -> None:
             run.chart(ChartKind.SRV, "supplier B", "DCC", "SRV 8.14.1 hub")
             await b.hub_installed()
             scope.measure("hub_commissioned", int(status(HUB.eui64) is SmiStatus.COMMISSIONED))
-            record_smi()
+            record_smi(run, dcc.inventory, DEVICES)
 
         if variant is Variant.ESCALATION:
             async with run.step(_outcome_step(variant)) as scope:
@@ -455,7 +446,7 @@ async def _cos_install_and_leave(run: RunContext, variant: Variant) -> None:
                     alerts += 1
             scope.measure("srv_responses_i0", ok)
             scope.measure("device_log_alerts", alerts)
-            record_smi()
+            record_smi(run, dcc.inventory, DEVICES)
 
         joined: list[Member] = []
         async with run.step(_join_step(variant)) as scope:
@@ -518,7 +509,7 @@ async def _cos_install_and_leave(run: RunContext, variant: Variant) -> None:
             scope.measure(
                 "smi_commissioned", sum(status(m.eui64) is SmiStatus.COMMISSIONED for m in joined)
             )
-            record_smi()
+            record_smi(run, dcc.inventory, DEVICES)
 
         async with run.step(_outcome_step(variant)) as scope:
             scope.measure("meters_commissioned", sum(

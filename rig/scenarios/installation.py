@@ -17,10 +17,19 @@ from emulator.han.port import DropReason
 from rig.dcc import DeviceAlert, ResponseCode, ServiceReferenceVariant, ServiceResponse, SmiStatus
 from rig.dcc.requests import RequestBody
 
-from .context import ChartKind, RunContext, SmiRow
+from .context import ChartKind, RunContext
 from .framework import Measurement, StepScope, StepSpec
 from .han_join import ESME, GSME, HUB, STEP_TIMEOUT, Member
-from .premises import ACB, GPF, PPMID, SMI_DEVICES, Supplier, Wired, join_with_cbke
+from .premises import (
+    ACB,
+    GPF,
+    PPMID,
+    SMI_DEVICES,
+    Supplier,
+    Wired,
+    join_with_cbke,
+    record_smi,
+)
 
 RESPONSE_TIMEOUT = 600.0
 """Modelled seconds an SRV may wait for its device's answer: a sleepy GSME answers on its next
@@ -109,13 +118,7 @@ class Premises:
         return success, self.supplier.check(answer) is Verdict.VALID
 
     def record_smi(self) -> None:
-        for device_id in SMI_DEVICES:
-            rec = self.wired.dcc.inventory.smi(device_id)
-            if rec is not None:
-                version = rec.smets_version.value if rec.smets_version is not None else ""
-                self.run.record_smi(
-                    SmiRow(str(device_id), rec.device_type.value, rec.status.value, version)
-                )
+        record_smi(self.run, self.wired.dcc.inventory, SMI_DEVICES)
 
     def status(self, device_id: Eui64) -> SmiStatus | None:
         rec = self.wired.dcc.inventory.smi(device_id)

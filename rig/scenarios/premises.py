@@ -66,7 +66,7 @@ from rig.dcc import Supplier as SupplierRole
 from rig.dcc.dual_band import DualBandCHAlert
 from rig.dcc.requests import RequestBody
 
-from .context import RunContext
+from .context import RunContext, SmiRow
 from .han_join import ESME, GSME, HUB, POLL_PERIOD, Member, Node, make_nodes, watch
 
 ACB = Eui64("90-B3-D5-1F-30-00-00-02")
@@ -385,6 +385,15 @@ async def wire_premises(
         link = dcc.attach_link(HUB.eui64)
         await clock.sleep(0)  # the watchers subscribe before anything happens
         yield Wired(dcc, hub, han, nodes, link, esme, gsme, ppmid, hub_profile)
+
+
+def record_smi(run: RunContext, inventory: Inventory, devices: Sequence[Eui64]) -> None:
+    """Each of ``devices`` the SMI holds, as the run's record shows it (the last one wins)."""
+    for device_id in devices:
+        rec = inventory.smi(device_id)
+        if rec is not None:
+            version = rec.smets_version.value if rec.smets_version is not None else ""
+            run.record_smi(SmiRow(str(device_id), rec.device_type.value, rec.status.value, version))
 
 
 # ---- the Supplier's premises steps --------------------------------------------------------------
