@@ -62,7 +62,8 @@ within a minute; ZSE and GBCS leave the period to the device."""
 SOURCE_CHECK = 1.0
 """Modelled seconds between looks for a prepayment source while there is none [I]."""
 READ_FAILURES = (MeterRefused, DeliveryError, TimeoutError, LookupError, ValueError)
-"""What a credit read may end with that leaves the display as it was."""
+"""What a credit read may end with that leaves the display as it was (ValueError covers a
+malformed answer, DecodeError included)."""
 
 
 class StandInPpmid:
@@ -87,6 +88,8 @@ class StandInPpmid:
         self._install_key = install_code_key(install_code)  # checks the length; never logged
         self.trust_centre = Eui64(trust_centre)
         self.keystore, self.acb, self.store = keystore, acb, store
+        if display_period <= 0:
+            raise ValueError(f"display period must be positive, got {display_period}")
         self.display_period = display_period
         self.powered = False
         self._ppmid: DualModePpmid | None = None
@@ -146,7 +149,14 @@ class StandInPpmid:
         await self.ppmid.aclose()
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        self._tasks.append(asyncio.get_running_loop().create_task(work))
+        task = asyncio.get_running_loop().create_task(work)
+        task.add_done_callback(self._report_crash)
+        self._tasks.append(task)
+
+    def _report_crash(self, task: asyncio.Task[None]) -> None:
+        """A task of a powered device ends only by a power-off; anything else is a bug to see."""
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s: %s stopped", self.eui64, task.get_name(), exc_info=task.exception())
 
     # ---- the HAN --------------------------------------------------------------------------------
 

@@ -9,6 +9,8 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+import pytest
+
 from emulator.codec import ieee802154 as mac
 from emulator.codec.errors import DecodeError
 from emulator.codec.eui64 import Eui64
@@ -275,3 +277,37 @@ async def test_a_refused_join_keeps_it_trying_without_crashing() -> None:
         await whitelist_smets1(s)
         await until(s.clock, lambda: s.stand_in.shown is not None, 120.0)
         assert s.stand_in.ppmid.personality is Personality.SMETS1
+
+
+async def test_removed_while_off_its_rejoin_is_refused_and_it_joins_with_its_install_code() -> None:
+    async with system() as s:
+        await s.stand_in.power(True)
+        await whitelist_smets1(s)
+        await until(s.clock, lambda: s.stand_in.shown is not None, 120.0)
+        await s.stand_in.power(False)
+        await s.hub_node.stack.remove_device(PPMID.eui64)  # the Leave goes unheard
+
+        await s.stand_in.power(True)
+        on = s.clock.now()
+        await s.clock.sleep(3 * JOIN_RETRY)
+        assert not s.stand_in.stack.joined and len(s.air.scans(on)) >= 6
+        await s.hub_node.stack.permit_joining(PPMID.eui64, install_code_key(CODE), WINDOW)
+        await until(s.clock, lambda: len(s.stand_in.ppmid.probes) == 1, JOIN_RETRY + 60.0)
+        assert joined_at_hub(s) and s.stand_in.ppmid.personality is Personality.SMETS1
+
+
+def test_a_display_period_must_be_positive() -> None:
+    clock = VirtualClock()
+    han = VirtualHan(clock)
+    node = make_nodes(han, clock, 1, (HUB, PPMID))[PPMID.eui64]
+    with pytest.raises(ValueError, match="display period"):
+        StandInPpmid(
+            node.stack, node.cbke, clock, dual_mode_profile(FIRMWARE), CODE,
+            trust_centre=HUB.eui64, keystore=None, acb=None, store=MemoryStateStore(),
+            display_period=0,
+        )  # fmt: skip
+    with pytest.raises(RuntimeError, match="never powered on"):
+        _ = StandInPpmid(
+            node.stack, node.cbke, clock, dual_mode_profile(FIRMWARE), CODE,
+            trust_centre=HUB.eui64, keystore=None, acb=None, store=MemoryStateStore(),
+        ).ppmid  # fmt: skip
