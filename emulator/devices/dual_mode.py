@@ -242,6 +242,10 @@ class DualModePpmid:
         self.store.save("ppmid/personality", personality.value)
         self.chosen.set()
 
+    async def aclose(self) -> None:
+        """Stop the work under way (a power-off): the PPMID's firmware activation and OTA."""
+        await self.ppmid.aclose()
+
     # ---- choosing ---------------------------------------------------------------------------
 
     async def run(self) -> None:

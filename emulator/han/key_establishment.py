@@ -110,6 +110,15 @@ class KeyEstablishmentService:
         self._settled: dict[Eui64, asyncio.Event] = {}
         """Set when the last exchange under way with the partner ends."""
 
+    async def aclose(self) -> None:
+        """Stop the responders and sends under way (a power-off); an initiator's exchange ends
+        with its caller's task."""
+        tasks: list[asyncio.Task[Any]] = [r.task for r in self._runs.values() if r.task]
+        tasks += self._background
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     def under_way(self, partner: Eui64) -> bool:
         """A key establishment with ``partner`` is under way (module docstring)."""
         return Eui64(partner) in self._settled

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -13,6 +14,7 @@ from emulator.codec.zcl.tunneling import ProtocolId
 from emulator.devices.dual_mode import (
     BASIC,
     SW_BUILD_ID,
+    DualModePpmid,
     FirmwareReport,
     Personality,
     PersonalitySelection,
@@ -26,6 +28,7 @@ from emulator.devices.tunnel import TUNNELING, TunnelServer
 from emulator.han.clock import VirtualClock
 from emulator.han.port import ApsMessage, HanPort
 from emulator.han.stack.state import MemoryStateStore
+from rig.scenarios.premises import ACB, premises_keys
 
 HUB = Eui64("00DB1234567890A2")
 PPMID = Eui64("00DB1234567890A4")
@@ -118,3 +121,29 @@ def test_profiles_state_their_differences() -> None:
     wrong = faulty_wrong_firmware_profile(REAL, FICTITIOUS)
     assert wrong.behaviour(Personality.SMETS1).firmware_version == FICTITIOUS
     assert (BASIC, SW_BUILD_ID) == (0x0000, 0x4000)
+
+
+async def test_aclose_leaves_a_future_dated_activation_stored_for_the_next_power_on() -> None:
+    """A power-off (``aclose``) disarms the stored future-dated CS06; the next actor over the
+    same store arms it again, and runs it at once when its time passed meanwhile."""
+    clock = VirtualClock()
+    keys = premises_keys("dual-mode-aclose", devices=(PPMID,))
+    store = MemoryStateStore()
+    when = clock.datetime() + datetime.timedelta(seconds=60)
+    pending = [{"when": when.isoformat(), "originator": ACB.hex, "counter": 7}]
+    store.save("ppmid/firmware/pending-activations", pending)
+    port = cast(HanPort, FakePort(PPMID))
+
+    def power_on() -> DualModePpmid:
+        return DualModePpmid(
+            port, clock, dual_mode_profile(REAL), store, keys.devices[PPMID], ACB,
+            trust_centre=HUB,
+        )  # fmt: skip
+
+    await power_on().aclose()
+    await clock.sleep(120)
+    assert store.load("ppmid/firmware/pending-activations") == pending
+    again = power_on()
+    await clock.sleep(1)
+    assert store.load("ppmid/firmware/pending-activations") == []
+    await again.aclose()

@@ -223,3 +223,21 @@ async def test_an_exchange_is_under_way_on_both_sides_until_it_settles() -> None
     await hub.cbke.settled(ESME)
     assert not rogue.under_way(HUB) and not hub.cbke.under_way(ESME)
     await han.stop()
+
+
+async def test_aclose_ends_a_responder_mid_exchange_without_a_key() -> None:
+    """A power-off (``aclose``) stops the responder: nothing is installed and the initiator's
+    exchange ends on its timeout."""
+    clock = VirtualClock()
+    ca = make_ca(SUITE2, 1)
+    han, hub, esme = await premises(clock, [credentials(ca, HUB)], [credentials(ca, ESME)])
+    before = hub.stack.link_key(ESME)
+    run = asyncio.get_running_loop().create_task(esme.cbke.establish(HUB))
+    while not hub.cbke.under_way(ESME):
+        await clock.sleep(0.01)
+    await hub.cbke.aclose()
+    assert not hub.cbke.under_way(ESME)
+    with pytest.raises(KeyEstablishmentFailed, match="silent"):
+        await run
+    assert hub.stack.link_key(ESME) == before
+    await han.stop()
