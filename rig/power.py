@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
-import importlib.util
 import logging
 import shlex
 from collections.abc import Mapping
@@ -158,15 +157,18 @@ class EmulatedSwitch:
 
 
 def _labgrid_backend(switch: str, model: str) -> ModuleType:
-    if importlib.util.find_spec("labgrid") is None:
-        raise PowerError(
-            f"power switch {switch} is a labgrid NetworkPowerPort, and labgrid is not installed: "
-            "pip install -e '.[labgrid]'"
-        )
+    if not model.isidentifier():
+        raise PowerError(f"power switch {switch}: {model!r} names no labgrid power backend")
+    module = f"labgrid.driver.power.{model}"
     try:
-        backend = importlib.import_module(f"labgrid.driver.power.{model}")
+        backend = importlib.import_module(module)
     except ModuleNotFoundError as exc:
-        if exc.name == f"labgrid.driver.power.{model}":
+        if exc.name in ("labgrid", "labgrid.driver", "labgrid.driver.power"):
+            raise PowerError(
+                f"power switch {switch} is a labgrid NetworkPowerPort, and labgrid is not "
+                "installed: pip install -e '.[labgrid]'"
+            ) from None
+        if exc.name == module:
             raise PowerError(
                 f"power switch {switch}: labgrid has no power backend for model {model!r}"
             ) from None
