@@ -85,8 +85,8 @@ class CommandSwitch:
     replaced)."""
 
     name: str
-    on: tuple[str, ...]
-    off: tuple[str, ...]
+    on: tuple[str, ...] = field(repr=False)  # a command line may hold a PDU's password
+    off: tuple[str, ...] = field(repr=False)
     timeout: float = COMMAND_TIMEOUT
 
     async def set(self, on: bool) -> None:

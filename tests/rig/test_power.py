@@ -101,6 +101,7 @@ async def test_command_errors_name_the_program_not_the_line(tmp_path: Path) -> N
     with pytest.raises(PowerError) as failed:
         await switch.set(True)
     assert str(failed.value) == "power switch pdu/4 (on: sh): exit status 2"
+    assert "s3cret" not in repr(switch)
 
 
 # ---- emulated ----------------------------------------------------------------------------------
