@@ -28,15 +28,26 @@ radio and, for devices under test, who they are (DESIGN.md rule 9: described, no
         power: switch-1/3
     power:
       switch-1:
-        driver: NetworkPowerPort  # labgrid resource
+        driver: NetworkPowerPort  # labgrid's resource; or command (on:, off:) or emulated
+        model: netio              # labgrid's power backend
         host: pdu-1.lab
 
 Radios: ``virtual`` (an emulated node on the bench's virtual HAN), ``ncp-emulator`` (an
 emulated EZSP dongle on a pty whose radio is on the virtual HAN: CI's bench), ``ezsp:PATH`` (a
 local dongle), ``rfc2217://host:port`` (a dongle a labgrid exporter shares), ``physical`` (the
-device under test itself). PyYAML is not a dependency: the file is read by a small reader of the
-YAML subset benches use (block mappings and lists, ``[a, b]`` lists of scalars, comments), and
-every error is a ``BenchError`` naming the file and line.
+device under test itself) and ``stand-in`` (an emulated device standing in for a physical device
+under test, on the virtual HAN that is the NCP emulator's air: the rig knows it only as it knows
+a physical one (eui64, install-code, power) and drives it only through its power switch; so it
+needs backend ncp with the comms-hub on ``ncp-emulator``: a real dongle shares no air with it).
+
+Power switches (``power:``) are checked here for their driver's name and fields
+(``POWER_DRIVERS``) so ``hil-rig bench check`` catches a typo before a run; ``rig.power``
+switches them. A node's ``power`` is ``switch/index``; the ``emulated`` driver powers stand-ins
+only, and a stand-in is powered by nothing else.
+
+PyYAML is not a dependency: the file is read by a small reader of the YAML subset benches use
+(block mappings and lists, ``[a, b]`` lists of scalars, comments), and every error is a
+``BenchError`` naming the file and line.
 """
 
 from __future__ import annotations
@@ -69,6 +80,16 @@ NODE_FIELDS = (
     "power",
 )
 TOP_FIELDS = ("name", "backend", "clock", "features", "nodes", "power")
+UNDER_TEST_RADIOS = ("physical", "stand-in")
+"""Radios of devices under test: no radio of ours, no radio settings, identity from the file."""
+POWER_DRIVERS: dict[str, tuple[str, ...]] = {
+    "command": ("on", "off"),
+    "NetworkPowerPort": ("model", "host"),
+    "emulated": (),
+}
+"""Power switch drivers (``rig.power`` implements them) and the fields each requires: ``command``
+(``on``/``off`` command lines, ``{index}`` for the outlet), ``NetworkPowerPort`` (labgrid's
+resource: its power backend ``model`` at ``host``), ``emulated`` (a stand-in's power input)."""
 
 
 class BenchError(ValueError):
@@ -77,7 +98,8 @@ class BenchError(ValueError):
 
 @dataclass(frozen=True)
 class Radio:
-    """A node's radio: ``kind`` is virtual, ncp-emulator, ezsp, rfc2217 or physical; ``port``
+    """A node's radio: ``kind`` is virtual, ncp-emulator, ezsp, rfc2217, physical or stand-in;
+    ``port``
     is what bellows opens (a device path or an ``rfc2217://`` URL) for dongles."""
 
     kind: str
@@ -107,7 +129,7 @@ class CplIdentity:
 @dataclass(frozen=True)
 class BenchNode:
     """One node of the premises: an emulated device, or a device under test (``radio``
-    physical) with its identity."""
+    physical or stand-in) with its identity."""
 
     name: str
     role: str
@@ -120,10 +142,27 @@ class BenchNode:
     cpl: CplIdentity | None = None
     power: str | None = None
     radio_line: int = 0
+    power_line: int = 0
 
     @property
     def under_test(self) -> bool:
-        return self.radio.kind == "physical"
+        """A device the rig knows only by its identity and power switch."""
+        return self.radio.kind in UNDER_TEST_RADIOS
+
+    @property
+    def stand_in(self) -> bool:
+        """An emulated device under test on the NCP emulator's air (``radio: stand-in``)."""
+        return self.radio.kind == "stand-in"
+
+    @property
+    def power_switch(self) -> str | None:
+        """The switch part of ``power`` (``switch-1`` of ``switch-1/3``)."""
+        return None if self.power is None else self.power.partition("/")[0]
+
+    @property
+    def power_index(self) -> str | None:
+        """The outlet part of ``power`` (``3`` of ``switch-1/3``)."""
+        return None if self.power is None else self.power.partition("/")[2]
 
 
 @dataclass(frozen=True)
@@ -290,7 +329,7 @@ class _Reader:
                     node["flow-control"].line, f"flow-control {flow!r} (known: {known})"
                 )
             settings["flow_control"] = FLOW_CONTROLS[flow]
-        if text in ("virtual", "physical", "ncp-emulator"):
+        if text in ("virtual", "ncp-emulator", *UNDER_TEST_RADIOS):
             kind, port = text, ""
         elif text.startswith("ezsp:"):
             kind, port = "ezsp", text[len("ezsp:") :]
@@ -304,9 +343,9 @@ class _Reader:
             raise self.fail(
                 v.line,
                 f"node {name} has radio {text!r}; a radio is virtual, ncp-emulator, "
-                "ezsp:/dev/serial/by-id/..., rfc2217://host:port or physical",
+                "ezsp:/dev/serial/by-id/..., rfc2217://host:port, physical or stand-in",
             )
-        if settings and kind in ("virtual", "physical"):
+        if settings and kind in ("virtual", *UNDER_TEST_RADIOS):
             line = next(node[k].line for k in DONGLE_SETTINGS if k in node)
             raise self.fail(line, f"radio settings apply to dongles, not to a {kind} radio")
         return Radio(kind, port, **settings)
@@ -355,7 +394,7 @@ class _Reader:
                     raise self.fail(
                         fields["bands"].line, f"unknown band {band!r} (known: {', '.join(BANDS)})"
                     )
-        if radio.kind == "physical" and (eui is None or code is None):
+        if radio.kind in UNDER_TEST_RADIOS and (eui is None or code is None):
             raise self.fail(
                 v.line, f"node {name} is a device under test: give its eui64 and install-code"
             )
@@ -373,7 +412,57 @@ class _Reader:
             cpl,
             self.text(fields["power"], "power") if "power" in fields else None,
             radio_line=fields["radio"].line,
+            power_line=fields["power"].line if "power" in fields else 0,
         )
+
+    def switch(self, name: str, v: _Value) -> dict[str, str]:
+        """One power switch: a known driver and the fields it requires, nothing else."""
+        entries = self.mapping(v, f"power switch {name}", _Any())
+        known = ", ".join(POWER_DRIVERS)
+        if "driver" not in entries:
+            raise self.fail(v.line, f"power switch {name} has no 'driver:' (known: {known})")
+        driver = self.text(entries["driver"], "driver")
+        if driver not in POWER_DRIVERS:
+            raise self.fail(
+                entries["driver"].line, f"unknown power driver {driver!r} (known: {known})"
+            )
+        required = POWER_DRIVERS[driver]
+        allowed = ("driver", *required)
+        self.mapping(v, f"power switch {name} (driver {driver})", allowed)
+        missing = [f for f in required if f not in entries]
+        if missing:
+            raise self.fail(
+                v.line, f"power switch {name} (driver {driver}) lacks {', '.join(missing)}"
+            )
+        return {k: self.text(e, k) for k, e in entries.items()}
+
+    def node_power(self, node: BenchNode, power: dict[str, dict[str, str]]) -> None:
+        """A node's ``power: switch/index`` names a switch its driver can power."""
+        if node.power is None:
+            return
+        switch, index = node.power_switch, node.power_index
+        line = node.power_line or node.line
+        if switch not in power:
+            raise self.fail(
+                line, f"node {node.name}'s power {node.power!r} names no switch under 'power:'"
+            )
+        if not index:
+            raise self.fail(line, f"node {node.name}'s power is switch/index, got {node.power!r}")
+        driver = power[switch]["driver"]
+        if driver == "NetworkPowerPort" and not index.isdigit():
+            raise self.fail(line, f"node {node.name}'s outlet on {switch} is a number: {index!r}")
+        if node.stand_in and driver != "emulated":
+            raise self.fail(
+                line,
+                f"node {node.name} is a stand-in: its power is its emulated power input "
+                f"(a switch with driver: emulated), not {switch}'s {driver}",
+            )
+        if driver == "emulated" and not node.stand_in:
+            raise self.fail(
+                line,
+                f"node {node.name} has radio {node.radio}: the emulated power driver powers "
+                "stand-ins only",
+            )
 
 
 def read_bench(path: Path, backends: Collection[str] = KNOWN_BACKENDS) -> Bench:
@@ -406,24 +495,28 @@ def read_bench(path: Path, backends: Collection[str] = KNOWN_BACKENDS) -> Bench:
     power: dict[str, dict[str, str]] = {}
     if "power" in top:
         for switch, v in r.mapping(top["power"], "power", _Any()).items():
-            entries = r.mapping(v, f"power switch {switch}", _Any())
-            power[switch] = {k: r.text(e, k) for k, e in entries.items()}
+            power[switch] = r.switch(switch, v)
     for node in nodes.values():
-        if node.power is not None and node.power.split("/")[0] not in power:
-            raise r.fail(
-                node.line, f"node {node.name}'s power {node.power!r} names no switch under 'power:'"
-            )
+        r.node_power(node, power)
     dongles = [n for n in nodes.values() if n.radio.is_dongle or n.under_test]
     clock = r.text(top["clock"], "clock") if "clock" in top else ("real" if dongles else "virtual")
     if clock not in CLOCKS:
         raise r.fail(top["clock"].line, f"unknown clock {clock!r} (known: virtual, real)")
     if dongles and clock != "real":
         raise r.fail(
-            top["clock"].line, "a bench with dongles or physical devices runs on the real clock"
+            top["clock"].line, "a bench with dongles or devices under test runs on the real clock"
         )
     hubs = [n for n in nodes.values() if n.role == "comms-hub"]
     if len(hubs) > 1:
         raise r.fail(hubs[1].line, "a premises has one comms-hub")
+    for node in nodes.values():
+        if node.stand_in and (backend != "ncp" or not hubs or hubs[0].radio.kind != "ncp-emulator"):
+            raise r.fail(
+                node.radio_line,
+                f"node {node.name} is a stand-in: it lives on the NCP emulator's air, so the "
+                "bench is backend: ncp with the comms-hub on radio ncp-emulator (a real dongle "
+                "shares no air with it)",
+            )
     if backend == "ncp" and not (hubs and hubs[0].radio.is_dongle):
         raise BenchError(
             f"{path}: backend ncp puts the comms-hub on a dongle: give it an ezsp:, "

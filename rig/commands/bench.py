@@ -3,12 +3,16 @@
 Exit status: 0 when the file is valid and every dongle answered, 1 when a dongle is missing,
 busy or silent, 2 when the file is invalid (its error names the line). An ``ncp-emulator``
 radio is started for the check (it exists only while a run uses it) and probed the same way.
+Power switches are listed with their driver, never switched; a command switch shows only its
+programs (its command lines may carry a PDU's password) and a host only without any user:password@.
 Install codes are never printed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
+import shlex
 import tempfile
 from pathlib import Path
 
@@ -55,6 +59,26 @@ async def _probe(node: BenchNode) -> DongleInfo:
             await han.stop()
 
 
+def _program(line: str) -> str:
+    try:
+        return (shlex.split(line) or ["?"])[0]
+    except ValueError:
+        return "?"
+
+
+def describe_switch(fields: dict[str, str]) -> str:
+    """A switch's driver and what it reaches, without credentials."""
+    driver = fields["driver"]
+    if driver == "command":
+        return f"driver command (on: {_program(fields['on'])}, off: {_program(fields['off'])})"
+    if driver == "NetworkPowerPort":
+        host = re.sub(r"//[^/@\s]*@", "//", fields["host"])
+        return f"driver NetworkPowerPort (labgrid {fields['model']} at {host})"
+    if driver == "emulated":
+        return "driver emulated (a stand-in's power input)"
+    return f"driver {driver}"
+
+
 @bench.command("check")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def check(file: Path) -> None:
@@ -74,8 +98,9 @@ def check(file: Path) -> None:
             bands = ", ".join(node.bands)
             cpl = f", CPL {node.cpl.manufacturer}/{node.cpl.model}" if node.cpl else ""
             power = f", power {node.power}" if node.power else ""
+            what = "stand-in (emulated device under test)" if node.stand_in else "device under test"
             out.print(
-                f"{label}: device under test {node.eui64}, {node.smets_version or 'SMETS ?'}, "
+                f"{label}: {what} {node.eui64}, {node.smets_version or 'SMETS ?'}, "
                 f"bands {bands}{escape(cpl)}{escape(power)}, install code given"
             )
             continue
@@ -100,8 +125,7 @@ def check(file: Path) -> None:
             f"{stack}, EUI-64 {info.eui64}, {network}"
         )
     for switch, fields in spec.power.items():
-        described = ", ".join(f"{k}={v}" for k, v in fields.items())
-        out.print(f"  power {switch}: {escape(described)} (not switched by the check)")
+        out.print(f"  power {switch}: {escape(describe_switch(fields))}; not switched by the check")
     if failures:
         out.print(f"[red]{failures} dongle(s) did not answer[/]")
         raise SystemExit(1)

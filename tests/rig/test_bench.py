@@ -40,6 +40,7 @@ def test_the_example_benches_are_valid() -> None:
         "two-dongles.yaml",
         "ci-ncp-emulator.yaml",
         "ci-two-ncp-emulators.yaml",
+        "ci-stand-in-ppmid.yaml",
     } <= names
     ci = read_bench(HARDWARE / "ci-ncp-emulator.yaml")
     assert (ci.backend, ci.clock, ci.nodes["hub"].radio.kind) == ("ncp", "real", "ncp-emulator")
@@ -58,6 +59,30 @@ def test_the_example_benches_are_valid() -> None:
     assert two.nodes["esme"].radio.port == "rfc2217://lab-exporter-1:4001"
     assert two.nodes["hub"].radio.flow_control == "hardware"
     assert [n.name for n in two.dongles()] == ["hub", "esme"]
+
+
+def test_the_ci_stand_in_bench() -> None:
+    bench = read_bench(HARDWARE / "ci-stand-in-ppmid.yaml")
+    assert (bench.name, bench.backend, bench.clock) == ("ci-stand-in-ppmid", "ncp", "real")
+    assert {"han-2g4", "emulated-hub", "wan-injection", "power-switch"} == bench.features
+    hub, esme, ppmid = bench.nodes["hub"], bench.nodes["esme"], bench.nodes["ppmid"]
+    assert (hub.radio.kind, esme.radio.kind) == ("ncp-emulator", "ncp-emulator")
+    assert ppmid.under_test and ppmid.stand_in and not ppmid.radio.is_dongle
+    assert not hub.under_test and not hub.stand_in
+    assert ppmid.eui64 == Eui64("00-DB-12-34-56-78-90-A4")
+    assert ppmid.install_code == bytes.fromhex("0123456789ABCDEF0123456789ABCDEF")
+    assert ppmid.smets_version == "SMETS2 V4.1"
+    assert ppmid.cpl is not None
+    assert (ppmid.cpl.manufacturer, ppmid.cpl.model, ppmid.cpl.firmware_version) == (
+        "AB03",
+        "DUALPP1",
+        "0004012F",
+    )
+    assert (ppmid.power, ppmid.power_switch, ppmid.power_index) == ("ci-power/1", "ci-power", "1")
+    assert bench.power == {"ci-power": {"driver": "emulated"}}
+    assert [n.name for n in bench.dongles()] == ["hub", "esme"]
+    physical = read_bench(HARDWARE / "one-dongle-physical-ppmid.yaml").nodes["ppmid"]
+    assert physical.under_test and not physical.stand_in
 
 
 def test_comments_are_not_read(tmp_path: Path) -> None:
@@ -93,7 +118,7 @@ BASE = "backend: ncp\nclock: real\nnodes:\n  hub:\n    role: comms-hub\n"
         ),
         (
             BASE + "    radio: ncp-emulator\n    power: pdu/1\n",
-            5,
+            7,
             "names no switch",
         ),
         (
@@ -117,6 +142,95 @@ def test_errors_name_the_line(tmp_path: Path, body: str, line: int, message: str
     path.write_text(body, encoding="utf-8")
     with pytest.raises(BenchError, match=re.escape(f"{path}:{line}: ") + ".*" + re.escape(message)):
         read_bench(path)
+
+
+STAND_IN_HUB = "backend: ncp\nnodes:\n  hub:\n    radio: ncp-emulator\n"
+STAND_IN = (
+    "  ppmid:\n    radio: stand-in\n    eui64: 00-DB-12-34-56-78-90-A4\n"
+    "    install-code: 0123456789ABCDEF0123456789ABCDEF\n"
+)
+EMULATED_POWER = "power:\n  sw:\n    driver: emulated\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "message"),
+    [
+        (  # a stand-in has no air in common with a real dongle
+            STAND_IN_HUB.replace("ncp-emulator", "ezsp:/dev/ttyUSB0") + STAND_IN,
+            6,
+            "is a stand-in: it lives on the NCP emulator's air",
+        ),
+        (
+            "backend: virtual\nnodes:\n  hub:\n    radio: virtual\n" + STAND_IN,
+            6,
+            "backend: ncp with the comms-hub on radio ncp-emulator",
+        ),
+        (STAND_IN_HUB + STAND_IN.split("    eui64")[0], 6, "give its eui64 and install-code"),
+        (
+            STAND_IN_HUB + STAND_IN.split("    install-code")[0],
+            6,
+            "give its eui64 and install-code",
+        ),
+        (STAND_IN_HUB + STAND_IN + "    channel: 15\n", 9, "not to a stand-in radio"),
+        (  # a stand-in is powered by its emulated power input only
+            STAND_IN_HUB + STAND_IN + "    power: pdu/1\n"
+            "power:\n  pdu:\n    driver: command\n    on: 'true'\n    off: 'true'\n",
+            9,
+            "is a stand-in: its power is its emulated power input",
+        ),
+        (  # and the emulated driver powers nothing else
+            STAND_IN_HUB
+            + STAND_IN.replace("stand-in", "physical")
+            + "    power: sw/1\n"
+            + EMULATED_POWER,
+            9,
+            "emulated power driver powers stand-ins only",
+        ),
+        (STAND_IN_HUB + STAND_IN + "    power: sw\n" + EMULATED_POWER, 9, "is switch/index"),
+        (STAND_IN_HUB + "power:\n  sw:\n    model: netio\n", 7, "has no 'driver:'"),
+        (
+            STAND_IN_HUB + "power:\n  sw:\n    driver: tasmota\n",
+            7,
+            "unknown power driver 'tasmota' (known: command, NetworkPowerPort, emulated)",
+        ),
+        (
+            STAND_IN_HUB + "power:\n  sw:\n    driver: NetworkPowerPort\n    host: pdu\n",
+            7,
+            "(driver NetworkPowerPort) lacks model",
+        ),
+        (
+            STAND_IN_HUB + "power:\n  sw:\n    driver: command\n    on: x\n",
+            7,
+            "(driver command) lacks off",
+        ),
+        (
+            STAND_IN_HUB + "power:\n  sw:\n    driver: emulated\n    host: pdu\n",
+            8,
+            "unknown key 'host' in power switch sw (driver emulated)",
+        ),
+        (
+            STAND_IN_HUB + STAND_IN.replace("stand-in", "physical") + "    power: sw/a\n"
+            "power:\n  sw:\n    driver: NetworkPowerPort\n    model: netio\n    host: h\n",
+            9,
+            "outlet on sw is a number",
+        ),
+    ],
+)
+def test_stand_ins_and_power_switches_are_checked(
+    tmp_path: Path, body: str, line: int, message: str
+) -> None:
+    path = tmp_path / "bench.yaml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(BenchError, match=re.escape(f"{path}:{line}: ") + ".*" + re.escape(message)):
+        read_bench(path)
+
+
+def test_a_stand_in_with_its_emulated_switch_is_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "bench.yaml"
+    path.write_text(STAND_IN_HUB + STAND_IN + "    power: sw/1\n" + EMULATED_POWER, "utf-8")
+    bench = read_bench(path)
+    assert bench.clock == "real" and bench.nodes["ppmid"].stand_in
+    assert bench.nodes["ppmid"].power_switch == "sw"
 
 
 def test_a_bench_without_a_backend(tmp_path: Path) -> None:
@@ -190,3 +304,35 @@ def test_install_codes_are_never_printed() -> None:
         main, ["bench", "check", str(HARDWARE / "one-dongle-physical-ppmid.yaml")]
     )
     assert code.hex().upper() not in out.output.upper() and "install code given" in out.output
+    assert "power switch-1: driver NetworkPowerPort (labgrid netio at pdu-1.lab)" in out.output
+
+
+@pytest.mark.real_time
+def test_bench_check_names_a_stand_in_and_its_switch() -> None:
+    spec = read_bench(HARDWARE / "ci-stand-in-ppmid.yaml")
+    code = spec.nodes["ppmid"].install_code
+    assert code is not None
+    result = CliRunner().invoke(main, ["bench", "check", str(HARDWARE / "ci-stand-in-ppmid.yaml")])
+    assert result.exit_code == 0, result.output
+    ppmid_line = next(line for line in result.output.splitlines() if "(ppmid)" in line)
+    assert "stand-in (emulated device under test) 00-DB-12-34-56-78-90-A4" in ppmid_line
+    assert "power ci-power/1" in ppmid_line and "install code given" in ppmid_line
+    assert "power ci-power: driver emulated" in result.output
+    assert code.hex().upper() not in result.output.upper()
+
+
+def test_bench_check_shows_no_credentials_of_a_switch(tmp_path: Path) -> None:
+    path = tmp_path / "bench.yaml"
+    path.write_text(
+        "backend: virtual\npower:\n"
+        "  usb:\n    driver: command\n"
+        "    on: curl -u admin:s3cret http://pdu/on/{index}\n    off: uhubctl -a off -p {index}\n"
+        "  pdu:\n    driver: NetworkPowerPort\n    model: simplerest\n"
+        "    host: http://admin:s3cret@pdu/relay/{index}/{value}\n",
+        "utf-8",
+    )
+    result = CliRunner().invoke(main, ["bench", "check", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "power usb: driver command (on: curl, off: uhubctl)" in result.output
+    assert "labgrid simplerest at http://pdu/relay/" in result.output
+    assert "s3cret" not in result.output
