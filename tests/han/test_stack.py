@@ -296,6 +296,31 @@ async def test_leave_is_announced_and_forgets_the_network() -> None:
     await han.stop()
 
 
+async def test_a_fresh_join_hears_a_re_formed_network_of_the_same_trust_centre() -> None:
+    """Frame counters are per key: a device that left joins its hub's re-formed network (the
+    same EUI-64, its counters from 0 again) and hears it, rather than dropping its Transport
+    Key as a replay of the old network's frames."""
+    clock, store = VirtualClock(), MemoryStateStore()
+    first = VirtualHan(clock)
+    hub = first.coordinator(HUB)
+    esme = first.node(ESME, Role.ROUTER, store)
+    await started(first)
+    await first.admit_and_join(esme, CODE)
+    for _ in range(5):
+        await hub.send(ESME, cluster=PREPAYMENT, payload=READ_CREDIT)
+    await esme.leave()
+    await first.stop()
+    second = VirtualHan(clock)
+    hub = second.coordinator(HUB)
+    esme = second.node(ESME, Role.ROUTER, store)
+    await started(second)
+    await second.admit_and_join(esme, CODE)
+    await hub.send(ESME, cluster=PREPAYMENT, payload=READ_CREDIT)
+    received = await anext(esme.messages())
+    assert (received.source, received.payload) == (HUB, READ_CREDIT)
+    await second.stop()
+
+
 def test_same_seed_same_capture(tmp_path: Path) -> None:
     def run(directory: Path) -> bytes:
         clock = VirtualClock()

@@ -858,6 +858,8 @@ class EmulatedStack(PortFanOut):
     async def _join(self, install_code_key: bytes) -> None:
         self._install_key = install_code_key
         self.link_keys.clear()  # a fresh join: nothing but the install-code key is trusted
+        self._aps_in.clear()  # new keys, new counters: a re-formed network's TC starts at 0
+        self._nwk_in.clear()
         self.radio.pan_id, self.radio.short = None, None
         self.radio.rx_on = True
         candidates: list[tuple[int, int]] = []

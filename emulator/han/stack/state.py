@@ -83,11 +83,15 @@ class OutgoingCounter:
 class IncomingCounters:
     """The highest frame counter seen per sender; anything not above it is a replay.
 
-    One stored key per sender keeps each save small on a hub that hears hundreds of devices.
+    One stored key per sender keeps each save small on a hub that hears hundreds of devices;
+    ``clear`` starts a new generation of keys rather than erasing every sender's.
     """
 
     def __init__(self, store: StateStore, prefix: str) -> None:
-        self._store, self._prefix = store, prefix
+        self._store, self._base = store, prefix
+        generation = int(store.load(f"{prefix}/generation") or 0)
+        self._prefix = f"{prefix}/{generation}" if generation else prefix
+        self._generation = generation
         self._seen: dict[int, int | None] = {}
 
     def _last(self, sender: int) -> int | None:
@@ -95,6 +99,14 @@ class IncomingCounters:
             stored = self._store.load(f"{self._prefix}/{sender:016x}")
             self._seen[sender] = None if stored is None else int(stored)
         return self._seen[sender]
+
+    def clear(self) -> None:
+        """Every sender's counters start afresh: a fresh join brings new keys (frame counters
+        are per key), and a Trust Centre that formed a new network restarts its own."""
+        self._generation += 1
+        self._store.save(f"{self._base}/generation", self._generation)
+        self._prefix = f"{self._base}/{self._generation}"
+        self._seen.clear()
 
     def accept(self, sender: int, counter: int) -> bool:
         """Record ``counter`` from ``sender`` if it is fresh; False for a replay."""
