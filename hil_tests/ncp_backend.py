@@ -9,10 +9,10 @@ it has no emulator, only the identity the bench file gives. An ``esme`` node wit
 of its own gets the unchanged ``Esme`` actor on an ``NcpRouterStack`` (``router_esme``), which
 joins the hub's network with the install code the hub whitelisted.
 
-Everything runs on ``RealClock`` (a dongle's host is on wall-clock time). The wiring follows
-``rig.scenarios.premises.wire_premises`` with the hub's node swapped for the dongle [the
-premises module builds its hub on the virtual HAN; a ``hub_port`` parameter there would remove
-this copy].
+Everything runs on ``RealClock`` (a dongle's host is on wall-clock time). The nodes on dongles
+come from ``rig.scenarios.dongles``; the rest of the wiring follows
+``rig.scenarios.premises.wire_premises`` [the premises module builds its hub on the virtual HAN;
+a ``hub_port`` parameter there would remove this copy].
 """
 
 from __future__ import annotations
@@ -22,9 +22,7 @@ import contextlib
 import random
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import cast
 
-from emulator.codec.eui64 import Eui64
 from emulator.codec.zcl.metering import METERING
 from emulator.codec.zcl.ota import OTA_UPGRADE
 from emulator.codec.zcl.time import TIME
@@ -36,17 +34,13 @@ from emulator.devices.ppmid import Ppmid
 from emulator.devices.registers import PREPAYMENT
 from emulator.devices.tunnel import TUNNELING, TunnelServer
 from emulator.han.clock import RealClock
-from emulator.han.key_establishment import KeyEstablishmentService
-from emulator.han.ncp import NcpStack, RadioSettings
-from emulator.han.ncp.router import NcpRouterStack, NetworkToJoin
-from emulator.han.ncp_emulator import NcpEmulator
-from emulator.han.stack.node import EmulatedStack
 from emulator.han.stack.state import MemoryStateStore
 from emulator.han.virtual import VirtualHan
 from rig.bench import Bench, BenchNode
 from rig.dcc import Dcc, Inventory
+from rig.scenarios import dongles
 from rig.scenarios.context import EVENTS_FILE, EventLog, RunContext
-from rig.scenarios.han_join import ESME, HUB, POLL_PERIOD, Member, Node, make_nodes, watch
+from rig.scenarios.han_join import ESME, HUB, Member, make_nodes, watch
 from rig.scenarios.premises import (
     ACB,
     CPL,
@@ -66,17 +60,6 @@ HUB_ROLE = "comms-hub"
 ESME_ROLE = "esme"
 Built = tuple[RunContext, Wired, Supplier, dict[str, bytes]]
 ROLE_OF = {m.label.lower(): m for m in MEMBERS}
-
-
-def _settings(node: BenchNode, port: str) -> RadioSettings:
-    r = node.radio
-    return RadioSettings(
-        port,
-        baudrate=r.baudrate,
-        flow_control=r.flow_control,  # type: ignore[arg-type]
-        channel=r.channel,
-        tx_power=r.tx_power,
-    )
 
 
 def router_esme(bench: Bench) -> BenchNode | None:
@@ -102,33 +85,6 @@ def emulated_members(bench: Bench) -> list[Member]:
         for n in bench.nodes.values()
         if n.radio.kind == "virtual" and n.name in ROLE_OF
     ]
-
-
-async def _router_node(
-    stack: contextlib.AsyncExitStack,
-    spec: BenchNode,
-    han: VirtualHan,
-    hub_port: NcpStack,
-    outside: Node,
-    out: Path,
-    seed: int,
-) -> Node:
-    """The ESME's node on its own dongle: an ``NcpRouterStack`` that joins the hub's network
-    (the one the hub's dongle formed) with the install code the hub whitelists; CBKE is the
-    rig's Key Establishment service above the dongle, as for the hub."""
-    port = spec.radio.port
-    if spec.radio.kind == "ncp-emulator":
-        dongle = await stack.enter_async_context(NcpEmulator(han, ESME.eui64, link=out / "ttyESME"))
-        port = str(dongle.path)
-    assert hub_port.app is not None
-    info = hub_port.app.state.network_info
-    network = NetworkToJoin(int(info.pan_id), Eui64.from_air(bytes(info.extended_pan_id)))
-    router = NcpRouterStack(_settings(spec, port), hub_port.clock, network=network)
-    await router.start()
-    stack.push_async_callback(router.stop)
-    # Node is typed for the emulated stack; on this bench the ESME's is the dongle's.
-    cbke = KeyEstablishmentService(router, hub_port.clock, outside.cbke.credentials, seed, 0.0)
-    return Node(ESME, cast(EmulatedStack, router), cbke)
 
 
 @contextlib.asynccontextmanager
@@ -157,36 +113,14 @@ async def ncp_premises(
         dcc = Dcc(inventory, keys.dcc, acb=ACB, clock=clock, trans_cos=TRANS_COS)
         han = VirtualHan(clock, seed=seed, capture_dir=out)
         stack.push_async_callback(han.stop)
-        port = hub_spec.radio.port
-        if hub_spec.radio.kind == "ncp-emulator":
-            dongle = await stack.enter_async_context(
-                NcpEmulator(han, HUB.eui64, link=out / "ttyNCP")
-            )
-            port = str(dongle.path)
         members = emulated_members(bench)
-        # make_nodes gives every member its CBKE credentials from one test CA (seeded: the same
-        # CA on every call). The hub's radio on this HAN is the dongle's, so its credentials
-        # come from a node made on a HAN of its own, which is never started.
         nodes = make_nodes(han, clock, seed, members)
         esme_spec = router_esme(bench)
-        outside = make_nodes(VirtualHan(clock, seed=seed), clock, seed, [HUB, ESME])
-        hub_creds = outside[HUB.eui64].cbke.credentials
-        hub_port = NcpStack(_settings(hub_spec, port), clock)
-        await hub_port.start()
-        stack.push_async_callback(hub_port.stop)
-        # Node is typed for the emulated stack; on this bench the hub's is the dongle's.
-        hub_stack = cast(EmulatedStack, hub_port)
-        nodes[HUB.eui64] = Node(
-            # a poll period more per answer, as make_nodes gives the hub: the sleepy GSME's
-            # CBKE messages come only as it polls (without it the hub gave up, BAD_MESSAGE)
-            HUB,
-            hub_stack,
-            KeyEstablishmentService(hub_port, clock, hub_creds, seed, POLL_PERIOD),
-        )
-        hub_node = nodes[HUB.eui64]
+        hub_node, hub_port = await dongles.hub_node(stack, hub_spec, han, clock, seed, out)
+        nodes[HUB.eui64] = hub_node
         if esme_spec is not None:
-            nodes[ESME.eui64] = await _router_node(
-                stack, esme_spec, han, hub_port, outside[ESME.eui64], out, seed
+            nodes[ESME.eui64] = await dongles.router_node(
+                stack, esme_spec, ESME, han, hub_port, seed, out
             )
         gpf = Gpf(hub_port, GPF, keys.devices[GPF], ACB, MemoryStateStore(), clock)
         hub = CommsHub(
