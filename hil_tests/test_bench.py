@@ -48,13 +48,14 @@ def _conformance(bench: Path, out: Path) -> tuple[int, str]:
 
 
 def test_conformance_on_a_physical_ppmid_bench_says_what_it_lacks(tmp_path: Path) -> None:
-    """The PPMID's identity is there (EUI-64, install code, power switch), the hub on a dongle
-    too; the ESME on a second dongle is not, and the matrix is not wired to dongles."""
+    """The PPMID's identity is there (EUI-64, install code, power switch, CPL identity), the hub
+    on a dongle too; the ESME on a second dongle is not, nor the fictitious SMETS1 version the
+    tactical cases need."""
     code, output = _conformance(HARDWARE / "one-dongle-physical-ppmid.yaml", tmp_path / "o")
     assert code == 2
-    assert "puts a physical PPMID on dongles" in output
-    assert "virtual HAN only" in output and "NcpStack" in output
+    assert "cannot run PPMID conformance" in output
     assert "an ESME the PPMID can hear: a second dongle" in output
+    assert "cpl: tactical-firmware-version:), or --cpl-mode enduring" in output
     assert "eui64" not in output and "install-code" not in output
     assert "0123456789ABCDEF" not in output  # the install code is never shown
     assert not (tmp_path / "o").exists()
@@ -77,9 +78,23 @@ def test_conformance_names_each_missing_piece_of_a_physical_ppmid(tmp_path: Path
         assert ":23: node ppmid is a device under test: give its eui64 and install-code" in output
 
 
-def test_conformance_on_the_ci_bench_names_the_hub_dongle_it_needs(tmp_path: Path) -> None:
+def test_conformance_on_a_dongle_bench_without_a_device_under_test_is_refused(
+    tmp_path: Path,
+) -> None:
+    """CI's one-dongle bench: the hub's (emulated) dongle is there; its PPMID and ESME are
+    emulated on the virtual HAN, not a device under test and a second dongle."""
     code, output = _conformance(HARDWARE / "ci-ncp-emulator.yaml", tmp_path / "o")
     assert code == 2
-    assert "puts an emulated PPMID on dongles" in output
     assert "a node with role ppmid and radio physical" in output
-    assert "a comms-hub node on a dongle (radio ezsp:PORT or rfc2217://HOST:PORT)" in output
+    assert "an ESME the PPMID can hear" in output
+    assert "a comms-hub node on a dongle" not in output
+
+
+def test_the_two_dongle_bench_lacks_only_the_key_material_a_physical_ppmid_trusts() -> None:
+    """Its dongles, the PPMID's identity, CPL rows and power switch are all there."""
+    from rig.bench import read_bench as read
+    from rig.commands.conformance import KEY_MATERIAL, physical_ppmid_gaps
+    from rig.dcc import CplMode
+
+    bench = read(HARDWARE / "two-dongles.yaml")
+    assert physical_ppmid_gaps(bench, (CplMode.ENDURING, CplMode.TACTICAL)) == [KEY_MATERIAL]

@@ -168,3 +168,45 @@ def test_conformance_refuses_a_bench_it_cannot_read(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "dongle" in result.output
+
+
+@pytest.mark.parametrize(
+    ("profile", "rows", "exit_code", "failed_checks"),
+    [
+        ("dual-mode", ("s1-s2", "s2-s1"), 0, set()),
+        ("faulty-smets2-in-smets1", ("s1-s1",), 1, {"firmware-version", "credit"}),
+    ],
+    ids=["dual-mode", "faulty-smets2-in-smets1"],
+)
+def test_conformance_against_a_stand_in_on_dongles(
+    tmp_path: Path, profile: str, rows: tuple[str, ...], exit_code: int, failed_checks: set[str]
+) -> None:
+    """The physical-PPMID path on CI's bench (real time, real bellows): the hub and the ESME on
+    NCP-emulated dongles, the PPMID a stand-in the rig reaches only through its power switch
+    and judges by what the hub and the meter hear from it. A SMETS2+ and a SMETS1 system for
+    the conforming PPMID (the second case after the first's leave, on a re-formed network,
+    with GBCS counters above the first's); the row that shows the faulty one's fault. The
+    virtual matrix covers every row and mode; these cover the path."""
+    bench = Path(__file__).parents[1] / "hardware" / "ci-stand-in-ppmid.yaml"
+    args = ["conformance", "ppmid", "--bench", str(bench), "--out", str(tmp_path)]
+    args += ["--cpl-mode", "enduring", "--profile", profile]
+    for row in rows:
+        args += ["--row", row]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == exit_code, result.output
+    report = json.loads((tmp_path / "conformance.json").read_text())
+    assert report["bench"] == "ci-stand-in-ppmid"
+    assert report["device"]["under_test"].startswith("stand-in")
+    assert [c["slug"].rsplit("-", 2)[1:] for c in report["cases"]] == [
+        [f"pre{r[:2]}", f"ch{r[3:]}"] for r in rows
+    ]
+    failed = {c["name"] for case in report["cases"] for c in case["checks"] if not c["passed"]}
+    assert failed == failed_checks
+    for case in report["cases"]:
+        assert case["personality"].startswith("not observable")
+        heard = [z["what"] for z in case["zcl"] if z["what"].startswith("PPMID -> ")]
+        assert heard, f"{case['case']}: nothing heard from the PPMID"
+        credit = next(c for c in case["checks"] if c["name"] == "credit")
+        meter = "ESME" if case["ch_smets_version"] == "SMETS2+" else "hub"
+        assert meter in credit["detail"]
+    assert "0123456789ABCDEF" not in (tmp_path / "conformance.json").read_text()

@@ -67,6 +67,8 @@ BANDS = ("2.4GHz", "sub-GHz")
 CLOCKS = ("virtual", "real")
 FLOW_CONTROLS = {"software": "software", "hardware": "hardware", "none": None}
 CPL_FIELDS = ("manufacturer", "model", "hardware-version", "firmware-version", "smets-chts-version")
+CPL_OPTIONAL = ("tactical-firmware-version",)
+"""A dual-mode PPMID's fictitious SMETS1 firmware version, for the tactical CPL mode (MP202)."""
 DONGLE_SETTINGS = ("baudrate", "flow-control", "channel", "tx-power")
 NODE_FIELDS = (
     "role",
@@ -124,6 +126,7 @@ class CplIdentity:
     hardware_version: str
     firmware_version: str
     smets_chts_version: str
+    tactical_firmware_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -381,11 +384,14 @@ class _Reader:
                     "install-code must be 6, 8, 12 or 16 bytes of hex, without its CRC",
                 )
         if "cpl" in fields:
-            entry = self.mapping(fields["cpl"], f"node {name}'s cpl", CPL_FIELDS)
+            entry = self.mapping(fields["cpl"], f"node {name}'s cpl", (*CPL_FIELDS, *CPL_OPTIONAL))
             missing = [f for f in CPL_FIELDS if f not in entry]
             if missing:
                 raise self.fail(fields["cpl"].line, f"cpl lacks {', '.join(missing)}")
-            cpl = CplIdentity(*(self.text(entry[f], f) for f in CPL_FIELDS))
+            cpl = CplIdentity(
+                *(self.text(entry[f], f) for f in CPL_FIELDS),
+                *(self.text(entry[f], f) if f in entry else None for f in CPL_OPTIONAL),
+            )
         bands: tuple[str, ...] = ("2.4GHz",)
         if "bands" in fields:
             bands = tuple(self.strings(fields["bands"], "bands"))

@@ -24,7 +24,11 @@ from typing import Any
 from scapy.utils import RawPcapReader
 
 from emulator.devices.dual_mode import DualModeProfile
+from rig.bench import Bench
+from rig.dcc import CplMode
+from rig.dcc.mp202 import ROW_NAMES
 from rig.scenarios.context import RunContext, RunRecord
+from rig.scenarios.device_under_test import device_under_test
 from rig.scenarios.dual_mode import (
     REQ,
     Case,
@@ -35,7 +39,7 @@ from rig.scenarios.dual_mode import (
     profile_for,
     run_matrix,
 )
-from rig.scenarios.dual_mode_premises import PPMID_FIRMWARE, PPMID_MODEL
+from rig.scenarios.dual_mode_premises import DUAL_MODE_PPMID, OnBench, PpmidModel
 from rig.scenarios.framework import Scenario
 from rig.scenarios.premises import PPMID
 from rig.scenarios.runner import run_scenario
@@ -77,8 +81,13 @@ class Conformance:
         return out
 
 
-def conformance_cases(kind: ProfileKind = ProfileKind.GOOD) -> list[Case]:
-    return cases([kind])
+def conformance_cases(
+    kind: ProfileKind = ProfileKind.GOOD,
+    modes: Sequence[CplMode] = (CplMode.ENDURING, CplMode.TACTICAL),
+    rows: Sequence[str] = ROW_NAMES,
+) -> list[Case]:
+    """The cases of ``modes`` and MP202 ``rows`` (``Case.row``), in the matrix's order."""
+    return [c for c in cases([kind]) if c.mode in modes and c.row in rows]
 
 
 def run_conformance(
@@ -86,15 +95,22 @@ def run_conformance(
     *,
     kind: ProfileKind = ProfileKind.GOOD,
     seed: int = 1,
-    bench: str = "virtual",
+    bench: str | Bench = "virtual",
     profile: DualModeProfile | None = None,
+    modes: Sequence[CplMode] = (CplMode.ENDURING, CplMode.TACTICAL),
+    rows: Sequence[str] = ROW_NAMES,
 ) -> Conformance:
-    """Run the eight cases against the emulated PPMID ``kind`` and write the report into ``out``."""
-    selected = conformance_cases(kind)
+    """Run the cases of ``modes`` and ``rows`` (all: eight) against the emulated PPMID
+    ``kind``, or, on a dongle ``bench``, against its PPMID under test, and write the report
+    into ``out``."""
+    selected = conformance_cases(kind, modes, rows)
     results: list[CaseResult] = []
+    on_bench = None
+    if isinstance(bench, Bench) and bench.backend != "virtual":
+        on_bench = bench_premises(bench, kind, selected[0].mode, profile)
 
     async def body(run: RunContext) -> None:
-        await run_matrix(run, selected, results.append, profile, conformance=True)
+        await run_matrix(run, selected, results.append, profile, conformance=True, bench=on_bench)
 
     sc = Scenario(
         "dual-mode-ppmid-conformance",
@@ -103,21 +119,48 @@ def run_conformance(
         body,
         tuple(case_step(c, conformance=True) for c in selected),
     )
-    record = run_scenario(sc, out, seed=seed)
-    under_test = profile or profile_for(kind, selected[0].mode)
-    manufacturer, model, hardware = PPMID_MODEL
+    record = run_scenario(sc, out, seed=seed, real_time=on_bench is not None)
+    model = on_bench.model if on_bench is not None else DUAL_MODE_PPMID
+    under_test = profile or profile_for(kind, selected[0].mode, model)
     device = {
         "role": "PPMID",
         "eui64": str(PPMID.eui64),
-        "manufacturer": manufacturer,
-        "model": model,
-        "hardware_version": hardware,
-        "firmware_version": PPMID_FIRMWARE,
+        "manufacturer": model.manufacturer,
+        "model": model.model,
+        "hardware_version": model.hardware_version,
+        "firmware_version": model.firmware_version,
         "under_test": f"emulated PPMID, profile {under_test.name}",
     }
-    report = Conformance(record, tuple(results), device, bench)
+    if on_bench is not None:
+        dut = on_bench.dut
+        device["eui64"] = str(dut.eui64)
+        device["under_test"] = dut.description
+        if dut.stand_in is not None:
+            device["under_test"] += f", profile {dut.stand_in.profile.name}"
+    name = bench.name if isinstance(bench, Bench) else bench
+    report = Conformance(record, tuple(results), device, name)
     write(report, out)
     return report
+
+
+def bench_premises(
+    bench: Bench, kind: ProfileKind, mode: CplMode, profile: DualModeProfile | None
+) -> OnBench:
+    """Where a dongle bench puts the premises (``physical_ppmid_gaps`` has checked it has what
+    a run needs); the PPMID model is the bench's ``cpl:`` for it, a stand-in is built as the
+    emulated PPMID of ``kind`` would be."""
+    hub, esme = bench.node_with_role("comms-hub"), bench.node_with_role("esme")
+    ppmid = bench.node_with_role("ppmid")
+    assert hub is not None and esme is not None and ppmid is not None
+    model = DUAL_MODE_PPMID
+    if ppmid.cpl is not None:
+        c = ppmid.cpl
+        model = PpmidModel(
+            c.manufacturer, c.model, c.hardware_version, c.firmware_version,
+            c.tactical_firmware_version,
+        )  # fmt: skip
+    dut = device_under_test(bench, profile or profile_for(kind, mode, model))
+    return OnBench(hub, esme, dut, model)
 
 
 def pcap_excerpt(path: Path, frames: int = PCAP_EXCERPT_FRAMES) -> dict[str, Any]:

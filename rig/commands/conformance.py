@@ -1,16 +1,19 @@
 """`hil-rig conformance ppmid --bench FILE --out DIR`: MP202 bilingual conformance of one PPMID.
 
-Thin over ``rig.conformance``: the eight cases of ``dual-mode-ppmid-matrix`` against one PPMID,
-``conformance.json`` and ``conformance.html`` (plus the run's usual artefacts) in ``--out``. The
-PPMID is emulated (``--profile``, the conforming dual-mode one by default); a bench that names a
-dongle bench (backend ncp) is refused with what a physical-PPMID run needs and what the bench
-lacks of it (``physical_ppmid_gaps``): the matrix's cases wire their premises on the virtual HAN
-only (the bench reader is ``rig.bench.read_bench``, shared with ``hil-rig run``). Exit status: 0
-every requirement passed, 1 one failed, 2 usage error, 3 error.
+Thin over ``rig.conformance``: the eight cases of ``dual-mode-ppmid-matrix`` (four with
+``--cpl-mode``) against one PPMID, ``conformance.json`` and ``conformance.html`` (plus the run's
+usual artefacts) in ``--out``. Without a bench, or on a virtual one, the PPMID is emulated
+(``--profile``, the conforming dual-mode one by default). A dongle bench (backend ncp) runs the
+cases against its PPMID under test (radio ``physical``, or CI's ``stand-in``), on real time, with
+the hub and the ESME on their dongles; a bench that lacks something such a run needs is refused
+with the list (``physical_ppmid_gaps``). The bench reader is ``rig.bench.read_bench``, shared
+with ``hil-rig run``. Exit status: 0 every requirement passed, 1 one failed, 2 usage error,
+3 error.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -18,48 +21,63 @@ from rich.console import Console
 from rich.markup import escape
 
 from rig.bench import KNOWN_BACKENDS, Bench, BenchError, read_bench
+from rig.dcc import CplMode
+from rig.dcc.mp202 import ROW_NAMES
 
 PPMID_ROLE = "ppmid"
 HUB_ROLE = "comms-hub"
 ESME_ROLE = "esme"
-NOT_WIRED = (
-    "the MP202 cases wire each premises (a SMETS1 or SMETS2+ hub, the ESME, the PPMID) on the "
-    "virtual HAN only; on a dongle bench each case would need its hub on NcpStack and the PPMID "
-    "reset between cases"
+KEY_MATERIAL = (
+    "the key material a physical PPMID trusts, which the rig cannot load yet: it issues its own "
+    "test SMKI (ACB, Supplier, Device) and ZSE (CBKE) credentials per run, as its emulators and "
+    "the stand-in are built with; a physical PPMID needs the lab's SMKI test credentials it "
+    "trusts and its own Device certificates (a keystore in the RTDS layout), and ZSE "
+    "credentials for the hub and the ESME from the CA its CBKE certificate chains to"
 )
-"""Why no dongle bench runs yet, whatever it holds (the part no bench file can fill)."""
+"""The part no bench file can fill yet (issue 8, open)."""
 
 
-def physical_ppmid_gaps(bench: Bench) -> list[str]:
-    """What a conformance run against a physical PPMID needs that ``bench`` does not give:
-    the PPMID as a device under test (its EUI-64 and install code, which the DCC whitelists it
-    with (8.11), ``read_bench`` already requires of one), the hub on a dongle (ezsp: or
-    rfc2217://, driven by NcpStack), the ESME where the PPMID can hear it (a second dongle: the
-    router role) and a power switch to reset
-    the PPMID between the eight cases. Install codes are never shown, only whether present."""
+def physical_ppmid_gaps(bench: Bench, modes: Sequence[CplMode] = ()) -> list[str]:
+    """What a conformance run of the CPL ``modes`` against a PPMID under test needs that
+    ``bench`` does not give: the PPMID as a device under test (radio physical, or CI's
+    stand-in, with the EUI-64 and install code the DCC whitelists it with (8.11), which
+    ``read_bench`` already requires of one), its CPL identity (what the DCC pre-notifies and
+    checks its firmware version against; the tactical mode's fictitious SMETS1 version for
+    tactical cases) and a power switch to make it look for a network in each case; the hub on
+    a dongle (NcpStack); the ESME on a second dongle (the router role) where the PPMID can hear
+    it; for a physical PPMID, the key material it trusts (``KEY_MATERIAL``). Install codes are
+    never shown, only whether present."""
     gaps: list[str] = []
     ppmid = bench.node_with_role(PPMID_ROLE)
     if ppmid is None or not ppmid.under_test:
         gaps.append("a node with role ppmid and radio physical (the PPMID under test)")
-    elif ppmid.power is None:  # its eui64 and install-code the bench reader requires
-        gaps.append(f"a power switch for the PPMID (node {ppmid.name}, line {ppmid.line}: power:)")
+    else:
+        where = f"node {ppmid.name}, line {ppmid.line}"
+        if ppmid.power is None:
+            gaps.append(f"a power switch for the PPMID ({where}: power:)")
+        if ppmid.cpl is None and not ppmid.stand_in:
+            gaps.append(f"the PPMID's CPL identity ({where}: cpl:)")
+        fictitious = ppmid.cpl.tactical_firmware_version if ppmid.cpl else None
+        if CplMode.TACTICAL in modes and ppmid.cpl is not None and fictitious is None:
+            gaps.append(
+                f"the PPMID's fictitious SMETS1 firmware version for the tactical cases ({where}: "
+                "cpl: tactical-firmware-version:), or --cpl-mode enduring"
+            )
+        if not ppmid.stand_in:
+            gaps.append(KEY_MATERIAL)
     hub = bench.node_with_role(HUB_ROLE)
-    if hub is None or hub.radio.kind not in ("ezsp", "rfc2217"):
+    if hub is None or not hub.radio.is_dongle:
         gaps.append("a comms-hub node on a dongle (radio ezsp:PORT or rfc2217://HOST:PORT)")
     esme = bench.node_with_role(ESME_ROLE)
-    if esme is None or not (esme.radio.is_dongle or esme.under_test):
+    if esme is None or not esme.radio.is_dongle:
         gaps.append("an ESME the PPMID can hear: a second dongle (esme radio ezsp:/rfc2217://)")
     return gaps
 
 
-def _refusal(path: Path, bench: Bench) -> str:
-    gaps = physical_ppmid_gaps(bench)
-    ppmid = bench.node_with_role(PPMID_ROLE)
-    what = "a physical PPMID" if ppmid is not None and ppmid.under_test else "an emulated PPMID"
-    lacks = "; it also lacks: " + "; ".join(gaps) if gaps else ""
+def _refusal(path: Path, bench: Bench, gaps: list[str]) -> str:
     return (
-        f"{path}: bench {bench.name} (backend {bench.backend}) puts {what} on dongles; "
-        f"PPMID conformance runs on a virtual bench only: {NOT_WIRED}{lacks}"
+        f"{path}: bench {bench.name} (backend {bench.backend}) cannot run PPMID conformance; "
+        "it lacks: " + "; ".join(gaps)
     )
 
 
@@ -89,22 +107,44 @@ def conformance() -> None:
     show_default=True,
     help="The emulated PPMID (faulty ones show what a failing report looks like).",
 )
-def ppmid(bench: Path | None, out: Path, seed: int, profile: str) -> None:
+@click.option(
+    "--cpl-mode",
+    type=click.Choice(["both", CplMode.ENDURING.value, CplMode.TACTICAL.value]),
+    default="both",
+    show_default=True,
+    help="The CPL mode(s) to run: a PPMID's firmware is built for one (its SMETS1 version).",
+)
+@click.option(
+    "--row",
+    "rows",
+    multiple=True,
+    type=click.Choice(ROW_NAMES),
+    help="Only these rows of MP202's table, as pre-notified-CH (s1-s2: pre-notified SMETS1, "
+    "CH SMETS2+); repeatable. All four by default.",
+)
+def ppmid(
+    bench: Path | None, out: Path, seed: int, profile: str, cpl_mode: str, rows: tuple[str, ...]
+) -> None:
     """MP202 bilingual conformance of one PPMID: the four rows of MP202's table in the enduring
     and the tactical CPL mode, each requirement with its evidence and verdict."""
     from rig.conformance import HTML_FILE, JSON_FILE, run_conformance
     from rig.scenarios.dual_mode import ProfileKind
 
-    name = "virtual"
+    modes = (CplMode.ENDURING, CplMode.TACTICAL) if cpl_mode == "both" else (CplMode(cpl_mode),)
+    on: Bench | str = "virtual"
     if bench is not None:
         try:
             described: Bench = read_bench(bench, KNOWN_BACKENDS)
         except BenchError as exc:
             raise click.UsageError(str(exc)) from None
         if described.backend != "virtual":
-            raise click.UsageError(_refusal(bench, described))
-        name = described.name
-    report = run_conformance(out, kind=ProfileKind(profile), seed=seed, bench=name)
+            gaps = physical_ppmid_gaps(described, modes)
+            if gaps:
+                raise click.UsageError(_refusal(bench, described, gaps))
+        on = described
+    report = run_conformance(
+        out, kind=ProfileKind(profile), seed=seed, bench=on, modes=modes, rows=rows or ROW_NAMES
+    )
     console = Console(highlight=False, soft_wrap=True)
     for req in report.requirements():
         mark = {"pass": "[green]✓[/]", "fail": "[red]✗[/]"}.get(req["verdict"], "[dim]-[/]")

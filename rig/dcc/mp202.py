@@ -28,6 +28,10 @@ from . import requests as r
 from .inventory import CplEntry, CplMode, Inventory, SmetsVersion, SmiRecord, cpl_mode
 from .services import Rejected
 
+ROW_NAMES = ("s1-s1", "s1-s2", "s2-s1", "s2-s2")
+"""MP202's four rows as pre-notified-CH: ``s1-s2`` is pre-notified SMETS1, CH SMETS2+."""
+
+
 PPMID_ON_WRONG_SYSTEM = r.ResponseCode.E5
 """[U] The DUIS error for a request whose target is a PPMID installed against the wrong system:
 its SMI record is incompatible with any SRV (E5, "invalid device status"); no public DUIS code

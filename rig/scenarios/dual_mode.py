@@ -37,21 +37,28 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from zigpy.zcl import foundation
+
+from emulator.codec.errors import DecodeError
 from emulator.codec.eui64 import Eui64
 from emulator.codec.gbcs import GbcsDecodeError, decode_message
 from emulator.codec.gbcs.asn1 import decode_asn1
 from emulator.codec.gbcs.message import apdu_of
 from emulator.codec.security import keys as han_keys
+from emulator.codec.zcl import frame as zcl
 from emulator.devices.dual_mode import (
+    DualModePpmid,
     DualModeProfile,
     dual_mode_profile,
     faulty_smets2_in_smets1_profile,
     faulty_wrong_firmware_profile,
 )
 from emulator.devices.ppmid import MeterRefused
+from emulator.devices.registers import PREPAYMENT
 from emulator.devices.smets1_hub import Smets1Hub
+from emulator.han.clock import Clock
 from emulator.han.key_establishment import KeyEstablishmentFailed
-from emulator.han.port import DeliveryError
+from emulator.han.port import ApsMessage, DeliveryError
 from emulator.han.stack.node import JoinError
 from emulator.pki.smki import Credential
 from rig.dcc import (
@@ -71,14 +78,14 @@ from rig.dcc.requests import JoinServiceCritical, RequestBody, UpdatePPMIDFirmwa
 from .context import RunContext
 from .dual_mode_premises import (
     CH_ROWS,
+    DUAL_MODE_PPMID,
     ESME_ROWS,
-    PPMID_FICTITIOUS_FIRMWARE,
-    PPMID_FIRMWARE,
     DualModePremises,
-    ppmid_rows,
+    OnBench,
+    PpmidModel,
     wire_dual_mode,
 )
-from .framework import Measurement, StepFailed, StepSpec, scenario
+from .framework import Measurement, StepFailed, StepScope, StepSpec, scenario
 from .han_join import ESME, HUB, STEP_TIMEOUT
 from .ota import ota_image
 from .premises import ACB, PPMID, PremisesKeys, Supplier, premises_keys
@@ -90,6 +97,14 @@ ROWS = ((S1, S1), (S1, S2), (S2, S1), (S2, S2))
 ANSWER_TIMEOUT = 600.0
 CHOICE_TIMEOUT = 60.0
 """Modelled seconds the rig lets the PPMID take to settle after CBKE (its personality probe)."""
+DUT_JOIN_TIMEOUT = 180.0
+"""[I] Seconds a device under test has, from power-on, to join the hub's network and complete
+CBKE (a physical PPMID scans every channel and may back off between attempts)."""
+SETTLE_SECONDS = 15.0
+"""[I] Seconds the rig leaves a device under test after its CBKE before the first SRV to it:
+its own start-up (a dual-mode PPMID's personality choice, its first reads) is not observable."""
+DUT_POLL = 0.5
+"""Seconds between the rig's looks at what the device under test has done."""
 SMI_VERSION_CODE = {S1: 1, S2: 2}
 """record.json measurement of the SMI SMETS version: 1 SMETS1, 2 SMETS2+ (0 none)."""
 
@@ -100,10 +115,13 @@ class ProfileKind(enum.Enum):
     FAULTY_WRONG_FIRMWARE = "faulty-wrong-firmware"
 
 
-def profile_for(kind: ProfileKind, mode: CplMode) -> DualModeProfile:
-    """The PPMID of ``kind`` built for the CPL ``mode`` (its SMETS1 firmware version)."""
-    real = bytes.fromhex(PPMID_FIRMWARE)
-    fictitious = bytes.fromhex(PPMID_FICTITIOUS_FIRMWARE)
+def profile_for(
+    kind: ProfileKind, mode: CplMode, model: PpmidModel = DUAL_MODE_PPMID
+) -> DualModeProfile:
+    """The PPMID of ``kind`` and ``model`` built for the CPL ``mode`` (its SMETS1 firmware
+    version)."""
+    real = bytes.fromhex(model.firmware_version)
+    fictitious = bytes.fromhex(model.fictitious_firmware_version or model.firmware_version)
     right = fictitious if mode is CplMode.TACTICAL else real
     wrong = real if mode is CplMode.TACTICAL else fictitious
     if kind is ProfileKind.GOOD:
@@ -136,6 +154,12 @@ class Case:
     def expected_smi(self) -> SmetsVersion:
         """MP202: the CH's version (the table); the pre-notified one in the tactical mode [U]."""
         return self.pre_notified if self.mode is CplMode.TACTICAL else self.ch
+
+    @property
+    def row(self) -> str:
+        """MP202's row as ``pre-notified-CH``: ``s1-s2`` is pre-notified SMETS1, CH SMETS2+."""
+        v = {S1: "s1", S2: "s2"}
+        return f"{v[self.pre_notified]}-{v[self.ch]}"
 
     @property
     def wrong_system(self) -> bool:
@@ -243,12 +267,12 @@ class _Installer:
         self.srvs: list[SrvEvidence] = []
 
     async def submit(
-        self, target: Eui64, srv: SRV, body: RequestBody, label: str
+        self, target: Eui64, srv: SRV, body: RequestBody, label: str, *, wait: bool = True
     ) -> tuple[ResponseCode, ServiceResponse | DccAlert | None]:
-        """One SRV: the immediate code and, after I99, the DCC's answer."""
+        """One SRV: the immediate code and, unless not ``wait``, the DCC's answer after I99."""
         sent = await self.supplier.submit(target, srv, body)
         answer: ServiceResponse | DccAlert | None = None
-        if sent.response_code is ResponseCode.I99:
+        if sent.response_code is ResponseCode.I99 and wait:
             with contextlib.suppress(TimeoutError):
                 answer = await self.supplier.response_to(sent.request_id, ANSWER_TIMEOUT)
         code = sent.response_code
@@ -279,50 +303,91 @@ class _Installer:
 
 
 async def run_case(
-    run: RunContext, case: Case, keys: PremisesKeys, profile: DualModeProfile | None = None
+    run: RunContext,
+    case: Case,
+    keys: PremisesKeys,
+    profile: DualModeProfile | None = None,
+    bench: OnBench | None = None,
 ) -> CaseResult:
-    """Install the case's PPMID in the case's system and check it (module docstring)."""
+    """Install the case's PPMID in the case's system and check it (module docstring); on a
+    ``bench`` the PPMID is its device under test."""
     result = CaseResult(case)
     out = run.out / "cases" / case.slug
-    profile = profile or profile_for(case.kind, case.mode)
+    model = bench.model if bench is not None else DUAL_MODE_PPMID
+    profile = profile or profile_for(case.kind, case.mode, model)
     gbcs_before = len(run.gbcs_messages)
     rng = random.Random(f"dual-mode/install-codes/{run.seed}/{case.slug}")
     codes = {ESME.eui64: rng.randbytes(16), PPMID.eui64: rng.randbytes(16)}
-    async with wire_dual_mode(run, keys, case.ch, case.mode, profile, out) as premises:
-        supplier = Supplier(premises.dcc, keys.supplier, run.clock)
+    if bench is not None:
+        codes = {ESME.eui64: codes[ESME.eui64], bench.dut.eui64: bench.dut.install_code}
+        if bench.dut.stand_in is not None:  # built (flashed) for the case's CPL mode
+            bench.dut.stand_in.profile = profile
+    heard_before = len(bench.dut.heard) if bench is not None else 0
+    async with wire_dual_mode(run, keys, case.ch, case.mode, profile, out, bench) as premises:
+        floor = premises.dut.counter_floor if premises.dut else 1000
+        supplier = Supplier(premises.dcc, keys.supplier, run.clock, counter=floor)
         installer = _Installer(run, premises, supplier)
-        await _install(run, case, premises, installer, codes)
-        record = premises.dcc.inventory.smi(PPMID.eui64)
-        assert record is not None
-        result.smi_smets_version = record.smets_version
-        smi = record.smets_version
-        result.check(
-            "smi-version", REQ["smi-version"], smi is case.expected_smi,
-            f"SMI {smi.value if smi else 'none'}, MP202 gives {case.expected_smi.value}",
-        )  # fmt: skip
-        joined = await _join_han(run, premises, codes[PPMID.eui64])
-        result.personality = (
-            premises.ppmid.personality.value if premises.ppmid.personality else "none"
-        )
-        reason = wrong_system(premises.dcc.inventory, record)
-        if reason is not None:
-            await _wrong_system_checks(result, installer, keys, run.seed, reason)
-        else:
-            assert joined is None, f"the PPMID did not join the HAN: {joined}"
-            await _right_system_checks(result, installer, premises, keys, run.seed)
-        result.srvs = installer.srvs
+        try:
+            await _install_and_check(run, case, premises, installer, codes, keys, result)
+        finally:
+            result.srvs = installer.srvs
+            _zcl_evidence(result, premises, heard_before)
+            if premises.dut is not None:  # the next case's counters start above this one's
+                acb = premises.dcc.inventory.next_counter(floor=floor)
+                premises.dut.counter_floor = max(acb, supplier.counter) + 1
+    result.gbcs_files = [f"gbcs/{m.path.name}" for m in run.gbcs_messages[gbcs_before:]]
+    pcap = out / "han-2g4.pcap"
+    result.pcap = str(pcap.relative_to(run.out)) if pcap.exists() else ""
+    return result
+
+
+async def _install_and_check(
+    run: RunContext,
+    case: Case,
+    premises: DualModePremises,
+    installer: _Installer,
+    codes: dict[Eui64, bytes],
+    keys: PremisesKeys,
+    result: CaseResult,
+) -> None:
+    await _install(run, case, premises, installer, codes)
+    ppmid = premises.ppmid_eui
+    record = premises.dcc.inventory.smi(ppmid)
+    assert record is not None
+    result.smi_smets_version = smi = record.smets_version
+    result.check(
+        "smi-version", REQ["smi-version"], smi is case.expected_smi,
+        f"SMI {smi.value if smi else 'none'}, MP202 gives {case.expected_smi.value}",
+    )  # fmt: skip
+    if premises.dut is not None:
+        joined = await _under_test_joins(run, premises)
+        result.personality = "not observable (device under test)"
+    else:
+        joined = await _join_han(run, premises, codes[ppmid])
+        chosen = premises.ppmid.personality if premises.ppmid else None
+        result.personality = chosen.value if chosen else "none"
+    reason = wrong_system(premises.dcc.inventory, record)
+    if reason is not None:
+        await _wrong_system_checks(result, installer, premises, keys, run.seed, reason)
+    else:
+        assert joined is None, f"the PPMID did not join the HAN: {joined}"
+        await _right_system_checks(result, installer, premises, keys, run.seed)
+
+
+def _zcl_evidence(result: CaseResult, premises: DualModePremises, heard_before: int) -> None:
+    """The PPMID's personality probe (emulated) or what our nodes heard from it (under test),
+    and the S1SP's ZCL."""
+    if premises.ppmid is not None:
         for probe, answer in premises.ppmid.probes:
             asked = "PPMID -> hub Get Supported Tunnel Protocols"
             result.zcl_frames.append({"what": asked, "zcl": probe.hex().upper()})
             heard = answer.hex().upper() if answer else "(none)"
             result.zcl_frames.append({"what": "hub -> PPMID answer", "zcl": heard})
-        for _, outcome in premises.dcc.s1sp.outcomes:
-            for x in outcome.zcl:
-                result.zcl_frames.append({"what": f"S1SP {outcome.operation.value}", **x.to_json()})
-    result.gbcs_files = [f"gbcs/{m.path.name}" for m in run.gbcs_messages[gbcs_before:]]
-    pcap = out / "han-2g4.pcap"
-    result.pcap = str(pcap.relative_to(run.out)) if pcap.exists() else ""
-    return result
+    if premises.dut is not None:
+        result.zcl_frames += [h.to_json() for h in premises.dut.heard[heard_before:]]
+    for _, outcome in premises.dcc.s1sp.outcomes:
+        for x in outcome.zcl:
+            result.zcl_frames.append({"what": f"S1SP {outcome.operation.value}", **x.to_json()})
 
 
 async def _install(
@@ -334,10 +399,11 @@ async def _install(
 ) -> None:
     """12.2 for the hub, the ESME and the PPMID (as ``case.pre_notified``), 8.14.1, 8.11."""
     acb = ACB
+    ppmid = premises.ppmid_eui
     for device, row in (
         (HUB.eui64, CH_ROWS[case.ch]),
         (ESME.eui64, ESME_ROWS[case.ch]),
-        (PPMID.eui64, ppmid_rows(case.mode)[case.pre_notified]),
+        (ppmid, premises.model.rows(case.mode)[case.pre_notified]),
     ):
         code, _ = await installer.submit(
             acb, SRV.DEVICE_PRE_NOTIFICATION, row.prenotification(device), f"12.2 {device}"
@@ -347,7 +413,7 @@ async def _install(
         acb, SRV.CH_STATUS_UPDATE_INSTALL_SUCCESS, CHFInstallSuccessSMWAN(HUB.eui64), "8.14.1"
     )
     assert code is ResponseCode.I0, f"8.14.1: {code.value}"
-    devices = (ESME.eui64, PPMID.eui64) if premises.esme is not None else (PPMID.eui64,)
+    devices = (ESME.eui64, ppmid) if premises.esme is not None else (ppmid,)
     for device in devices:
         sent, answer = await installer.supplier.update_device_log(device, codes[device])
         label = "8.11 add ESME" if device == ESME.eui64 else "8.11 add PPMID"
@@ -374,7 +440,7 @@ async def _join_han(
         await node.cbke.establish(HUB.eui64)
     except (JoinError, KeyEstablishmentFailed, DeliveryError) as exc:
         return str(exc)
-    if device == PPMID.eui64:
+    if device == PPMID.eui64 and premises.ppmid is not None:
         with contextlib.suppress(TimeoutError):
             async with run.clock.timeout(CHOICE_TIMEOUT):
                 await premises.ppmid.chosen.wait()
@@ -382,19 +448,44 @@ async def _join_han(
     return None
 
 
+async def _under_test_joins(run: RunContext, premises: DualModePremises) -> str | None:
+    """The device under test, whitelisted, is power-cycled so that it looks for a network; it
+    has joined when the hub holds a CBKE link key with it. Then the rig gives it
+    ``SETTLE_SECONDS`` for what it does after CBKE (its personality choice, its first reads);
+    None, or why it did not join."""
+    dut, hub = premises.dut, premises.nodes[HUB.eui64].stack
+    assert dut is not None
+    run.log("dut", action="power-cycle", device=str(dut.eui64), switch=dut.switch.name)
+    await dut.power_cycle(run.clock)
+    try:
+        async with run.clock.timeout(DUT_JOIN_TIMEOUT):
+            while hub.link_key(dut.eui64) is None:
+                await run.clock.sleep(DUT_POLL)
+    except TimeoutError:
+        return f"no CBKE with the hub within {DUT_JOIN_TIMEOUT:.0f} s of power-on"
+    await run.clock.sleep(SETTLE_SECONDS)
+    return None
+
+
 async def _wrong_system_checks(
-    result: CaseResult, installer: _Installer, keys: PremisesKeys, seed: int, reason: str
+    result: CaseResult,
+    installer: _Installer,
+    premises: DualModePremises,
+    keys: PremisesKeys,
+    seed: int,
+    reason: str,
 ) -> None:
     """Every SRV to the PPMID is refused with the DUIS error."""
     refused = []
-    image = ota_image(keys, PPMID.eui64, seed)
+    ppmid = premises.ppmid_eui
+    image = ota_image(keys, ppmid, seed)
     for srv, body, label in (
         (SRV.JOIN_SERVICE_CRITICAL, JoinServiceCritical(ESME.eui64), "8.7.1 join PPMID to ESME"),
         (SRV.READ_FIRMWARE_VERSION, ReadFirmwareVersion(), "11.2 PPMID"),
         (SRV.READ_DEVICE_LOG, ReadDeviceLog(), "8.9 PPMID"),
         (SRV.UPDATE_PPMID_FIRMWARE, UpdatePPMIDFirmware(image), "11.4 PPMID"),
     ):
-        code, _ = await installer.submit(PPMID.eui64, srv, body, label)
+        code, _ = await installer.submit(ppmid, srv, body, label)
         refused.append(code is PPMID_ON_WRONG_SYSTEM)
     result.check(
         "wrong-system", REQ["wrong-system"], all(refused),
@@ -410,28 +501,29 @@ async def _right_system_checks(
     seed: int,
 ) -> None:
     inventory = premises.dcc.inventory
-    record = inventory.smi(PPMID.eui64)
+    ppmid = premises.ppmid_eui
+    record = inventory.smi(ppmid)
     assert record is not None and record.smets_version is not None
     expected = route(record)
     want = "S1SP" if expected is Route.S1SP else "GBCS"
     routes: list[str] = []
     # 8.7.1: the PPMID to the ESME (and, SMETS2+, the ESME to the PPMID: Method A)
-    pairs = [(PPMID.eui64, ESME.eui64)]
+    pairs = [(ppmid, ESME.eui64)]
     if expected is Route.GBCS:
-        pairs.append((ESME.eui64, PPMID.eui64))
+        pairs.append((ESME.eui64, ppmid))
     joined = True
     for target, other in pairs:
-        label = f"8.7.1 join {'PPMID' if target == PPMID.eui64 else 'ESME'}"
+        label = f"8.7.1 join {'PPMID' if target == ppmid else 'ESME'}"
         code, answer = await installer.submit(
             target, SRV.JOIN_SERVICE_CRITICAL, JoinServiceCritical(other), label
         )
         joined &= isinstance(answer, ServiceResponse) and _join_ok(answer)
-        if target == PPMID.eui64:
+        if target == ppmid:
             routes.append(installer.srvs[-1].route)
     result.check("join", REQ["join"], joined, "joined" if joined else "8.7.1 did not succeed")
     # 11.2: the firmware version, against the CPL row of the PPMID's SMI version
     code, answer = await installer.submit(
-        PPMID.eui64, SRV.READ_FIRMWARE_VERSION, ReadFirmwareVersion(), "11.2 PPMID"
+        ppmid, SRV.READ_FIRMWARE_VERSION, ReadFirmwareVersion(), "11.2 PPMID"
     )
     routes.append(installer.srvs[-1].route)
     reported = _firmware_version(answer)
@@ -449,25 +541,68 @@ async def _right_system_checks(
         f"SMI {record.smets_version.value}: wanted {want}, went {', '.join(routes)}",
     )  # fmt: skip
     # the consumer's view: credit (and, in SMETS1, the ESI's price)
-    try:
-        credit = await premises.ppmid.read_credit()
-        shown = credit.credit_remaining == premises.meter_credit
-        detail = f"PPMID shows {credit.credit_remaining} p, meter holds {premises.meter_credit} p"
-        if isinstance(premises.hub, Smets1Hub):
-            price = await premises.ppmid.read_price()
-            detail += f"; price {price.get(0x0400)}"
-    except (LookupError, TimeoutError, MeterRefused, DeliveryError, ValueError) as exc:
-        shown, detail = False, f"no credit shown: {exc}"
+    if premises.ppmid is None:
+        shown, detail = await _credit_read_at_meter(premises, installer.run.clock)
+    else:
+        shown, detail = await _credit_shown(premises, premises.ppmid)
     result.check("credit", REQ["credit"], shown, detail)
     # requirement 7
-    image = UpdatePPMIDFirmware(ota_image(keys, PPMID.eui64, seed))
-    code, _ = await installer.submit(PPMID.eui64, SRV.UPDATE_PPMID_FIRMWARE, image, "11.4 PPMID")
+    image = UpdatePPMIDFirmware(ota_image(keys, ppmid, seed))
+    code, _ = await installer.submit(  # accepted or refused: the distribution is OTA's to test
+        ppmid, SRV.UPDATE_PPMID_FIRMWARE, image, "11.4 PPMID", wait=False
+    )
     smets2 = record.smets_version is S2
     ok = (code is ResponseCode.I99) if smets2 else (code is ResponseCode.E5)
     result.check(
         "requirement-7", REQ["requirement-7"], ok,
         f"11.4 to a {record.smets_version.value} PPMID answered {code.value}",
     )  # fmt: skip
+
+
+async def _credit_shown(premises: DualModePremises, ppmid: DualModePpmid) -> tuple[bool, str]:
+    """The emulated PPMID reads its credit as its display would; does it match the meter's?"""
+    try:
+        credit = await ppmid.read_credit()
+        shown = credit.credit_remaining == premises.meter_credit
+        detail = f"PPMID shows {credit.credit_remaining} p, meter holds {premises.meter_credit} p"
+        if isinstance(premises.hub, Smets1Hub):
+            price = await ppmid.read_price()
+            detail += f"; price {price.get(0x0400)}"
+    except (LookupError, TimeoutError, MeterRefused, DeliveryError, ValueError) as exc:
+        return False, f"no credit shown: {exc}"
+    return shown, detail
+
+
+async def _credit_read_at_meter(premises: DualModePremises, clock: Clock) -> tuple[bool, str]:
+    """A device under test's display cannot be read: the meter-side observer waits (up to its
+    ``credit_wait``) for it to read the credit registers from the meter its system gives it
+    (the ESME, or the SMETS1 hub's ESI), over APS security, as a partner the meter serves."""
+    dut, meter = premises.dut, premises.meter_node
+    assert dut is not None
+    seen: list[ApsMessage] = []
+    meter.taps.append(lambda msg: seen.append(msg) if _credit_read(msg, dut.eui64) else None)
+    with contextlib.suppress(TimeoutError):
+        async with clock.timeout(dut.credit_wait):
+            while not any(premises.meter_serves(m) for m in seen):
+                await clock.sleep(DUT_POLL)
+    served = [m for m in seen if premises.meter_serves(m)]
+    where = f"{meter.member.label} (holding {premises.meter_credit} p)"
+    if served:
+        return True, f"PPMID read the credit registers from {where}, served {len(served)} time(s)"
+    if seen:
+        return False, f"PPMID read the credit from {where}, which refused it (not its partner)"
+    return False, f"PPMID read no credit from {where} within {dut.credit_wait:.0f} s"
+
+
+def _credit_read(msg: ApsMessage, ppmid: Eui64) -> bool:
+    """A Read Attributes of the Prepayment credit registers from ``ppmid``."""
+    if msg.source != ppmid or msg.cluster != PREPAYMENT:
+        return False
+    try:
+        frame = zcl.decode_zcl(msg.payload)
+    except DecodeError:
+        return False
+    return frame.is_global and frame.command_id == foundation.GeneralCommand.Read_Attributes
 
 
 def _join_ok(answer: ServiceResponse) -> bool:
@@ -521,8 +656,8 @@ def case_step(case: Case, conformance: bool = False) -> StepSpec:
     )
 
 
-def matrix_keys(run: RunContext) -> PremisesKeys:
-    keys = premises_keys(f"dual-mode/{run.seed}", devices=(HUB.eui64, ESME.eui64, PPMID.eui64))
+def matrix_keys(run: RunContext, ppmid: Eui64 = PPMID.eui64) -> PremisesKeys:
+    keys = premises_keys(f"dual-mode/{run.seed}", devices=(HUB.eui64, ESME.eui64, ppmid))
     for c in keys.credentials:
         _reveal(run, c)
     return keys
@@ -539,42 +674,36 @@ async def run_matrix(
     profile: DualModeProfile | None = None,
     *,
     conformance: bool = False,
+    bench: OnBench | None = None,
 ) -> None:
     """Each case as one step of ``run`` (module docstring); with ``conformance`` the expected
-    verdict is always pass (the PPMID under test must conform)."""
+    verdict is always pass (the PPMID under test must conform); on a ``bench`` the PPMID is
+    its device under test."""
     run.acb_eui = ACB
-    keys = matrix_keys(run)
+    keys = matrix_keys(run, PPMID.eui64 if bench is None else bench.dut.eui64)
     for case in selected:
         expected = True if conformance else case.expected_verdict
         with contextlib.suppress(StepFailed):  # every case runs; the record keeps each verdict
-            await _case(run, case, keys, profile, expected, conformance, on_case)
+            async with run.step(case_step(case, conformance)) as scope:
+                result = await run_case(run, case, keys, profile, bench)
+                if on_case is not None:
+                    on_case(result)
+                _measure(scope, result, expected)
 
 
-async def _case(
-    run: RunContext,
-    case: Case,
-    keys: PremisesKeys,
-    profile: DualModeProfile | None,
-    expected: bool,
-    conformance: bool,
-    on_case: Callable[[CaseResult], None] | None,
-) -> None:
-    async with run.step(case_step(case, conformance)) as scope:
-        result = await run_case(run, case, keys, profile)
-        if on_case is not None:
-            on_case(result)
-        smi = result.smi_smets_version
-        scope.measure("verdict_pass", int(result.verdict))
-        scope.measure("expected_verdict_pass", int(expected))
-        scope.measure("verdict_as_expected", int(result.verdict == expected))
-        scope.measure("smi_smets_version", 0 if smi is None else SMI_VERSION_CODE[smi])
-        scope.measure("checks_failed", sum(not c.passed for c in result.checks))
-        scope.note("verdict", "pass" if result.verdict else "fail")
-        scope.note("expected_verdict", "pass" if expected else "fail")
-        scope.note("smi_smets_version", "none" if smi is None else smi.value)
-        scope.note("ppmid_personality", result.personality)
-        failed = [f"{c.name}: {c.detail}" for c in result.checks if not c.passed]
-        scope.note("failed_checks", "; ".join(failed) or "none")
+def _measure(scope: StepScope, result: CaseResult, expected: bool) -> None:
+    smi = result.smi_smets_version
+    scope.measure("verdict_pass", int(result.verdict))
+    scope.measure("expected_verdict_pass", int(expected))
+    scope.measure("verdict_as_expected", int(result.verdict == expected))
+    scope.measure("smi_smets_version", 0 if smi is None else SMI_VERSION_CODE[smi])
+    scope.measure("checks_failed", sum(not c.passed for c in result.checks))
+    scope.note("verdict", "pass" if result.verdict else "fail")
+    scope.note("expected_verdict", "pass" if expected else "fail")
+    scope.note("smi_smets_version", "none" if smi is None else smi.value)
+    scope.note("ppmid_personality", result.personality)
+    failed = [f"{c.name}: {c.detail}" for c in result.checks if not c.passed]
+    scope.note("failed_checks", "; ".join(failed) or "none")
 
 
 MATRIX = cases()

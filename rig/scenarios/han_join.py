@@ -126,9 +126,13 @@ class Node:
         self.cbke = cbke
         self.applications: dict[int, Callable[[ApsMessage], Awaitable[None]]] = {}
         self.inbox: asyncio.Queue[ApsMessage] = asyncio.Queue()
+        self.taps: list[Callable[[ApsMessage], None]] = []
+        """Observers of every message the node receives (a device under test's evidence)."""
 
     async def serve(self) -> None:
         async for msg in self.stack.messages():
+            for tap in self.taps:
+                tap(msg)
             application = self.applications.get(msg.cluster)
             if application is not None:
                 await application(msg)

@@ -8,15 +8,17 @@ turns the :class:`RunRecord` into its file (``record.json``, ``junit.xml``, ``re
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import shutil
+import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from emulator.han.clock import VirtualClock
+from emulator.han.clock import RealClock, VirtualClock
 from rig.report import html, junit, record
 
 from .context import EVENTS_FILE, GBCS_DIR, KEYSTORE_DIR, EventLog, RunContext, RunRecord
@@ -116,19 +118,27 @@ def run_scenario(
     on_step: Callable[[StepRecord], None] | None = None,
     outputs: Sequence[Output] = OUTPUTS,
     on_progress: Callable[[str, int, int], None] | None = None,
+    real_time: bool = False,
 ) -> RunRecord:
-    """Run ``sc`` into ``out`` and write every artefact; the record says how it went."""
+    """Run ``sc`` into ``out`` and write every artefact; the record says how it went. With
+    ``real_time`` the run is on wall-clock time (a bench with dongles or physical devices)."""
     out.mkdir(parents=True, exist_ok=True)
     _clear(out)
-    clock = VirtualClock() if sc.epoch is None else VirtualClock(sc.epoch)
+    clock: VirtualClock | RealClock = VirtualClock(sc.epoch) if sc.epoch else VirtualClock()
+    if real_time:
+        clock = RealClock(sc.epoch)
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     with EventLog(out / EVENTS_FILE, clock) as events, _logged_to(events):
         run = RunContext(out, seed, clock, events, reveal_keys=reveal_keys, on_step=on_step)
         run.on_progress = on_progress
-        error = clock.run(execute(sc, run))
-    result = run.record(
-        sc.name, sc.description, clock.modelled_seconds, clock.wall_seconds, started_at, error
-    )
+        if isinstance(clock, VirtualClock):
+            error = clock.run(execute(sc, run))
+            modelled, wall = clock.modelled_seconds, clock.wall_seconds
+        else:
+            start = time.perf_counter()
+            error = asyncio.run(execute(sc, run))
+            modelled = wall = time.perf_counter() - start
+    result = run.record(sc.name, sc.description, modelled, wall, started_at, error)
     run.write_keys()
     for output in outputs:
         output(result, out)

@@ -274,6 +274,7 @@ def test_an_unknown_driver_names_the_known_ones() -> None:
 
 
 def test_a_node_without_a_switch() -> None:
-    bench = read_bench(HARDWARE / "two-dongles.yaml")
+    bench = read_bench(HARDWARE / "one-dongle-physical-ppmid.yaml")
+    bench.nodes["ppmid"] = dataclasses.replace(bench.nodes["ppmid"], power=None)
     with pytest.raises(PowerError, match="node ppmid has no power switch"):
         power_switch(bench, bench.nodes["ppmid"])
