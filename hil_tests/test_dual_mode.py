@@ -12,13 +12,18 @@ conformance report says fail. Physical PPMIDs need the dongle benches: these run
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from emulator.codec.eui64 import Eui64
+from emulator.codec.security.cbke.suites import KeyEstablishmentSuite
 from emulator.devices.dual_mode import Personality
 from emulator.han.clock import VirtualClock
+from emulator.pki.smki import RemotePartyRole, TestSmki, export
+from emulator.pki.zse import ZseTestCa, credentials_to_dict
 from rig.cli import main
 from rig.dcc import CplMode, SmetsVersion
 from rig.scenarios.context import EventLog, RunContext
@@ -31,6 +36,7 @@ from rig.scenarios.dual_mode import (
     run_case,
 )
 from rig.scenarios.framework import Outcome
+from rig.scenarios.han_join import ESME, HUB
 from rig.scenarios.runner import execute
 
 pytestmark = pytest.mark.hil_virtual_only
@@ -210,3 +216,65 @@ def test_conformance_against_a_stand_in_on_dongles(
         meter = "ESME" if case["ch_smets_version"] == "SMETS2+" else "hub"
         assert meter in credit["detail"]
     assert "0123456789ABCDEF" not in (tmp_path / "conformance.json").read_text()
+
+
+# ---- the lab's key material ---------------------------------------------------------------------
+
+LAB_ACB = Eui64("90-B3-D5-1F-30-00-00-12")
+LAB_SUPPLIER = Eui64("90-B3-D5-1F-30-01-00-17")
+
+
+def _lab_bench(tmp_path: Path) -> Path:
+    """CI's stand-in bench with a lab's key material, issued by an SMKI and a ZSE CA the rig's
+    run does not use (TEST-ONLY keys): the ACB's, the Supplier's and the PPMID's SMKI pairs in
+    the RTDS layout (the stand-in signs as the device: its private keys are there too), and ZSE
+    CBKE credentials for the hub, the ESME and the stand-in from the lab's CA."""
+    lab = tmp_path / "lab"
+    smki = TestSmki(seed="a test house")
+    ppmid = Eui64("00-DB-12-34-56-78-90-A4")
+    export(
+        [
+            *smki.issue_organisation_pair(LAB_ACB, RemotePartyRole.ACCESS_CONTROL_BROKER),
+            *smki.issue_organisation_pair(LAB_SUPPLIER, RemotePartyRole.SUPPLIER),
+            *smki.issue_device_pair(ppmid),
+        ],
+        lab / "smki",
+    )
+    ca = ZseTestCa.generate(
+        KeyEstablishmentSuite.CRYPTO_SUITE_2, rng=random.Random("a test house").randbytes
+    )
+    for node, eui in (("hub", HUB.eui64), ("esme", ESME.eui64), ("ppmid", ppmid)):
+        creds = ca.issue(eui, rng=random.Random(f"a test house/{eui}").randbytes)
+        (lab / f"zse-{node}.json").write_text(json.dumps(credentials_to_dict(creds)))
+    text = (Path(__file__).parents[1] / "hardware" / "ci-stand-in-ppmid.yaml").read_text()
+    for node, radio in (("hub", "ncp-emulator"), ("esme", "ncp-emulator"), ("ppmid", "stand-in")):
+        anchor = f"  {node}:\n    role: {'comms-hub' if node == 'hub' else node}\n"
+        anchor += f"    radio: {radio}"
+        assert anchor in text
+        text = text.replace(anchor, f"{anchor}\n    cbke-credentials: lab/zse-{node}.json", 1)
+    text += f"\nkeys:\n  smki: lab/smki\n  acb: {LAB_ACB}\n  supplier: {LAB_SUPPLIER}\n"
+    bench = tmp_path / "lab-bench.yaml"
+    bench.write_text(text)
+    return bench
+
+
+def test_conformance_with_the_labs_key_material(tmp_path: Path) -> None:
+    """What a physical PPMID needs: the ACB and the Supplier sign and MAC with the lab's keys,
+    the hub and the ESME run CBKE with credentials from the PPMID's ZSE CA. The stand-in trusts
+    only those: a SMETS2+ system (GBCS to it, CBKE with the hub and the ESME) passes."""
+    bench = _lab_bench(tmp_path)
+    out = tmp_path / "out"
+    args = ["conformance", "ppmid", "--bench", str(bench), "--out", str(out)]
+    result = CliRunner().invoke(main, [*args, "--cpl-mode", "enduring", "--row", "s1-s2"])
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "conformance.json").read_text())
+    (case,) = report["cases"]
+    assert case["verdict"] == "pass"
+    assert {s["request_id"].split(":")[0] for s in case["srvs"]} == {str(LAB_SUPPLIER)}
+    assert any(
+        s["label"].startswith("8.7.1 join PPMID") and s["route"] == "GBCS" for s in case["srvs"]
+    )
+    private = (
+        [p.name for p in (out / "keystore").glob("*.key")] if (out / "keystore").exists() else []
+    )
+    assert private == []  # the lab's private keys stay where the lab keeps them

@@ -45,6 +45,10 @@ Power switches (``power:``) are checked here for their driver's name and fields
 switches them. A node's ``power`` is ``switch/index``; the ``emulated`` driver powers stand-ins
 only, and a stand-in is powered by nothing else.
 
+Key material a physical device under test trusts (``LabKeys``, ``keys:`` with ``smki``, ``acb``,
+``supplier``; a node's ``cbke-credentials``): paths are relative to the bench file and must
+exist; ``rig.scenarios.lab_keys`` reads them.
+
 PyYAML is not a dependency: the file is read by a small reader of the YAML subset benches use
 (block mappings and lists, ``[a, b]`` lists of scalars, comments), and every error is a
 ``BenchError`` naming the file and line.
@@ -80,8 +84,11 @@ NODE_FIELDS = (
     "bands",
     "cpl",
     "power",
+    "cbke-credentials",
 )
-TOP_FIELDS = ("name", "backend", "clock", "features", "nodes", "power")
+TOP_FIELDS = ("name", "backend", "clock", "features", "nodes", "power", "keys")
+KEYS_FIELDS = ("smki", "acb", "supplier")
+"""The lab's key material a physical device under test trusts (``LabKeys``)."""
 UNDER_TEST_RADIOS = ("physical", "stand-in")
 """Radios of devices under test: no radio of ours, no radio settings, identity from the file."""
 POWER_DRIVERS: dict[str, tuple[str, ...]] = {
@@ -146,6 +153,10 @@ class BenchNode:
     power: str | None = None
     radio_line: int = 0
     power_line: int = 0
+    cbke_credentials: Path | None = None
+    """A JSON file of the node's ZSE CBKE credentials (``emulator.pki.zse`` layout: certificate,
+    private key, CA public key): for an emulated node that must share a CA with a device under
+    test; None: the rig's test CA issues them."""
 
     @property
     def under_test(self) -> bool:
@@ -169,6 +180,17 @@ class BenchNode:
 
 
 @dataclass(frozen=True)
+class LabKeys:
+    """The lab's SMKI test credentials a physical device under test trusts: a keystore in the
+    RTDS layout (``smki``) holding the ACB's and the Supplier's certificates and private keys
+    and the device's own Device certificates; ``acb`` and ``supplier`` say whose they are."""
+
+    smki: Path
+    acb: Eui64
+    supplier: Eui64
+
+
+@dataclass(frozen=True)
 class Bench:
     """A bench as its file describes it."""
 
@@ -181,6 +203,7 @@ class Bench:
     clock: str = "virtual"
     nodes: dict[str, BenchNode] = field(default_factory=dict)
     power: dict[str, dict[str, str]] = field(default_factory=dict)
+    keys: LabKeys | None = None
 
     def dongles(self) -> list[BenchNode]:
         return [n for n in self.nodes.values() if n.radio.is_dongle]
@@ -279,8 +302,33 @@ def _block(rows: list[tuple[int, int, str]], i: int, indent: int, where: str) ->
 
 
 class _Reader:
-    def __init__(self, where: str) -> None:
-        self.where = where
+    def __init__(self, where: str, base: Path = Path()) -> None:
+        self.where, self.base = where, base
+
+    def file(self, v: _Value, what: str, directory: bool = False) -> Path:
+        """A path the bench names, relative to the bench file; it must exist."""
+        path = self.base / self.text(v, what)
+        if not (path.is_dir() if directory else path.is_file()):
+            kind = "directory" if directory else "file"
+            raise self.fail(v.line, f"{what}: no {kind} {path}")
+        return path
+
+    def eui(self, v: _Value, what: str) -> Eui64:
+        try:
+            return Eui64(self.text(v, what))
+        except ValueError as exc:
+            raise self.fail(v.line, f"{what}: {exc}") from None
+
+    def lab_keys(self, v: _Value) -> LabKeys:
+        fields = self.mapping(v, "keys", KEYS_FIELDS)
+        missing = [f for f in KEYS_FIELDS if f not in fields]
+        if missing:
+            raise self.fail(v.line, f"keys lacks {', '.join(missing)}")
+        return LabKeys(
+            self.file(fields["smki"], "keys: smki", directory=True),
+            self.eui(fields["acb"], "keys: acb"),
+            self.eui(fields["supplier"], "keys: supplier"),
+        )
 
     def fail(self, line: int, message: str) -> BenchError:
         return BenchError(f"{self.where}:{line}: {message}")
@@ -368,10 +416,7 @@ class _Reader:
         radio = self.radio(fields, fields["radio"], name)
         eui = code = cpl = None
         if "eui64" in fields:
-            try:
-                eui = Eui64(self.text(fields["eui64"], "eui64"))
-            except ValueError as exc:
-                raise self.fail(fields["eui64"].line, f"eui64: {exc}") from None
+            eui = self.eui(fields["eui64"], "eui64")
         if "install-code" in fields:
             hexcode = self.text(fields["install-code"], "install-code").replace(" ", "")
             try:
@@ -419,6 +464,9 @@ class _Reader:
             self.text(fields["power"], "power") if "power" in fields else None,
             radio_line=fields["radio"].line,
             power_line=fields["power"].line if "power" in fields else 0,
+            cbke_credentials=self.file(fields["cbke-credentials"], "cbke-credentials")
+            if "cbke-credentials" in fields
+            else None,
         )
 
     def switch(self, name: str, v: _Value) -> dict[str, str]:
@@ -479,7 +527,7 @@ def read_bench(path: Path, backends: Collection[str] = KNOWN_BACKENDS) -> Bench:
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise BenchError(f"--bench {path}: {reason}") from None
-    r = _Reader(str(path))
+    r = _Reader(str(path), path.parent)
     root = _parse(lines, str(path))
     top = r.mapping(root, "the bench", TOP_FIELDS)
     known = ", ".join(sorted(backends))
@@ -537,7 +585,8 @@ def read_bench(path: Path, backends: Collection[str] = KNOWN_BACKENDS) -> Bench:
                     "every node (a dongle bench is backend: ncp)",
                 )
     radios = {n.name: str(n.radio) for n in nodes.values()}
-    return Bench(name, backend, features, radios, path, clock, nodes, power)
+    keys = r.lab_keys(top["keys"]) if "keys" in top else None
+    return Bench(name, backend, features, radios, path, clock, nodes, power, keys)
 
 
 class _Any(Collection[str]):

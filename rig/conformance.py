@@ -6,9 +6,10 @@ the enduring and the tactical CPL mode) run as one scenario run (``record.json``
 ``conformance.json`` / ``conformance.html`` say, for a manufacturer to hand over: each MP202
 requirement, pass or fail, and its evidence per case: the SRVs and their DUIS answers (with the
 route each took), the GBCS messages (files under ``gbcs/``), the ZCL frames (the PPMID's
-personality probe, the S1SP's reads) and a pcap excerpt (the case's first frames; the whole
-capture is next to it). In a conformance run every case must pass: the PPMID under test has no
-"expected" fault.
+personality probe, the S1SP's reads; for a device under test, what the hub and the meter heard
+from it) and a pcap excerpt (the case's first frames; the whole capture is next to it; a bench
+of real dongles has no capture of its air). In a conformance run every case must pass: the
+PPMID under test has no "expected" fault. ``--cpl-mode`` and ``--row`` select cases.
 """
 
 from __future__ import annotations
@@ -160,7 +161,7 @@ def bench_premises(
             c.tactical_firmware_version,
         )  # fmt: skip
     dut = device_under_test(bench, profile or profile_for(kind, mode, model))
-    return OnBench(hub, esme, dut, model)
+    return OnBench(hub, esme, dut, model, bench.keys)
 
 
 def pcap_excerpt(path: Path, frames: int = PCAP_EXCERPT_FRAMES) -> dict[str, Any]:

@@ -126,6 +126,12 @@ def check(file: Path) -> None:
         )
     for switch, fields in spec.power.items():
         out.print(f"  power {switch}: {escape(describe_switch(fields))}; not switched by the check")
+    if spec.keys is not None:
+        k = spec.keys
+        out.print(
+            f"  keys: the lab's SMKI keystore {escape(str(k.smki))} (ACB {k.acb}, Supplier "
+            f"{k.supplier}); not read by the check"
+        )
     if failures:
         out.print(f"[red]{failures} dongle(s) did not answer[/]")
         raise SystemExit(1)

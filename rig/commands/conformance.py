@@ -1,14 +1,15 @@
 """`hil-rig conformance ppmid --bench FILE --out DIR`: MP202 bilingual conformance of one PPMID.
 
-Thin over ``rig.conformance``: the eight cases of ``dual-mode-ppmid-matrix`` (four with
-``--cpl-mode``) against one PPMID, ``conformance.json`` and ``conformance.html`` (plus the run's
-usual artefacts) in ``--out``. Without a bench, or on a virtual one, the PPMID is emulated
-(``--profile``, the conforming dual-mode one by default). A dongle bench (backend ncp) runs the
-cases against its PPMID under test (radio ``physical``, or CI's ``stand-in``), on real time, with
-the hub and the ESME on their dongles; a bench that lacks something such a run needs is refused
-with the list (``physical_ppmid_gaps``). The bench reader is ``rig.bench.read_bench``, shared
-with ``hil-rig run``. Exit status: 0 every requirement passed, 1 one failed, 2 usage error,
-3 error.
+Thin over ``rig.conformance``: the eight cases of ``dual-mode-ppmid-matrix`` (fewer with
+``--cpl-mode``, ``--row``) against one PPMID, ``conformance.json`` and ``conformance.html``
+(plus the run's usual artefacts) in ``--out``. Without a bench, or on a virtual one, the PPMID
+is emulated (``--profile``, the conforming dual-mode one by default). A dongle bench (backend
+ncp) runs the cases against its PPMID under test (radio ``physical``, or CI's ``stand-in``), on
+real time, with the hub and the ESME on their dongles, and the lab's key material a physical
+PPMID trusts (read before the run starts); a bench that lacks something such a run needs is
+refused with the list (``physical_ppmid_gaps``). The bench reader is ``rig.bench.read_bench``,
+shared with ``hil-rig run``. Exit status: 0 every requirement passed, 1 one failed, 2 usage
+error, 3 error.
 """
 
 from __future__ import annotations
@@ -27,14 +28,6 @@ from rig.dcc.mp202 import ROW_NAMES
 PPMID_ROLE = "ppmid"
 HUB_ROLE = "comms-hub"
 ESME_ROLE = "esme"
-KEY_MATERIAL = (
-    "the key material a physical PPMID trusts, which the rig cannot load yet: it issues its own "
-    "test SMKI (ACB, Supplier, Device) and ZSE (CBKE) credentials per run, as its emulators and "
-    "the stand-in are built with; a physical PPMID needs the lab's SMKI test credentials it "
-    "trusts and its own Device certificates (a keystore in the RTDS layout), and ZSE "
-    "credentials for the hub and the ESME from the CA its CBKE certificate chains to"
-)
-"""The part no bench file can fill yet (issue 8, open)."""
 
 
 def physical_ppmid_gaps(bench: Bench, modes: Sequence[CplMode] = ()) -> list[str]:
@@ -45,8 +38,8 @@ def physical_ppmid_gaps(bench: Bench, modes: Sequence[CplMode] = ()) -> list[str
     checks its firmware version against; the tactical mode's fictitious SMETS1 version for
     tactical cases) and a power switch to make it look for a network in each case; the hub on
     a dongle (NcpStack); the ESME on a second dongle (the router role) where the PPMID can hear
-    it; for a physical PPMID, the key material it trusts (``KEY_MATERIAL``). Install codes are
-    never shown, only whether present."""
+    it; for a physical PPMID, the lab's key material it trusts (``rig.scenarios.lab_keys``).
+    Install codes are never shown, only whether present."""
     gaps: list[str] = []
     ppmid = bench.node_with_role(PPMID_ROLE)
     if ppmid is None or not ppmid.under_test:
@@ -63,8 +56,8 @@ def physical_ppmid_gaps(bench: Bench, modes: Sequence[CplMode] = ()) -> list[str
                 f"the PPMID's fictitious SMETS1 firmware version for the tactical cases ({where}: "
                 "cpl: tactical-firmware-version:), or --cpl-mode enduring"
             )
-        if not ppmid.stand_in:
-            gaps.append(KEY_MATERIAL)
+        if not ppmid.stand_in:  # the rig's own test SMKI and ZSE CA mean nothing to it
+            gaps += _key_material_gaps(bench)
     hub = bench.node_with_role(HUB_ROLE)
     if hub is None or not hub.radio.is_dongle:
         gaps.append("a comms-hub node on a dongle (radio ezsp:PORT or rfc2217://HOST:PORT)")
@@ -74,11 +67,39 @@ def physical_ppmid_gaps(bench: Bench, modes: Sequence[CplMode] = ()) -> list[str
     return gaps
 
 
+def _key_material_gaps(bench: Bench) -> list[str]:
+    gaps = []
+    if bench.keys is None:
+        gaps.append(
+            "the lab's SMKI test credentials the PPMID trusts and its Device certificates "
+            "(keys: smki: DIR in the RTDS layout, acb: EUI, supplier: EUI)"
+        )
+    for role in (HUB_ROLE, ESME_ROLE):
+        node = bench.node_with_role(role)
+        if node is not None and node.cbke_credentials is None:
+            gaps.append(
+                f"ZSE CBKE credentials for the {role} from the CA the PPMID's certificate "
+                f"chains to (node {node.name}, line {node.line}: cbke-credentials: FILE)"
+            )
+    return gaps
+
+
 def _refusal(path: Path, bench: Bench, gaps: list[str]) -> str:
     return (
         f"{path}: bench {bench.name} (backend {bench.backend}) cannot run PPMID conformance; "
         "it lacks: " + "; ".join(gaps)
     )
+
+
+def _check_key_material(bench: Bench) -> None:
+    from rig.scenarios.lab_keys import LabKeyError, check
+
+    ppmid = bench.node_with_role(PPMID_ROLE)
+    assert ppmid is not None and ppmid.eui64 is not None  # physical_ppmid_gaps checked
+    try:
+        check(bench, ppmid.eui64)
+    except LabKeyError as exc:
+        raise click.UsageError(f"{bench.path}: {exc}") from None
 
 
 @click.group("conformance")
@@ -141,6 +162,7 @@ def ppmid(
             gaps = physical_ppmid_gaps(described, modes)
             if gaps:
                 raise click.UsageError(_refusal(bench, described, gaps))
+            _check_key_material(described)
         on = described
     report = run_conformance(
         out, kind=ProfileKind(profile), seed=seed, bench=on, modes=modes, rows=rows or ROW_NAMES

@@ -70,8 +70,11 @@ class StandInSocket:
     """A stand-in's power input across the cases of a run: the device is placed on each case's
     HAN (``placed``) and powered as the switch last left it."""
 
-    def __init__(self, member: Member, install_code: bytes, profile: DualModeProfile) -> None:
+    def __init__(
+        self, member: Member, install_code: bytes, profile: DualModeProfile, node: BenchNode
+    ) -> None:
         self.member, self.install_code, self.profile = member, install_code, profile
+        self.node = node
         self.on = False
         self.device: StandInPpmid | None = None
         self.store = MemoryStateStore()
@@ -93,7 +96,8 @@ class StandInSocket:
         acb: Eui64,
     ) -> AsyncIterator[StandInPpmid]:
         stack = han.node(self.member.eui64, Role.ROUTER, self.stack_store)
-        cbke = KeyEstablishmentService(stack, clock, credentials(clock, seed, self.member), seed)
+        creds = credentials(clock, seed, self.member, self.node)
+        cbke = KeyEstablishmentService(stack, clock, creds, seed)
         device = StandInPpmid(
             stack, cbke, clock, self.profile, self.install_code,
             trust_centre=trust_centre, keystore=keystore, acb=acb, store=self.store,
@@ -152,6 +156,7 @@ def device_under_test(bench: Bench, profile: DualModeProfile) -> DeviceUnderTest
     assert node is not None and node.under_test and node.eui64 and node.install_code
     socket = None
     if node.stand_in:
-        socket = StandInSocket(Member("PPMID", node.eui64, Role.ROUTER), node.install_code, profile)
+        member = Member("PPMID", node.eui64, Role.ROUTER)
+        socket = StandInSocket(member, node.install_code, profile, node)
     emulated = {node.name: socket} if socket is not None else None
     return DeviceUnderTest(node, power_switch(bench, node, emulated), socket)

@@ -26,6 +26,7 @@ from emulator.han.virtual import VirtualHan
 from rig.bench import BenchNode
 
 from .han_join import HUB, POLL_PERIOD, Member, Node, make_nodes
+from .lab_keys import cbke_credentials
 
 
 def radio_settings(node: BenchNode, port: str) -> RadioSettings:
@@ -39,9 +40,14 @@ def radio_settings(node: BenchNode, port: str) -> RadioSettings:
     )
 
 
-def credentials(clock: Clock, seed: int, member: Member) -> list[Credentials]:
-    """``member``'s CBKE credentials as ``make_nodes`` gives them (made on a HAN of its own,
-    never started), for a Key Establishment service above a dongle."""
+def credentials(
+    clock: Clock, seed: int, member: Member, spec: BenchNode | None = None
+) -> list[Credentials]:
+    """``member``'s CBKE credentials: the file its bench node names (the lab's ZSE CA, which a
+    device under test trusts), or as ``make_nodes`` gives them (made on a HAN of its own, never
+    started)."""
+    if spec is not None and spec.cbke_credentials is not None:
+        return cbke_credentials(spec.cbke_credentials)
     node = make_nodes(VirtualHan(clock, seed=seed), clock, seed, [member])[member.eui64]
     return node.cbke.credentials
 
@@ -70,7 +76,7 @@ async def hub_node(
     hub_port = NcpStack(radio_settings(spec, port), clock)
     await hub_port.start()
     stack.push_async_callback(hub_port.stop)
-    creds = credentials(clock, seed, HUB)
+    creds = credentials(clock, seed, HUB, spec)
     cbke = KeyEstablishmentService(hub_port, clock, creds, seed, POLL_PERIOD)
     # Node is typed for the emulated stack; on a dongle bench the hub's is the dongle's.
     return Node(HUB, cast(EmulatedStack, hub_port), cbke), hub_port
@@ -95,6 +101,6 @@ async def router_node(
     router = NcpRouterStack(radio_settings(spec, port), hub_port.clock, network=network)
     await router.start()
     stack.push_async_callback(router.stop)
-    creds = credentials(hub_port.clock, seed, member)
+    creds = credentials(hub_port.clock, seed, member, spec)
     cbke = KeyEstablishmentService(router, hub_port.clock, creds, seed, 0.0)
     return Node(member, cast(EmulatedStack, router), cbke)

@@ -87,8 +87,9 @@ from .dual_mode_premises import (
 )
 from .framework import Measurement, StepFailed, StepScope, StepSpec, scenario
 from .han_join import ESME, HUB, STEP_TIMEOUT
+from .lab_keys import lab_premises_keys
 from .ota import ota_image
-from .premises import ACB, PPMID, PremisesKeys, Supplier, premises_keys
+from .premises import PPMID, PremisesKeys, Supplier, premises_keys
 
 S1, S2 = SmetsVersion.SMETS1, SmetsVersion.SMETS2_PLUS
 SRV = ServiceReferenceVariant
@@ -325,7 +326,9 @@ async def run_case(
     heard_before = len(bench.dut.heard) if bench is not None else 0
     async with wire_dual_mode(run, keys, case.ch, case.mode, profile, out, bench) as premises:
         floor = premises.dut.counter_floor if premises.dut else 1000
-        supplier = Supplier(premises.dcc, keys.supplier, run.clock, counter=floor)
+        supplier = Supplier(
+            premises.dcc, keys.supplier, run.clock, keys.supplier_eui, counter=floor
+        )
         installer = _Installer(run, premises, supplier)
         try:
             await _install_and_check(run, case, premises, installer, codes, keys, result)
@@ -398,7 +401,7 @@ async def _install(
     codes: dict[Eui64, bytes],
 ) -> None:
     """12.2 for the hub, the ESME and the PPMID (as ``case.pre_notified``), 8.14.1, 8.11."""
-    acb = ACB
+    acb = premises.dcc.acb.eui
     ppmid = premises.ppmid_eui
     for device, row in (
         (HUB.eui64, CH_ROWS[case.ch]),
@@ -656,8 +659,15 @@ def case_step(case: Case, conformance: bool = False) -> StepSpec:
     )
 
 
-def matrix_keys(run: RunContext, ppmid: Eui64 = PPMID.eui64) -> PremisesKeys:
-    keys = premises_keys(f"dual-mode/{run.seed}", devices=(HUB.eui64, ESME.eui64, ppmid))
+def matrix_keys(run: RunContext, bench: OnBench | None = None) -> PremisesKeys:
+    """The run's keys; against a device under test with the lab's key material when the bench
+    names it (``lab_keys``)."""
+    seed = f"dual-mode/{run.seed}"
+    if bench is not None and bench.keys is not None:
+        keys = lab_premises_keys(bench.keys, seed, (HUB.eui64, ESME.eui64), bench.dut.eui64)
+    else:
+        ppmid = bench.dut.eui64 if bench is not None else PPMID.eui64
+        keys = premises_keys(seed, devices=(HUB.eui64, ESME.eui64, ppmid))
     for c in keys.credentials:
         _reveal(run, c)
     return keys
@@ -679,8 +689,8 @@ async def run_matrix(
     """Each case as one step of ``run`` (module docstring); with ``conformance`` the expected
     verdict is always pass (the PPMID under test must conform); on a ``bench`` the PPMID is
     its device under test."""
-    run.acb_eui = ACB
-    keys = matrix_keys(run, PPMID.eui64 if bench is None else bench.dut.eui64)
+    keys = matrix_keys(run, bench)
+    run.acb_eui = keys.acb_eui
     for case in selected:
         expected = True if conformance else case.expected_verdict
         with contextlib.suppress(StepFailed):  # every case runs; the record keeps each verdict

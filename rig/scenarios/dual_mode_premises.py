@@ -39,7 +39,7 @@ from emulator.han.port import ApsMessage
 from emulator.han.stack.node import Role
 from emulator.han.stack.state import MemoryStateStore
 from emulator.han.virtual import VirtualHan
-from rig.bench import BenchNode
+from rig.bench import BenchNode, LabKeys
 from rig.dcc import CplEntry, CplMode, Dcc, DeviceType, Inventory, SmetsVersion, WanLink
 from rig.dcc.mp202 import dual_mode_rows
 
@@ -47,7 +47,7 @@ from . import dongles
 from .context import RunContext
 from .device_under_test import DeviceUnderTest
 from .han_join import ESME, HUB, Member, Node, make_nodes, watch
-from .premises import ACB, PPMID, SUPPLIER, TRANS_COS, PremisesKeys, relay
+from .premises import PPMID, TRANS_COS, PremisesKeys, relay
 
 LEAVE_SETTLE = 1.0
 """Seconds the hub's dongle is kept up after it asked the PPMID to leave (the Leave goes out)."""
@@ -101,6 +101,8 @@ class OnBench:
     esme: BenchNode
     dut: DeviceUnderTest
     model: PpmidModel
+    keys: LabKeys | None = None
+    """The lab's key material a physical PPMID trusts (``lab_keys``); None: the rig's own."""
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,12 @@ async def wire_dual_mode(
             inventory.add_cpl_entry(row)
         floor = bench.dut.counter_floor if bench else 0
         dcc = Dcc(
-            inventory, keys.dcc, acb=ACB, clock=clock, trans_cos=TRANS_COS, acb_counter_floor=floor
+            inventory,
+            keys.dcc,
+            acb=keys.acb_eui,
+            clock=clock,
+            trans_cos=TRANS_COS,
+            acb_counter_floor=floor,
         )
         han = VirtualHan(clock, seed=run.seed, capture_dir=out)
         stack.push_async_callback(han.stop)
@@ -199,15 +206,15 @@ async def wire_dual_mode(
         esme: Esme | None = None
         hub: CommsHub | Smets1Hub
         if smets2:
-            hub = CommsHub(hub_node.stack, keys.hub, ACB, MemoryStateStore(), clock, None,
-                           supplier=SUPPLIER)  # fmt: skip
+            hub = CommsHub(hub_node.stack, keys.hub, keys.acb_eui, MemoryStateStore(), clock,
+                           None, supplier=keys.supplier_eui)  # fmt: skip
             actors.append(hub)
             for cluster in (TUNNELING, TIME):
                 hub_node.applications[cluster] = hub.handle
             node = nodes[ESME.eui64]
             esme = Esme(
-                node.stack, MemoryStateStore(), keys.esme, ACB, clock,
-                cbke=node.cbke, trust_centre=HUB.eui64, supplier=SUPPLIER,
+                node.stack, MemoryStateStore(), keys.esme, keys.acb_eui, clock,
+                cbke=node.cbke, trust_centre=HUB.eui64, supplier=keys.supplier_eui,
             )  # fmt: skip
             actors.append(esme)
             tunnel = TunnelServer(node.stack, esme.on_gbcs)
@@ -227,8 +234,8 @@ async def wire_dual_mode(
         if bench is None:
             node = nodes[PPMID.eui64]
             ppmid = DualModePpmid(
-                node.stack, clock, profile, MemoryStateStore(), keys.devices[PPMID.eui64], ACB,
-                cbke=node.cbke, trust_centre=HUB.eui64,
+                node.stack, clock, profile, MemoryStateStore(), keys.devices[PPMID.eui64],
+                keys.acb_eui, cbke=node.cbke, trust_centre=HUB.eui64,
             )  # fmt: skip
             for cluster in (TUNNELING, BASIC, PREPAYMENT, METERING, PRICE):
                 node.applications[cluster] = ppmid.handle
@@ -277,7 +284,9 @@ async def _bench_nodes(
         node.taps.append(dut.tap(node.member.label, clock))
     if dut.stand_in is not None:
         await stack.enter_async_context(
-            dut.stand_in.placed(han, clock, run.seed, HUB.eui64, keys.devices.get(dut.eui64), ACB)
+            dut.stand_in.placed(
+                han, clock, run.seed, HUB.eui64, keys.devices.get(dut.eui64), keys.acb_eui
+            )
         )
 
     async def leave() -> None:

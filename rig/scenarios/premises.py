@@ -21,8 +21,10 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
+from cryptography import x509
+
 from emulator.codec.eui64 import Eui64
-from emulator.codec.gbcs import KeyStore, MemoryKeyStore, decode_message
+from emulator.codec.gbcs import KeyStore, KeyUsage, MemoryKeyStore, decode_message
 from emulator.codec.gbcs.message import apdu_of
 from emulator.codec.zcl.metering import METERING
 from emulator.codec.zcl.ota import OTA_UPGRADE
@@ -132,6 +134,10 @@ class PremisesKeys:
     devices: dict[Eui64, MemoryKeyStore]
     credentials: tuple[Credential, ...]
     suppliers: dict[Eui64, MemoryKeyStore] = field(default_factory=dict)
+    acb_eui: Eui64 = ACB
+    """Whose keys play the ACB (the lab's, against a physical device under test)."""
+    supplier_eui: Eui64 = SUPPLIER
+    """The first (installing) supplier's EUI-64."""
 
     @property
     def hub(self) -> MemoryKeyStore:
@@ -146,29 +152,48 @@ def premises_keys(
     seed: str, devices: Sequence[Eui64] = SMI_DEVICES, suppliers: Sequence[Eui64] = (SUPPLIER,)
 ) -> PremisesKeys:
     """Keys for the ACB, the TransCoS party, ``suppliers`` (the first installs the devices) and
-    ``devices`` (each device's KA and DS pairs)."""
+    ``devices`` (each device's KA and DS pairs), issued by one test SMKI."""
     smki = TestSmki(seed=seed)
-    acb = smki.issue_organisation_pair(ACB, RemotePartyRole.ACCESS_CONTROL_BROKER)
-    trans_cos = smki.issue_organisation_pair(TRANS_COS, RemotePartyRole.TRANSITIONAL_COS)
-    pairs = {s: smki.issue_organisation_pair(s, RemotePartyRole.SUPPLIER) for s in suppliers}
-    supplier = pairs[suppliers[0]]
-    every_supplier = [c for pair in pairs.values() for c in pair]
-    issued = {eui: smki.issue_device_pair(eui) for eui in devices}
-    every_device = [c for pair in issued.values() for c in pair]
+    return compose_keys(
+        smki.issue_organisation_pair(ACB, RemotePartyRole.ACCESS_CONTROL_BROKER),
+        smki.issue_organisation_pair(TRANS_COS, RemotePartyRole.TRANSITIONAL_COS),
+        {s: smki.issue_organisation_pair(s, RemotePartyRole.SUPPLIER) for s in suppliers},
+        {eui: smki.issue_device_pair(eui) for eui in devices},
+    )
+
+
+def compose_keys(
+    acb: Sequence[Credential],
+    trans_cos: Sequence[Credential],
+    suppliers: Mapping[Eui64, Sequence[Credential]],
+    devices: Mapping[Eui64, Sequence[Credential]],
+    certificates: Sequence[tuple[Eui64, KeyUsage, x509.Certificate]] = (),
+) -> PremisesKeys:
+    """Each party's store from the pairs (the first supplier installs the devices);
+    ``certificates`` are of devices whose private keys the rig does not hold (a physical device
+    under test): every store holds them."""
+    every_supplier = [c for pair in suppliers.values() for c in pair]
+    installer = next(iter(suppliers))
+    every_device = [c for pair in devices.values() for c in pair]
 
     def holding(own: Sequence[Credential], others: Sequence[Credential]) -> MemoryKeyStore:
         store = memory_store(own)
         for c in others:
             store.put_certificate(c.eui, c.usage, c.certificate)
+        for eui, usage, certificate in certificates:
+            store.put_certificate(eui, usage, certificate)
         return store
 
-    stores = {s: holding(pair, (*every_device, *acb, *trans_cos)) for s, pair in pairs.items()}
+    stores = {s: holding(pair, (*every_device, *acb, *trans_cos)) for s, pair in suppliers.items()}
+    trusted = (*acb, *trans_cos, *suppliers[installer])
     return PremisesKeys(
         dcc=holding((*acb, *trans_cos), (*every_device, *every_supplier)),
-        supplier=stores[suppliers[0]],
-        devices={eui: holding(pair, (*acb, *trans_cos, *supplier)) for eui, pair in issued.items()},
+        supplier=stores[installer],
+        devices={eui: holding(pair, trusted) for eui, pair in devices.items()},
         credentials=(*acb, *trans_cos, *every_supplier, *every_device),
         suppliers=stores,
+        acb_eui=acb[0].eui,
+        supplier_eui=installer,
     )
 
 
