@@ -70,11 +70,11 @@ class StandInSocket:
     """A stand-in's power input across the cases of a run: the device is placed on each case's
     HAN (``placed``) and powered as the switch last left it."""
 
-    def __init__(
-        self, member: Member, install_code: bytes, profile: DualModeProfile, node: BenchNode
-    ) -> None:
-        self.member, self.install_code, self.profile = member, install_code, profile
-        self.node = node
+    def __init__(self, node: BenchNode, profile: DualModeProfile) -> None:
+        assert node.eui64 is not None and node.install_code is not None  # read_bench checks
+        self.node, self.profile = node, profile
+        self.member = Member("PPMID", node.eui64, Role.ROUTER)
+        self.install_code = node.install_code
         self.on = False
         self.device: StandInPpmid | None = None
         self.store = MemoryStateStore()
@@ -154,9 +154,6 @@ def device_under_test(bench: Bench, profile: DualModeProfile) -> DeviceUnderTest
     """The bench's PPMID under test with its power switch; a stand-in is built with ``profile``."""
     node = bench.node_with_role(PPMID_ROLE)
     assert node is not None and node.under_test and node.eui64 and node.install_code
-    socket = None
-    if node.stand_in:
-        member = Member("PPMID", node.eui64, Role.ROUTER)
-        socket = StandInSocket(member, node.install_code, profile, node)
+    socket = StandInSocket(node, profile) if node.stand_in else None
     emulated = {node.name: socket} if socket is not None else None
     return DeviceUnderTest(node, power_switch(bench, node, emulated), socket)

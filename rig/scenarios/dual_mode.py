@@ -26,6 +26,9 @@ runs even after one fails (a failed step fails the run, it does not stop the mat
 
 ``run_case`` is shared with ``hil-rig conformance ppmid`` (``rig.conformance``), which runs the
 eight cases of one profile and writes the manufacturer's report from the ``CaseResult`` evidence.
+On a dongle bench (``OnBench``) the PPMID is a device under test the rig cannot drive: it is
+power-cycled to join (``_under_test_joins``), its personality is not observable, and its credit
+check is the meter-side observation of its reads (``_credit_read_at_meter``).
 """
 
 from __future__ import annotations
