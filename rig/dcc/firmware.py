@@ -24,7 +24,7 @@ from typing import Any
 
 from emulator.codec.errors import DecodeError
 from emulator.codec.eui64 import Eui64
-from emulator.codec.gbcs import MessageCode
+from emulator.codec.gbcs import CRA, GbcsDecodeError, MessageCode, decode_payload
 from emulator.codec.gbcs.asn1 import encode_asn1
 from emulator.codec.gbcs.gbz import GbzComponent, GbzPayload
 from emulator.codec.ota import parse_image
@@ -191,3 +191,15 @@ def record_version(inventory: Inventory, device_id: Eui64, version: bytes) -> st
         log.warning("SMI not updated: %s", e)
     log.warning("%s runs firmware %s, not on the CPL for its model: Suspended", device_id, text)
     return f"firmware version {text} not on the CPL for the model: Suspended"
+
+
+def firmware_changed(inventory: Inventory, device_id: Eui64, code: int, content: bytes) -> None:
+    """A CS06 response or 0x00CA alert reporting a new running version: SMI and CPL."""
+    try:
+        value = decode_payload(code, CRA.ALERT if code != 0x0012 else CRA.RESPONSE, content)
+    except GbcsDecodeError:
+        return
+    version = new_version(code, getattr(value, "value", None))
+    if version is not None:
+        note = record_version(inventory, device_id, version)
+        log.info("%s: %s", device_id, note)
