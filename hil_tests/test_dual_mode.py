@@ -265,16 +265,17 @@ def test_conformance_with_the_labs_key_material(tmp_path: Path) -> None:
     bench = _lab_bench(tmp_path)
     out = tmp_path / "out"
     args = ["conformance", "ppmid", "--bench", str(bench), "--out", str(out)]
-    result = CliRunner().invoke(main, [*args, "--cpl-mode", "enduring", "--row", "s1-s2"])
+    args += ["--cpl-mode", "enduring", "--row", "s1-s2", "--reveal-keys"]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     report = json.loads((out / "conformance.json").read_text())
     (case,) = report["cases"]
     assert case["verdict"] == "pass"
     assert {s["request_id"].split(":")[0] for s in case["srvs"]} == {str(LAB_SUPPLIER)}
-    assert any(
-        s["label"].startswith("8.7.1 join PPMID") and s["route"] == "GBCS" for s in case["srvs"]
-    )
-    private = (
-        [p.name for p in (out / "keystore").glob("*.key")] if (out / "keystore").exists() else []
-    )
-    assert private == []  # the lab's private keys stay where the lab keeps them
+    joins = [s for s in case["srvs"] if s["label"].startswith("8.7.1 join PPMID")]
+    assert [(s["route"], s["response_code"]) for s in joins] == [("GBCS", "I99/I0")]
+    keystore = out / "keystore"  # revealed: the rig's keys, and the lab's certificates only
+    assert (keystore / f"{HUB.eui64.hex}-ka.key").is_file()
+    assert (keystore / f"{LAB_ACB.hex}-ds.pem").is_file()
+    lab = {LAB_ACB.hex, LAB_SUPPLIER.hex, Eui64("00-DB-12-34-56-78-90-A4").hex}
+    assert [p.name for p in keystore.glob("*.key") if p.name.split("-")[0] in lab] == []

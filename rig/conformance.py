@@ -100,6 +100,7 @@ def run_conformance(
     profile: DualModeProfile | None = None,
     modes: Sequence[CplMode] = (CplMode.ENDURING, CplMode.TACTICAL),
     rows: Sequence[str] = ROW_NAMES,
+    reveal_keys: bool = False,
 ) -> Conformance:
     """Run the cases of ``modes`` and ``rows`` (all: eight) against the emulated PPMID
     ``kind``, or, on a dongle ``bench``, against its PPMID under test, and write the report
@@ -120,7 +121,9 @@ def run_conformance(
         body,
         tuple(case_step(c, conformance=True) for c in selected),
     )
-    record = run_scenario(sc, out, seed=seed, real_time=on_bench is not None)
+    record = run_scenario(
+        sc, out, seed=seed, real_time=on_bench is not None, reveal_keys=reveal_keys
+    )
     model = on_bench.model if on_bench is not None else DUAL_MODE_PPMID
     under_test = profile or profile_for(kind, selected[0].mode, model)
     device = {

@@ -143,8 +143,20 @@ def conformance() -> None:
     help="Only these rows of MP202's table, as pre-notified-CH (s1-s2: pre-notified SMETS1, "
     "CH SMETS2+); repeatable. All four by default.",
 )
+@click.option(
+    "--reveal-keys",
+    is_flag=True,
+    help="Write the run's test keys (keys.json, keystore/) so its pcaps and GBCS files decrypt "
+    "and verify; never a lab's private keys.",
+)
 def ppmid(
-    bench: Path | None, out: Path, seed: int, profile: str, cpl_mode: str, rows: tuple[str, ...]
+    bench: Path | None,
+    out: Path,
+    seed: int,
+    profile: str,
+    cpl_mode: str,
+    rows: tuple[str, ...],
+    reveal_keys: bool,
 ) -> None:
     """MP202 bilingual conformance of one PPMID: the four rows of MP202's table in the enduring
     and the tactical CPL mode, each requirement with its evidence and verdict."""
@@ -165,8 +177,9 @@ def ppmid(
             _check_key_material(described)
         on = described
     report = run_conformance(
-        out, kind=ProfileKind(profile), seed=seed, bench=on, modes=modes, rows=rows or ROW_NAMES
-    )
+        out, kind=ProfileKind(profile), seed=seed, bench=on, modes=modes,
+        rows=rows or ROW_NAMES, reveal_keys=reveal_keys,
+    )  # fmt: skip
     console = Console(highlight=False, soft_wrap=True)
     for req in report.requirements():
         mark = {"pass": "[green]✓[/]", "fail": "[red]✗[/]"}.get(req["verdict"], "[dim]-[/]")

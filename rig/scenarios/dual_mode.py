@@ -44,7 +44,7 @@ from zigpy.zcl import foundation
 
 from emulator.codec.errors import DecodeError
 from emulator.codec.eui64 import Eui64
-from emulator.codec.gbcs import GbcsDecodeError, decode_message
+from emulator.codec.gbcs import GbcsDecodeError, KeyUsage, decode_message
 from emulator.codec.gbcs.asn1 import decode_asn1
 from emulator.codec.gbcs.message import apdu_of
 from emulator.codec.security import keys as han_keys
@@ -63,7 +63,6 @@ from emulator.han.clock import Clock
 from emulator.han.key_establishment import KeyEstablishmentFailed
 from emulator.han.port import ApsMessage, DeliveryError
 from emulator.han.stack.node import JoinError
-from emulator.pki.smki import Credential
 from rig.dcc import (
     CHFInstallSuccessSMWAN,
     CplMode,
@@ -666,18 +665,20 @@ def matrix_keys(run: RunContext, bench: OnBench | None = None) -> PremisesKeys:
     """The run's keys; against a device under test with the lab's key material when the bench
     names it (``lab_keys``)."""
     seed = f"dual-mode/{run.seed}"
+    labs: set[Eui64] = set()  # whose private keys are the lab's: revealed as certificates only
     if bench is not None and bench.keys is not None:
-        keys = lab_premises_keys(bench.keys, seed, (HUB.eui64, ESME.eui64), bench.dut.eui64)
+        dut = bench.dut.eui64
+        keys = lab_premises_keys(bench.keys, seed, (HUB.eui64, ESME.eui64), dut)
+        labs = {bench.keys.acb, bench.keys.supplier, dut}
+        if dut not in keys.devices:  # a physical PPMID: its certificates verify its responses
+            for usage in KeyUsage:
+                run.reveal_gbcs_key(dut, usage, keys.dcc.certificate(dut, usage))
     else:
         ppmid = bench.dut.eui64 if bench is not None else PPMID.eui64
         keys = premises_keys(seed, devices=(HUB.eui64, ESME.eui64, ppmid))
     for c in keys.credentials:
-        _reveal(run, c)
+        run.reveal_gbcs_key(c.eui, c.usage, c.certificate, None if c.eui in labs else c.private_key)
     return keys
-
-
-def _reveal(run: RunContext, c: Credential) -> None:
-    run.reveal_gbcs_key(c.eui, c.usage, c.certificate, c.private_key)
 
 
 async def run_matrix(
