@@ -116,8 +116,8 @@ def run_conformance(
 
     sc = Scenario(
         "dual-mode-ppmid-conformance",
-        f"MP202 bilingual conformance of one PPMID ({kind.value}): the four rows of the table "
-        "in both CPL modes; every case must pass.",
+        f"MP202 bilingual conformance of one PPMID ({kind.value}): {len(selected)} cases of "
+        "the table's rows in the CPL modes; every case must pass.",
         body,
         tuple(case_step(c, conformance=True) for c in selected),
     )
