@@ -40,6 +40,19 @@ def lab_premises_keys(
 ) -> PremisesKeys:
     """The premises' keys with the lab's ACB, Supplier and device under test; the rig's other
     ``devices`` and the TransCoS party from its own test SMKI (``seed``)."""
+    try:
+        return _lab_premises_keys(lab, seed, devices, under_test)
+    except LabKeyError:
+        raise
+    except (ValueError, TypeError) as exc:  # a PEM file cryptography cannot load
+        raise LabKeyError(
+            f"{lab.smki}: a certificate or key there cannot be read ({type(exc).__name__})"
+        ) from None
+
+
+def _lab_premises_keys(
+    lab: LabKeys, seed: str, devices: Sequence[Eui64], under_test: Eui64
+) -> PremisesKeys:
     store = DirectoryKeyStore(lab.smki)
     smki = TestSmki(seed=seed)
     acb = _pair(store, lab.acb, "the ACB")

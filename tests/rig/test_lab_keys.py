@@ -70,6 +70,13 @@ def test_what_the_lab_lacks_is_named(tmp_path: Path) -> None:
         lab_premises_keys(keys, "rig", (), other)
 
 
+def test_an_unreadable_file_is_named_not_a_crash(tmp_path: Path) -> None:
+    keys = lab(tmp_path)
+    (keys.smki / f"{SUPPLIER.hex}-ds.pem").write_text("-----BEGIN CERTIFICATE-----\nxx\n")
+    with pytest.raises(LabKeyError, match="a certificate or key there cannot be read"):
+        lab_premises_keys(keys, "rig", (), PPMID)
+
+
 def test_zse_credentials_round_trip_and_garbage_is_refused(tmp_path: Path) -> None:
     ca = ZseTestCa.generate(KeyEstablishmentSuite.CRYPTO_SUITE_2, rng=random.Random(1).randbytes)
     creds = ca.issue(HUB.eui64, rng=random.Random(2).randbytes)
