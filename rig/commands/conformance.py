@@ -112,7 +112,8 @@ def conformance() -> None:
     "--bench",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
-    help="Bench file; the PPMID is emulated unless the bench names a physical one.",
+    help="Bench file; the PPMID is emulated unless the bench names one under test (physical, "
+    "or a stand-in) on dongles.",
 )
 @click.option(
     "--out",
@@ -126,7 +127,8 @@ def conformance() -> None:
     type=click.Choice(["dual-mode", "faulty-smets2-in-smets1", "faulty-wrong-firmware"]),
     default="dual-mode",
     show_default=True,
-    help="The emulated PPMID (faulty ones show what a failing report looks like).",
+    help="The emulated PPMID, or a bench's stand-in (faulty ones show what a failing report "
+    "looks like); a physical PPMID is itself.",
 )
 @click.option(
     "--cpl-mode",
