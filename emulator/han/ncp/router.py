@@ -25,7 +25,6 @@ from typing import Any
 
 import bellows.types as bt
 import zigpy.config
-import zigpy.types as zt
 from bellows.ezsp import EZSP
 from zigpy.zdo import types as zdo_t
 
@@ -46,6 +45,7 @@ from ..port import (
     PortFanOut,
 )
 from .errors import DongleUnavailable, NcpStackError
+from .key_table import erase_link_key, install_link_key, our_eui, zigpy_eui
 from .settings import RadioSettings
 
 LOG = logging.getLogger(__name__)
@@ -80,14 +80,6 @@ ROUTER_ENDPOINTS = (
     ),
 )  # fmt: skip
 """An ESME's endpoint [U]: one SE endpoint; a device profile may register others."""
-
-
-def _zigpy_eui(eui64: Eui64) -> zt.EUI64:
-    return zt.EUI64.deserialize(eui64.air())[0]
-
-
-def _our_eui(ieee: zt.EUI64) -> Eui64:
-    return Eui64.from_air(bytes(ieee.serialize()))
 
 
 @dataclass(frozen=True)
@@ -159,7 +151,7 @@ class NcpRouterStack(PortFanOut):
                 await ezsp.disconnect()
             raise DongleUnavailable.explain(self.settings.port, exc) from exc
         self.ezsp = ezsp
-        self._eui64 = _our_eui(ieee)
+        self._eui64 = our_eui(ieee)
         ezsp.add_callback(self._on_callback)
         (status,) = await ezsp.networkInit(networkInitBitmask=bt.EmberNetworkInitBitmask(0))
         if bt.sl_Status.from_ember_status(status) == bt.sl_Status.OK:
@@ -227,7 +219,7 @@ class NcpRouterStack(PortFanOut):
         (status,) = await ezsp.setInitialSecurityState(state=state)
         self._check(status, "setInitialSecurityState")
         parameters = bt.EmberNetworkParameters(
-            extendedPanId=_zigpy_eui(network.extended_pan_id),
+            extendedPanId=zigpy_eui(network.extended_pan_id),
             panId=network.pan_id,
             radioTxPower=self.settings.tx_power,
             radioChannel=self.settings.channel,
@@ -267,7 +259,7 @@ class NcpRouterStack(PortFanOut):
         self.short = int(short)
         status, state = await ezsp.getCurrentSecurityState()
         if bt.sl_Status.from_ember_status(status) == bt.sl_Status.OK:
-            self.trust_centre = _our_eui(state.trustCenterLongAddress)
+            self.trust_centre = our_eui(state.trustCenterLongAddress)
             self._learn(COORDINATOR, self.trust_centre)
 
     # -- HanPort: identity, events, messages -------------------------------------------------------
@@ -325,7 +317,7 @@ class NcpRouterStack(PortFanOut):
         if bt.sl_Status.from_ember_status(status) != bt.sl_Status.OK:
             self._drop_unknown(sender)
             return
-        source = self._addresses.get(sender) or _our_eui(ieee)
+        source = self._addresses.get(sender) or our_eui(ieee)
         self._learn(sender, source)
         self._deliver(source, fields)
 
@@ -366,7 +358,7 @@ class NcpRouterStack(PortFanOut):
     async def _short_for(self, destination: Eui64) -> int:
         short = self._shorts.get(destination)
         if short is None:
-            (found,) = await self._ezsp().lookupNodeIdByEui64(eui64=_zigpy_eui(destination))
+            (found,) = await self._ezsp().lookupNodeIdByEui64(eui64=zigpy_eui(destination))
             if int(found) >= NO_NODE:
                 raise DeliveryError(f"no short address known for {destination}")
             short = int(found)
@@ -454,26 +446,12 @@ class NcpRouterStack(PortFanOut):
         raise DeliveryError("not emulated on a router dongle: use CBKE and set_link_key")
 
     async def set_link_key(self, partner: Eui64, key: bytes, kind: str) -> None:
-        """The key for ``partner`` into the dongle's key table (v8: addOrUpdateKeyTableEntry)."""
-        ezsp, ieee = self._ezsp(), _zigpy_eui(partner)
-        if ezsp.ezsp_version >= 12:
-            (index,) = await ezsp.findKeyTableEntry(address=ieee, linkKey=True)
-            if int(index) == 0xFF:
-                index = len(self._keys)  # [U] our keys fill the table from the start
-            (status,) = await ezsp.importLinkKey(index=index, address=ieee, key=bt.KeyData(key))
-        else:
-            (status,) = await ezsp.addOrUpdateKeyTableEntry(
-                address=ieee, linkKey=True, keyData=bt.KeyData(key)
-            )
-        self._check(status, "the link key")
+        await install_link_key(self._ezsp(), partner, key)
         self._keys[partner] = key
         self._emit(KeyEstablished(partner, kind))
 
     async def remove_link_key(self, partner: Eui64) -> None:
-        ezsp = self._ezsp()
-        (index,) = await ezsp.findKeyTableEntry(address=_zigpy_eui(partner), linkKey=True)
-        if int(index) != 0xFF:
-            await ezsp.eraseKeyTableEntry(index=index)
+        await erase_link_key(self._ezsp(), partner)
         self._keys.pop(partner, None)
 
     def link_status(self, partner: Eui64) -> LinkStatus | None:

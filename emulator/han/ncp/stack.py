@@ -42,6 +42,7 @@ from ..port import (
 )
 from .application import SeControllerApplication
 from .errors import DongleUnavailable, NcpStackError, NoSmartEnergyCertificates
+from .key_table import erase_link_key, install_link_key, our_eui, zigpy_eui
 from .settings import RadioSettings
 
 LOG = logging.getLogger(__name__)
@@ -52,17 +53,7 @@ PERMIT_RENEW_S = 200.0
 lifetime, 300 s by default) is renewed: well inside both."""
 RECONNECT_DELAY = 1.0  # seconds between attempts to restart a lost dongle
 COORDINATOR = 0x0000
-NO_KEY_INDEX = 0xFF
-IMPORT_LINK_KEY_SINCE = 12  # EZSP v12 replaced addOrUpdateKeyTableEntry with importLinkKey
 MAX_CHILD_ENTRIES = 64  # getChildData indices tried before giving up on finding a child
-
-
-def _zigpy_eui(eui64: Eui64) -> zt.EUI64:
-    return zt.EUI64.deserialize(eui64.air())[0]
-
-
-def _our_eui(ieee: zt.EUI64) -> Eui64:
-    return Eui64.from_air(bytes(ieee.serialize()))
 
 
 def _address(mode: zt.AddrMode, address: int) -> zt.AddrModeAddress:
@@ -114,7 +105,7 @@ class NcpStack(PortFanOut):
                 await app.shutdown()
             raise DongleUnavailable.explain(self.settings.port, exc) from exc
         self.app = app
-        self._eui64 = _our_eui(app.state.node_info.ieee)
+        self._eui64 = our_eui(app.state.node_info.ieee)
         self._up.set()
 
     async def stop(self) -> None:
@@ -193,7 +184,7 @@ class NcpStack(PortFanOut):
         if known is not None or self.app is None:
             return known
         with contextlib.suppress(KeyError):
-            eui = _our_eui(self.app.get_device(nwk=short).ieee)
+            eui = our_eui(self.app.get_device(nwk=short).ieee)
             self._learn(short, eui)
             return eui
         return None
@@ -206,7 +197,7 @@ class NcpStack(PortFanOut):
         self._shorts[eui64] = short
 
     def on_join(self, nwk: int, ieee: zt.EUI64, parent: int) -> None:
-        eui = _our_eui(ieee)
+        eui = our_eui(ieee)
         if self._shorts.get(eui) == nwk:
             return  # a device announce or a rejoin in place: nothing new
         self._learn(nwk, eui)
@@ -218,7 +209,7 @@ class NcpStack(PortFanOut):
         self._emit(Joined(eui, nwk, parent_eui))
 
     def on_leave(self, nwk: int, ieee: zt.EUI64) -> None:
-        eui = _our_eui(ieee)
+        eui = our_eui(ieee)
         short = self._shorts.pop(eui, None)
         if short is None:
             return
@@ -226,7 +217,7 @@ class NcpStack(PortFanOut):
         self._emit(Left(eui))
 
     def on_refused(self, ieee: zt.EUI64) -> None:
-        self._emit(JoinRefused(_our_eui(ieee), "no transient key for it, or joining not permitted"))
+        self._emit(JoinRefused(our_eui(ieee), "no transient key for it, or joining not permitted"))
 
     def on_connection_lost(self, exc: Exception | None) -> None:
         if self._reconnecting or self.app is None:
@@ -268,10 +259,10 @@ class NcpStack(PortFanOut):
             return short
         app = self._application()
         with contextlib.suppress(KeyError):
-            short = int(app.get_device(ieee=_zigpy_eui(destination)).nwk)
+            short = int(app.get_device(ieee=zigpy_eui(destination)).nwk)
         if short is None:
             with contextlib.suppress(Exception):
-                (found,) = await app._ezsp.lookupNodeIdByEui64(eui64=_zigpy_eui(destination))
+                (found,) = await app._ezsp.lookupNodeIdByEui64(eui64=zigpy_eui(destination))
                 short = None if int(found) >= 0xFFFE else int(found)
         if short is None:
             raise DeliveryError(f"no short address known for {destination}")
@@ -379,7 +370,7 @@ class NcpStack(PortFanOut):
             return 0.0
         app = self._application()
         seconds = max(1, min(MAX_PERMIT_S, round(remaining)))
-        await app.permit_with_link_key(_zigpy_eui(eui64), zt.KeyData(key), time_s=seconds)
+        await app.permit_with_link_key(zigpy_eui(eui64), zt.KeyData(key), time_s=seconds)
         return remaining
 
     async def _keep_window(self, eui64: Eui64) -> None:
@@ -414,12 +405,12 @@ class NcpStack(PortFanOut):
             await self._close_joining(app)
         short = self._shorts.get(eui64)
         if short is not None:
-            ieee = _zigpy_eui(eui64)
+            ieee = zigpy_eui(eui64)
             with contextlib.suppress(Exception):
                 await app._ezsp.removeDevice(destShort=short, destLong=ieee, targetLong=ieee)
-        await self._erase_key(eui64)
+        await erase_link_key(app._ezsp, eui64)
         self._keys.pop(eui64, None)
-        self.on_leave(short if short is not None else 0xFFFE, _zigpy_eui(eui64))
+        self.on_leave(short if short is not None else 0xFFFE, zigpy_eui(eui64))
 
     async def _close_joining(self, app: SeControllerApplication) -> None:
         """No join window left open: joining closes on the dongle (permit 0) and the transient
@@ -442,41 +433,12 @@ class NcpStack(PortFanOut):
         """Install ``key`` for ``partner`` in the dongle's key table (the APS link key it uses
         with that partner from now on) [U: EmberZNet uses a key-table entry, when there is one,
         over the Trust Centre's own derivation]."""
-        app = self._application()
-        ezsp, ieee = app._ezsp, _zigpy_eui(partner)
-        if ezsp.ezsp_version >= IMPORT_LINK_KEY_SINCE:
-            (index,) = await ezsp.findKeyTableEntry(address=ieee, linkKey=True)
-            if int(index) == NO_KEY_INDEX:
-                index = await self._free_key_index()
-            (status,) = await ezsp.importLinkKey(index=index, address=ieee, key=zt.KeyData(key))
-            ok = bt.sl_Status.from_ember_status(status) == bt.sl_Status.OK
-        else:
-            (status,) = await ezsp.addOrUpdateKeyTableEntry(
-                address=ieee, linkKey=True, keyData=zt.KeyData(key)
-            )
-            ok = status == bt.EmberStatus.SUCCESS
-        if not ok:
-            raise DeliveryError(f"the dongle refused a link key for {partner}: {status!r}")
+        await install_link_key(self._application()._ezsp, partner, key)
         self._keys[partner] = key
         self._emit(KeyEstablished(partner, kind))
 
-    async def _free_key_index(self) -> int:
-        ezsp = self._application()._ezsp
-        _, size = await ezsp.getConfigurationValue(configId=bt.EzspConfigId.CONFIG_KEY_TABLE_SIZE)
-        for index in range(int(size)):
-            result = await ezsp.exportLinkKeyByIndex(index=index)
-            if bt.sl_Status.from_ember_status(result[-1]) != bt.sl_Status.OK:
-                return index
-        raise DeliveryError("the dongle's key table is full")
-
-    async def _erase_key(self, partner: Eui64) -> None:
-        ezsp = self._application()._ezsp
-        (index,) = await ezsp.findKeyTableEntry(address=_zigpy_eui(partner), linkKey=True)
-        if int(index) != NO_KEY_INDEX:
-            await ezsp.eraseKeyTableEntry(index=index)
-
     async def remove_link_key(self, partner: Eui64) -> None:
-        await self._erase_key(partner)
+        await erase_link_key(self._application()._ezsp, partner)
         self._keys.pop(partner, None)
 
     def link_status(self, partner: Eui64) -> LinkStatus | None:
