@@ -18,6 +18,7 @@ from zigpy.zcl import foundation
 from ..codec.errors import DecodeError
 from ..codec.zcl import frame as zcl
 from ..codec.zcl.attributes import Side, read_attributes_response
+from ..han.port import ApsMessage, DeliveryError, HanPort
 
 AttributeTable = Callable[[int, Side], Mapping[int, Any] | None]
 """(cluster, side) -> attribute id -> value, or None when that side of the cluster is not served."""
@@ -66,6 +67,22 @@ class AttributeServer:
         return read_attributes_response(
             cluster, side, {a: held.get(a) for a in asked}, tsn=request.tsn
         )
+
+
+async def answer(port: HanPort, msg: ApsMessage, frame: zcl.ZclFrame) -> bool:
+    """Send ``frame`` back to ``msg``'s sender, from the endpoint it was addressed to; False
+    when it was not delivered (a lost answer is the asker's to retry)."""
+    try:
+        await port.send(
+            msg.source,
+            cluster=msg.cluster,
+            payload=frame.encode(),
+            src_endpoint=msg.dst_endpoint,
+            dst_endpoint=msg.src_endpoint,
+        )
+    except DeliveryError:
+        return False
+    return True
 
 
 def default_response(

@@ -64,7 +64,7 @@ from ..codec.zcl.time import TIME, TIME_STATUS_MASTER_SYNCHRONISED, utc_time
 from ..han.clock import Clock
 from ..han.port import ApsMessage, DeliveryError, HanPort
 from ..han.stack.state import StateStore
-from .attribute_server import AttributeServer
+from .attribute_server import AttributeServer, answer
 from .chf_device_log import ChfDeviceLog, Registration
 from .chf_han_check import active_devices
 from .gbcs_gate import GbcsGate, Rejected
@@ -234,14 +234,7 @@ class CommsHub:
     async def _answer_time(self, msg: ApsMessage) -> None:
         reply = self.time.respond(TIME, msg.payload)
         if reply is not None:
-            with contextlib.suppress(DeliveryError):  # the reader asks again
-                await self.han.send(
-                    msg.source,
-                    cluster=TIME,
-                    payload=reply.encode(),
-                    src_endpoint=msg.dst_endpoint,
-                    dst_endpoint=msg.src_endpoint,
-                )
+            await answer(self.han, msg, reply)  # the reader asks again
 
     async def on_gbcs(self, data: bytes) -> list[bytes]:
         """Handle one GBCS message from the WAN; returns what the CHF sends back itself.

@@ -55,7 +55,7 @@ from ..han.clock import Clock
 from ..han.key_establishment import KeyEstablishmentService
 from ..han.port import ApsMessage, DeliveryError, HanPort, KeyEstablished
 from ..han.stack.state import MemoryStateStore, StateStore
-from .attribute_server import default_response
+from .attribute_server import answer, default_response
 from .ppmid import Credit, Ppmid, TopUpResult
 from .tunnel import TUNNELING, TunnelServer
 
@@ -368,14 +368,7 @@ class DualModePpmid:
         await self._reply(msg, reply)
 
     async def _reply(self, msg: ApsMessage, frame: zcl.ZclFrame) -> None:
-        with contextlib.suppress(DeliveryError):
-            await self.han.send(
-                msg.source,
-                cluster=msg.cluster,
-                payload=frame.encode(),
-                src_endpoint=msg.dst_endpoint,
-                dst_endpoint=msg.src_endpoint,
-            )
+        await answer(self.han, msg, frame)
 
     # ---- what the consumer sees -------------------------------------------------------------
 

@@ -53,7 +53,7 @@ from ..han.clock import Clock
 from ..han.key_establishment import KeyEstablishmentFailed, KeyEstablishmentService
 from ..han.port import ApsMessage, DeliveryError, HanPort
 from ..han.stack.state import StateStore
-from .attribute_server import AttributeServer, default_response
+from .attribute_server import AttributeServer, answer, default_response
 from .firmware import AlertFormat, DeviceFirmware
 from .firmware_slots import FirmwareSlots
 from .gbcs_gate import Accepted, GbcsGate, Rejected
@@ -304,10 +304,4 @@ class Esme:
         await self._reply(msg, reply)
 
     async def _reply(self, msg: ApsMessage, frame: zcl.ZclFrame) -> None:
-        with contextlib.suppress(DeliveryError):  # a lost answer is the asker's to retry
-            await self.han.send(
-                msg.source,
-                cluster=msg.cluster,
-                payload=frame.encode(),
-                dst_endpoint=msg.src_endpoint,
-            )
+        await answer(self.han, msg, frame)

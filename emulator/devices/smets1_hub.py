@@ -30,7 +30,6 @@ OTA. The Device Log, the joined devices and the meter's registers live in the ``
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import enum
 import itertools
 from dataclasses import asdict, dataclass, field, replace
@@ -48,7 +47,7 @@ from ..codec.zcl.time import TIME, TIME_STATUS_MASTER_SYNCHRONISED, utc_time
 from ..han.clock import Clock
 from ..han.port import ApsMessage, DeliveryError, HanPort
 from ..han.stack.state import StateStore
-from .attribute_server import AttributeServer, default_response
+from .attribute_server import AttributeServer, answer, default_response
 from .registers import METERING, PREPAYMENT, Registers
 from .top_up import TopUpLedger
 from .tunnel import TUNNELING
@@ -327,11 +326,4 @@ class Smets1Hub:
         )
 
     async def _reply(self, msg: ApsMessage, frame: zcl.ZclFrame) -> None:
-        with contextlib.suppress(DeliveryError):  # a lost answer is the asker's to retry
-            await self.han.send(
-                msg.source,
-                cluster=msg.cluster,
-                payload=frame.encode(),
-                src_endpoint=msg.dst_endpoint,
-                dst_endpoint=msg.src_endpoint,
-            )
+        await answer(self.han, msg, frame)

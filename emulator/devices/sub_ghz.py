@@ -73,7 +73,7 @@ from ..han.clock import Clock
 from ..han.port import ApsMessage, DeliveryError, HanPort, Joined
 from ..han.radio import DutyCycleState
 from ..han.stack.state import StateStore
-from .attribute_server import AttributeServer
+from .attribute_server import AttributeServer, answer
 from .duty_cycle import DutyCycleMonitor, Transition, limits_for
 from .gbcs_gate import GbcsGate
 
@@ -330,17 +330,9 @@ class SubGhzFunction:
             }
             reads_change = 0x0000 in ids  # Read Attributes of ChannelChange
         reply = self.attributes.respond(SUB_GHZ, msg.payload)
-        if reply is not None and self.port is not None:
-            try:
-                await self.port.send(
-                    msg.source,
-                    cluster=SUB_GHZ,
-                    payload=reply.encode(),
-                    src_endpoint=msg.dst_endpoint,
-                    dst_endpoint=msg.src_endpoint,
-                )
-            except DeliveryError:
-                return  # the GSME did not get the new channel: it reads again, or the curfew
+        delivered = reply is None or self.port is None or await answer(self.port, msg, reply)
+        if not delivered:
+            return  # the GSME did not get the new channel: it reads again, or the curfew
         if reads_change:  # acknowledged once the GSME has the answer
             self._acknowledged.set()
 
