@@ -74,7 +74,7 @@ class StandInSocket:
         assert node.eui64 is not None and node.install_code is not None  # read_bench checks
         self.node, self.profile = node, profile
         self.member = Member("PPMID", node.eui64, Role.ROUTER)
-        self.install_code = node.install_code
+        self.install_code: bytes = node.install_code  # narrowed: read_bench requires it
         self.on = False
         self.device: StandInPpmid | None = None
         self.store = MemoryStateStore()
@@ -124,12 +124,16 @@ class DeviceUnderTest:
         self.eui64: Eui64 = node.eui64
         self.install_code: bytes = node.install_code
         self.heard: list[Heard] = []
-        self.credit_wait = CREDIT_WAIT if stand_in is None else 3 * STAND_IN_DISPLAY_PERIOD
         self.counter_floor = time.time_ns() // 1000
         """The lowest GBCS originator counter the rig may use with it next. A device keeps the
         highest counter it accepted from each remote party (anti-replay) across cases and
         runs, so each case's DCC and Supplier start above the last case's; the first case of a
         run above any earlier run's (the wall clock, in microseconds)."""
+
+    @property
+    def credit_wait(self) -> float:
+        """How long the meter-side observer waits for its credit reads."""
+        return CREDIT_WAIT if self.stand_in is None else 3 * STAND_IN_DISPLAY_PERIOD
 
     @property
     def description(self) -> str:
